@@ -1,0 +1,126 @@
+/**
+ * Reader for the IDX format MNIST ships in (http://yann.lecun.com/exdb/mnist/).
+ *
+ * Layout: two zero bytes, a type byte (0x08 = unsigned byte, the only type MNIST uses and the
+ * only one we accept), a dimension count byte, one big-endian uint32 per dimension, then the
+ * data in row-major order. We check the length exactly, because a truncated download or a file
+ * with junk appended would otherwise train silently on garbage.
+ */
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { MnistLrError } from '../errors.js';
+
+export interface IdxArray {
+  /** Size of each dimension, outermost first (e.g. [60000, 28, 28]). */
+  dims: number[];
+  /** Row-major payload; a view into the bytes given to `parseIdx`, not a copy. */
+  data: Uint8Array;
+}
+
+/** The one IDX element type we read: unsigned byte. */
+const TYPE_UBYTE = 0x08;
+/** IDX allows up to 255 dimensions, but anything past 4 is surely not an MNIST file. */
+const MAX_DIMS = 4;
+
+/** What to tell the user in every IDX error: the file is damaged, get a good one. */
+const REMEDY = 're-download it or point --data-dir at intact MNIST files';
+
+/**
+ * Parses IDX bytes (already decompressed). `file` is only used in error messages.
+ * Throws MnistLrError IDX_BAD_MAGIC / IDX_BAD_SHAPE / IDX_BAD_LENGTH.
+ */
+export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
+  // Check the magic on whatever prefix exists first: a short file of the wrong kind is better
+  // reported as "not IDX" than as "truncated".
+  const magic = [0x00, 0x00, TYPE_UBYTE];
+  for (let i = 0; i < Math.min(3, bytes.length); i++) {
+    if (bytes[i] !== magic[i]) {
+      const got = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
+      throw new MnistLrError(
+        'IDX_BAD_MAGIC',
+        `${file}: not an IDX file of unsigned bytes (header starts ${got}, expected 00 00 08 nn); ${REMEDY}`,
+      );
+    }
+  }
+  if (bytes.length < 4) {
+    throw new MnistLrError(
+      'IDX_BAD_LENGTH',
+      `${file}: header truncated (${bytes.length} bytes, need at least 4); ${REMEDY}`,
+    );
+  }
+  const ndims = bytes[3] ?? 0;
+  if (ndims < 1 || ndims > MAX_DIMS) {
+    throw new MnistLrError(
+      'IDX_BAD_SHAPE',
+      `${file}: IDX header declares ${ndims} dimensions (expected 1..${MAX_DIMS}); ${REMEDY}`,
+    );
+  }
+  const headerLen = 4 + 4 * ndims;
+  if (bytes.length < headerLen) {
+    throw new MnistLrError(
+      'IDX_BAD_LENGTH',
+      `${file}: header truncated (${bytes.length} bytes, header of ${ndims} dimensions needs ${headerLen}); ${REMEDY}`,
+    );
+  }
+
+  const view = new DataView(bytes.buffer, bytes.byteOffset, headerLen);
+  const dims: number[] = [];
+  let expected = 1;
+  for (let d = 0; d < ndims; d++) {
+    const size = view.getUint32(4 + 4 * d, false);
+    dims.push(size);
+    // Product of up to four uint32s may exceed 2^53 and lose precision, but then it is far
+    // beyond any real file length, so the inequality below still (correctly) fails.
+    expected *= size;
+  }
+
+  const actual = bytes.length - headerLen;
+  if (actual !== expected) {
+    const what = actual < expected ? 'truncated' : 'has trailing bytes';
+    throw new MnistLrError(
+      'IDX_BAD_LENGTH',
+      `${file}: ${what}: dimensions [${dims.join(', ')}] need ${expected} data bytes but the file has ${actual}; ${REMEDY}`,
+    );
+  }
+  return { dims, data: bytes.subarray(headerLen) };
+}
+
+/**
+ * Reads a file and gunzips it if it starts with the gzip magic 1f 8b. Detection is by content,
+ * not extension, because people rename files; a real IDX file starts with 00 00 so the two
+ * cannot be confused. Returns the full decompressed IDX bytes (header included), which is what
+ * the dataset fingerprint is computed over.
+ * Throws MnistLrError FILE_UNREADABLE / IDX_BAD_GZIP.
+ */
+export function readIdxBytes(path: string): Uint8Array {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(path);
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw new MnistLrError(
+      'FILE_UNREADABLE',
+      `${path}: cannot read file (${reason}); check the path and permissions or point --data-dir at the MNIST files`,
+      { cause },
+    );
+  }
+  if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
+    try {
+      buf = gunzipSync(buf);
+    } catch (cause) {
+      const reason = cause instanceof Error ? cause.message : String(cause);
+      throw new MnistLrError(
+        'IDX_BAD_GZIP',
+        `${path}: looks gzipped but cannot be decompressed (${reason}); ${REMEDY}`,
+        { cause },
+      );
+    }
+  }
+  // Plain Uint8Array view (no copy) so callers never see Buffer-specific behaviour.
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+/** Reads (and if gzipped, inflates) an IDX file and parses it. */
+export function readIdxFile(path: string): IdxArray {
+  return parseIdx(readIdxBytes(path), path);
+}

@@ -1,0 +1,29 @@
+import { PIXELS } from './sparse.js';
+
+/**
+ * The set of pixel rows of W a batch touched. With plain SGD and no weight decay only these rows
+ * change, so the optimiser can skip the rest: at batch 10 that is about half of W. Skipping an
+ * untouched row gives the same bits as updating it (w − lr·0 = w).
+ */
+export interface RowSet {
+  /** stamp[p] === generation ⇔ row p is in the set. */
+  stamp: Uint32Array;
+  /** The rows in the set, first `size` entries, in the order they were first touched. */
+  list: Uint16Array;
+  size: number;
+  generation: number;
+}
+
+export function emptyRowSet(): RowSet {
+  return { stamp: new Uint32Array(PIXELS), list: new Uint16Array(PIXELS), size: 0, generation: 1 };
+}
+
+/** Empties the set in O(1). */
+export function clearRows(rows: RowSet): void {
+  rows.size = 0;
+  rows.generation++;
+  if (rows.generation === 0xffffffff) {
+    rows.stamp.fill(0);
+    rows.generation = 1;
+  }
+}

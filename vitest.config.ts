@@ -1,0 +1,23 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const src = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
+
+// Tests run against the packages' sources; spawned worker threads and processes run the built
+// dist/ (the test script builds first).
+export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^@mnist-lr\/core\/protocol$/, replacement: src('./packages/core/src/protocol/index.ts') },
+      { find: /^@mnist-lr\/core$/, replacement: src('./packages/core/src/index.ts') },
+      { find: /^@mnist-lr\/worker$/, replacement: src('./packages/worker/src/index.ts') },
+      { find: /^@mnist-lr\/coordinator$/, replacement: src('./packages/coordinator/src/index.ts') },
+    ],
+  },
+  test: {
+    include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+  },
+});
