@@ -1,0 +1,158 @@
+import { initialState, MnistLrError, runTraining, splitTrainingSet, type EngineHooks, type TrainConfig, type TrainingData, type TrainState } from '@mnist-lr/core';
+import { DistributedGradientSource } from './distributed-source.js';
+import { Pool } from './pool.js';
+import { listen, type Listening } from './transport/server.js';
+
+export interface CoordinatorOptions {
+  config: TrainConfig;
+  data: TrainingData;
+  /** Shared secret workers must present. Required: there is no default token. */
+  token: string;
+  /** Interface to bind. Default 127.0.0.1. */
+  host?: string;
+  /** TCP port, 0 for a free one. Default 0. */
+  port?: number;
+  /** PEM certificate and key for wss://. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Workers to wait for before the first step. Default 1. */
+  minWorkers?: number;
+  /** How long to wait for workers, at the start and whenever none is left. Default 60000 ms. */
+  workerWaitMs?: number;
+  /** Deadline for a worker to return a slice. Default 10000 ms. */
+  stepTimeoutMs?: number;
+  /** Deadline for a new connection's hello. Default 5000 ms. */
+  handshakeTimeoutMs?: number;
+  /** Heartbeat period. Default 5000 ms. */
+  heartbeatMs?: number;
+  /** A state to continue from; fresh by default. */
+  state?: TrainState;
+  hooks?: EngineHooks;
+  /** Called whenever the number of ready workers changes. */
+  onWorkers?: (count: number) => void;
+  log?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * The coordinator: a WebSocket endpoint, a pool of workers, and the shared training loop of core
+ * driven by a distributed gradient source. Evaluation, decay and every output go through the same
+ * code as an in-process run, so the results are the same to the bit.
+ */
+export class Coordinator {
+  private constructor(
+    private readonly options: CoordinatorOptions,
+    private readonly endpoint: Listening,
+    private readonly pool: Pool,
+    private readonly source: DistributedGradientSource,
+    private readonly readyWaiters: Set<() => void>,
+  ) {}
+
+  /** Starts listening; training starts with run(). */
+  static async start(options: CoordinatorOptions): Promise<Coordinator> {
+    if (!options.token) throw new MnistLrError('BAD_OPTION', 'the coordinator needs a token; pass --token-file FILE or set MNIST_LR_TOKEN');
+    const log = options.log ?? (() => {});
+    const readyWaiters = new Set<() => void>();
+    let source: DistributedGradientSource;
+    const notify = (): void => options.onWorkers?.(pool.ready().length);
+    const pool = new Pool({
+      dataset: options.data.fingerprint,
+      handshakeTimeoutMs: options.handshakeTimeoutMs ?? 5000,
+      heartbeatMs: options.heartbeatMs ?? 5000,
+      log,
+      onReady: (peer) => {
+        source.onReady(peer);
+        for (const w of readyWaiters) w();
+        notify();
+      },
+      onLost: (peer, reason) => {
+        source.onLost(peer, reason);
+        notify();
+      },
+      onResult: (peer, m) => source.onResult(peer, m),
+    });
+    source = new DistributedGradientSource(pool, {
+      stepTimeoutMs: options.stepTimeoutMs ?? 10_000,
+      workerWaitMs: options.workerWaitMs ?? 60_000,
+      log,
+    });
+    const endpoint = await listen({
+      host: options.host ?? '127.0.0.1',
+      port: options.port ?? 0,
+      token: options.token,
+      tls: options.tls,
+      onRefused: (peer) => log(`refused ${peer}: [BAD_TOKEN] wrong or missing token`),
+      onConnection: (ws, peer) => pool.accept(ws, peer),
+    });
+    return new Coordinator(options, endpoint, pool, source, readyWaiters);
+  }
+
+  get url(): string {
+    return this.endpoint.url;
+  }
+
+  get port(): number {
+    return this.endpoint.port;
+  }
+
+  get workers(): number {
+    return this.pool.ready().length;
+  }
+
+  /** Slices recomputed on another worker after a failure, so far. */
+  get reassigned(): number {
+    return this.source.reassigned;
+  }
+
+  /** Waits for min workers, trains to the end, then tells the workers the run is complete. */
+  async run(): Promise<TrainState> {
+    const { config, data } = this.options;
+    const state = this.options.state ?? initialState(config);
+    const onAbort = (): void => this.source.abort(new MnistLrError('PEER_ERROR', 'interrupted'));
+    this.options.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await this.waitForWorkers(this.options.minWorkers ?? 1, this.options.workerWaitMs ?? 60_000);
+      await runTraining({
+        config,
+        data,
+        split: splitTrainingSet(data.train.count, config),
+        source: this.source,
+        state,
+        hooks: this.options.hooks,
+        signal: this.options.signal,
+      });
+      this.pool.closeAll(this.options.signal?.aborted ? 'COORDINATOR_SHUTDOWN' : 'RUN_COMPLETE');
+      return state;
+    } catch (e) {
+      this.pool.closeAll('COORDINATOR_SHUTDOWN');
+      throw e;
+    } finally {
+      this.options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.pool.closeAll('COORDINATOR_SHUTDOWN');
+    await this.endpoint.close();
+  }
+
+  private waitForWorkers(count: number, timeoutMs: number): Promise<void> {
+    if (this.workers >= count) return Promise.resolve();
+    this.options.log?.(`waiting for ${count} worker${count === 1 ? '' : 's'} at ${this.url} (up to ${Math.round(timeoutMs / 1000)} s)`);
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (this.workers >= count) done(null);
+      };
+      const timer = setTimeout(() => done(new MnistLrError('NO_WORKERS', `only ${this.workers} of ${count} workers joined within ${Math.round(timeoutMs / 1000)} s; start workers with \`mnist-lr worker --connect ${this.url}\` or raise --worker-wait`)), timeoutMs);
+      const onAbort = (): void => done(new MnistLrError('PEER_ERROR', 'interrupted while waiting for workers'));
+      const done = (e: Error | null): void => {
+        clearTimeout(timer);
+        this.readyWaiters.delete(check);
+        this.options.signal?.removeEventListener('abort', onAbort);
+        if (e) reject(e);
+        else resolve();
+      };
+      this.readyWaiters.add(check);
+      this.options.signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}

@@ -1,0 +1,154 @@
+import type { WebSocket } from 'ws';
+import { KERNEL_ID } from '@mnist-lr/core';
+import {
+  decodeWorkerMessage,
+  encodeMessage,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  REASONS,
+  reasonOfClose,
+  type CoordinatorMessage,
+  type Reason,
+  type ResultMessage,
+} from '@mnist-lr/core/protocol';
+
+/** A connected worker. */
+export class Peer {
+  /** Weights version this worker holds (-1: none yet). */
+  version = -1;
+  /** Tasks sent and not yet answered. */
+  readonly pending = new Set<number>();
+  ready = false;
+  gone = false;
+  label = '';
+  alive = true;
+
+  constructor(
+    readonly id: number,
+    readonly ws: WebSocket,
+    readonly address: string,
+  ) {}
+
+  send(m: CoordinatorMessage): void {
+    if (!this.gone) this.ws.send(encodeMessage(m), { binary: true });
+  }
+
+  toString(): string {
+    return `worker ${this.id} (${this.label || this.address})`;
+  }
+}
+
+export interface PoolOptions {
+  dataset: string;
+  /** A connection must complete its hello within this. Default 5000 ms. */
+  handshakeTimeoutMs: number;
+  /** Ping period; a worker silent for two periods is dropped. Default 5000 ms. */
+  heartbeatMs: number;
+  log: (line: string) => void;
+  onReady: (peer: Peer) => void;
+  onLost: (peer: Peer, reason: Reason | undefined, detail: string) => void;
+  onResult: (peer: Peer, m: ResultMessage) => void;
+}
+
+/**
+ * Admits workers (handshake: protocol version, dataset fingerprint, kernel), watches them
+ * (heartbeat), and hands their results on. Dropping a peer is immediate and idempotent: its
+ * slices can be given to others at once, without waiting for a dead TCP connection to close.
+ */
+export class Pool {
+  private readonly peers = new Set<Peer>();
+  private nextId = 1;
+  private readonly heartbeat: NodeJS.Timeout;
+
+  constructor(private readonly options: PoolOptions) {
+    this.heartbeat = setInterval(() => this.beat(), options.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  /** Workers that completed the handshake and are still connected. */
+  ready(): Peer[] {
+    return [...this.peers].filter((p) => p.ready && !p.gone);
+  }
+
+  accept(ws: WebSocket, address: string): void {
+    const peer = new Peer(this.nextId++, ws, address);
+    this.peers.add(peer);
+    const handshake = setTimeout(() => this.drop(peer, 'HANDSHAKE_TIMEOUT'), this.options.handshakeTimeoutMs);
+    ws.on('pong', () => (peer.alive = true));
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (peer.gone) return;
+      peer.alive = true;
+      if (!isBinary) return this.drop(peer, 'MALFORMED_MESSAGE', 'text frame');
+      let m;
+      try {
+        m = decodeWorkerMessage(data);
+      } catch (e) {
+        if (e instanceof ProtocolError) return this.drop(peer, e.reason, e.message);
+        throw e;
+      }
+      if (m.type === 'hello') {
+        clearTimeout(handshake);
+        if (peer.ready) return this.drop(peer, 'UNEXPECTED_MESSAGE', 'second hello');
+        if (m.protocol !== PROTOCOL_VERSION) return this.drop(peer, 'PROTOCOL_MISMATCH', `worker speaks protocol ${m.protocol}, coordinator ${PROTOCOL_VERSION}`);
+        if (m.dataset !== this.options.dataset) return this.drop(peer, 'DATASET_MISMATCH', `worker dataset ${m.dataset.slice(0, 12)}…, coordinator ${this.options.dataset.slice(0, 12)}…`);
+        if (m.kernel !== KERNEL_ID) return this.drop(peer, 'KERNEL_MISMATCH', `worker kernel ${m.kernel}, coordinator ${KERNEL_ID}`);
+        peer.label = m.worker;
+        peer.ready = true;
+        peer.send({ type: 'welcome', protocol: PROTOCOL_VERSION, workerId: peer.id });
+        this.options.log(`${peer} joined from ${address}`);
+        this.options.onReady(peer);
+        return;
+      }
+      if (!peer.ready) return this.drop(peer, 'UNEXPECTED_MESSAGE', `${m.type} before hello`);
+      this.options.onResult(peer, m);
+    });
+    ws.on('error', () => {
+      // 'close' follows.
+    });
+    ws.on('close', (code: number, reason: Buffer) => {
+      clearTimeout(handshake);
+      if (!peer.gone) this.markGone(peer, reasonOfClose(code), reason.toString() || `connection closed (${code})`);
+    });
+  }
+
+  /** Closes a peer's connection with a coded reason and forgets it now. */
+  drop(peer: Peer, reason: Reason, detail?: string): void {
+    if (peer.gone) return;
+    const text = detail ?? REASONS[reason].text;
+    if (peer.ws.readyState === peer.ws.OPEN) peer.ws.close(REASONS[reason].close, text.slice(0, 120));
+    // A stopped process never answers the closing handshake: do not wait for it.
+    setTimeout(() => peer.ws.terminate(), 1000).unref();
+    this.markGone(peer, reason, text);
+  }
+
+  /** Closes every connection with `reason` (end of run or shutdown). */
+  closeAll(reason: Reason): void {
+    clearInterval(this.heartbeat);
+    for (const peer of this.peers) {
+      if (peer.gone) continue;
+      peer.gone = true;
+      if (peer.ws.readyState === peer.ws.OPEN) peer.ws.close(REASONS[reason].close, REASONS[reason].text);
+      setTimeout(() => peer.ws.terminate(), 1000).unref();
+    }
+    this.peers.clear();
+  }
+
+  private markGone(peer: Peer, reason: Reason | undefined, detail: string): void {
+    peer.gone = true;
+    this.peers.delete(peer);
+    if (peer.ready) this.options.log(`${peer} left: ${reason ? `[${reason}] ` : ''}${detail}`);
+    else if (reason) this.options.log(`refused ${peer.address}: [${reason}] ${detail}`);
+    this.options.onLost(peer, reason, detail);
+  }
+
+  private beat(): void {
+    for (const peer of this.peers) {
+      if (!peer.alive) {
+        this.drop(peer, 'HEARTBEAT_TIMEOUT');
+        continue;
+      }
+      peer.alive = false;
+      if (peer.ws.readyState === peer.ws.OPEN) peer.ws.ping();
+    }
+  }
+}

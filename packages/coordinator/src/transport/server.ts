@@ -1,0 +1,81 @@
+import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { MAX_RESULT_BYTES, REASON_HEADER, tokensEqual } from '@mnist-lr/core/protocol';
+
+export interface ListenOptions {
+  /** Interface to bind. Default 127.0.0.1: nothing beyond this machine can connect unless told. */
+  host: string;
+  /** TCP port; 0 picks a free one. */
+  port: number;
+  token: string;
+  /** PEM certificate and key: serve wss:// instead of ws://. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Called for every upgrade refused for its token (peer address). */
+  onRefused?: (peer: string) => void;
+  /** Called with every authenticated WebSocket. */
+  onConnection: (ws: WebSocket, peer: string) => void;
+}
+
+export interface Listening {
+  server: Server;
+  wss: WebSocketServer;
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The coordinator's endpoint: HTTP(S) server whose upgrade handler checks the token (as ws's
+ * docs advise, rather than verifyClient) before any WebSocket exists; compression off, and a
+ * frame limit equal to the largest message a worker may send.
+ */
+export async function listen(options: ListenOptions): Promise<Listening> {
+  const server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }) : createHttpServer();
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_RESULT_BYTES, clientTracking: true });
+
+  server.on('request', (_req, res) => {
+    res.writeHead(426, { 'content-type': 'text/plain', connection: 'close' });
+    res.end('mnist-lr coordinator: workers connect with `mnist-lr worker --connect <this address>`\n');
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    if (!tokensEqual(bearer(req) ?? '', options.token)) {
+      options.onRefused?.(peer);
+      socket.end(`HTTP/1.1 401 Unauthorized\r\n${REASON_HEADER}: BAD_TOKEN\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => options.onConnection(ws, peer));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return {
+    server,
+    wss,
+    port,
+    url: `${options.tls ? 'wss' : 'ws'}://${host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const ws of wss.clients) ws.terminate();
+        wss.close();
+        server.close(() => resolve());
+        server.closeAllConnections?.();
+      }),
+  };
+}
+
+function bearer(req: IncomingMessage): string | undefined {
+  const h = req.headers.authorization;
+  return h?.startsWith('Bearer ') ? h.slice('Bearer '.length) : undefined;
+}

@@ -1,0 +1,212 @@
+import { Packr } from 'msgpackr';
+import { MAX_EXACT_SAMPLES, type ExactSums } from '../math/exact.js';
+import type { Weights } from '../math/model.js';
+import { CLASSES, PIXELS } from '../math/sparse.js';
+import type { CoordinatorMessage, Message, WorkerMessage } from './messages.js';
+import type { Reason } from './reasons.js';
+
+/**
+ * MessagePack encoding of the protocol's messages. Float64/Uint32 arrays travel as MessagePack
+ * `bin` holding their raw little-endian bytes (never as arrays of numbers), and every decoded
+ * message is validated field by field before anyone sees it: a peer's bytes are hostile until
+ * proven otherwise.
+ */
+
+/** A message that broke the protocol; `reason` says how the connection is closed. */
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError';
+  constructor(
+    readonly reason: Reason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+// Records (msgpackr's extension for repeated object shapes) off: plain, portable MessagePack.
+const packr = new Packr({ useRecords: false, moreTypes: false });
+
+const W_LENGTH = PIXELS * CLASSES;
+/** The largest batch (and so slice) a config allows. */
+export const MAX_SLICE = 60_000;
+/** Bytes of a message beyond its arrays: keys, numbers, strings (hello's labels are capped). */
+const ENVELOPE_BYTES = 1024;
+
+/** The largest frame a coordinator sends for batches of `batchSize`: weights plus indices. */
+export function maxTaskBytes(batchSize: number): number {
+  return (W_LENGTH + CLASSES) * 8 + 4 * batchSize + ENVELOPE_BYTES;
+}
+
+/** The largest frame a worker sends: a result with full sums. */
+export const MAX_RESULT_BYTES = (W_LENGTH + CLASSES) * 8 + ENVELOPE_BYTES;
+
+export function encodeMessage(m: Message): Uint8Array {
+  switch (m.type) {
+    case 'task':
+      return packr.pack({
+        type: m.type,
+        task: m.task,
+        version: m.version,
+        W: m.weights ? bytesOf(m.weights.W) : null,
+        b: m.weights ? bytesOf(m.weights.b) : null,
+        indices: bytesOf(m.indices),
+      });
+    case 'result':
+      return packr.pack({
+        type: m.type,
+        task: m.task,
+        gW: bytesOf(m.sums.gW),
+        gb: bytesOf(m.sums.gb),
+        loss: m.sums.loss,
+        correct: m.sums.correct,
+        count: m.sums.count,
+      });
+    default:
+      return packr.pack(m);
+  }
+}
+
+/** Decodes and validates a frame a worker sent. Throws ProtocolError. */
+export function decodeWorkerMessage(bytes: Uint8Array): WorkerMessage {
+  const o = unpack(bytes);
+  switch (o.type) {
+    case 'hello':
+      return {
+        type: 'hello',
+        protocol: int(o, 'protocol', 0, 2 ** 31),
+        dataset: str(o, 'dataset', 128),
+        kernel: str(o, 'kernel', 128),
+        worker: str(o, 'worker', 256),
+      };
+    case 'result': {
+      const count = int(o, 'count', 0, MAX_SLICE);
+      const sums: ExactSums = {
+        gW: f64(o, 'gW', W_LENGTH, 255 * 2 ** 24 * count),
+        gb: f64(o, 'gb', CLASSES, 2 ** 24 * count),
+        // Quantised losses are non-negative integers; past 2⁵³ they would no longer be exact.
+        loss: intNumber(o, 'loss', 0, 2 ** 53),
+        correct: int(o, 'correct', 0, count),
+        count,
+      };
+      return { type: 'result', task: int(o, 'task', 0, Number.MAX_SAFE_INTEGER), sums };
+    }
+    default:
+      throw new ProtocolError('MALFORMED_MESSAGE', `unknown worker message type ${JSON.stringify(o.type)}`);
+  }
+}
+
+/** Decodes and validates a frame a coordinator sent. Throws ProtocolError. */
+export function decodeCoordinatorMessage(bytes: Uint8Array): CoordinatorMessage {
+  const o = unpack(bytes);
+  switch (o.type) {
+    case 'welcome':
+      return { type: 'welcome', protocol: int(o, 'protocol', 0, 2 ** 31), workerId: int(o, 'workerId', 0, 2 ** 31) };
+    case 'task': {
+      const hasWeights = o.W !== null;
+      let weights: Weights | null = null;
+      if (hasWeights) weights = { W: f64(o, 'W', W_LENGTH, Infinity), b: f64(o, 'b', CLASSES, Infinity) };
+      else if (o.b !== null) throw new ProtocolError('MALFORMED_MESSAGE', 'task: "b" without "W"');
+      return {
+        type: 'task',
+        task: int(o, 'task', 0, Number.MAX_SAFE_INTEGER),
+        version: int(o, 'version', 0, Number.MAX_SAFE_INTEGER),
+        weights,
+        indices: u32(o, 'indices', MAX_SLICE),
+      };
+    }
+    case 'bye':
+      return { type: 'bye', reason: str(o, 'reason', 64), message: str(o, 'message', 1024) };
+    default:
+      throw new ProtocolError('MALFORMED_MESSAGE', `unknown coordinator message type ${JSON.stringify(o.type)}`);
+  }
+}
+
+type Obj = Record<string, unknown>;
+
+function unpack(bytes: Uint8Array): Obj {
+  let o: unknown;
+  try {
+    o = packr.unpack(bytes);
+  } catch (e) {
+    throw new ProtocolError('MALFORMED_MESSAGE', `undecodable frame of ${bytes.length} bytes: ${(e as Error).message}`);
+  }
+  if (typeof o !== 'object' || o === null || Array.isArray(o) || ArrayBuffer.isView(o)) {
+    throw new ProtocolError('MALFORMED_MESSAGE', 'a message must be a MessagePack map');
+  }
+  return o as Obj;
+}
+
+function field(o: Obj, key: string): unknown {
+  if (!Object.hasOwn(o, key)) throw new ProtocolError('MALFORMED_MESSAGE', `${String(o.type)}: missing "${key}"`);
+  return o[key];
+}
+
+function int(o: Obj, key: string, min: number, max: number): number {
+  const v = field(o, key);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
+    throw new ProtocolError('MALFORMED_MESSAGE', `${String(o.type)}: "${key}" must be an integer in [${min}, ${max}]`);
+  }
+  return v;
+}
+
+/** An integer-valued float64 (exact sums can exceed 2³¹ but never 2⁵³). */
+function intNumber(o: Obj, key: string, min: number, max: number): number {
+  const v = field(o, key);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new ProtocolError('MALFORMED_MESSAGE', `${String(o.type)}: "${key}" must be a finite integer in [${min}, ${max}]`);
+  }
+  return v;
+}
+
+function str(o: Obj, key: string, maxLength: number): string {
+  const v = field(o, key);
+  if (typeof v !== 'string' || v.length > maxLength) {
+    throw new ProtocolError('MALFORMED_MESSAGE', `${String(o.type)}: "${key}" must be a string of at most ${maxLength} characters`);
+  }
+  return v;
+}
+
+function bin(o: Obj, key: string, byteLength: number | null, maxBytes: number): Uint8Array {
+  const v = field(o, key);
+  if (!(v instanceof Uint8Array)) throw new ProtocolError('MALFORMED_MESSAGE', `${String(o.type)}: "${key}" must be binary`);
+  if ((byteLength !== null && v.byteLength !== byteLength) || v.byteLength > maxBytes) {
+    throw new ProtocolError('MALFORMED_MESSAGE', `${String(o.type)}: "${key}" has ${v.byteLength} bytes, expected ${byteLength ?? `at most ${maxBytes}`}`);
+  }
+  return v;
+}
+
+/**
+ * A Float64Array of exactly `length` finite values with |v| ≤ bound, copied out of the frame
+ * (decoded bins are unaligned views into the receive buffer). When `bound` is finite the values
+ * must also be integers: exact sums are integer-valued by construction (math/exact.ts).
+ */
+function f64(o: Obj, key: string, length: number, bound: number): Float64Array {
+  const raw = bin(o, key, length * 8, length * 8);
+  const out = new Float64Array(length);
+  new Uint8Array(out.buffer).set(raw);
+  const exact = Number.isFinite(bound);
+  for (let i = 0; i < length; i++) {
+    const v = out[i]!;
+    if (!Number.isFinite(v) || (exact && (!Number.isInteger(v) || Math.abs(v) > bound))) {
+      const why = !Number.isFinite(v) ? 'is not finite' : 'is not a possible exact sum';
+      throw new ProtocolError(exact ? 'BAD_RESULT' : 'MALFORMED_MESSAGE', `${String(o.type)}: "${key}"[${i}] = ${v} ${why}`);
+    }
+  }
+  return out;
+}
+
+function u32(o: Obj, key: string, maxLength: number): Uint32Array {
+  const raw = bin(o, key, null, maxLength * 4);
+  if (raw.byteLength % 4 !== 0) throw new ProtocolError('MALFORMED_MESSAGE', `${String(o.type)}: "${key}" is not a whole number of uint32`);
+  const out = new Uint32Array(raw.byteLength / 4);
+  new Uint8Array(out.buffer).set(raw);
+  return out;
+}
+
+/** The raw bytes of a typed array, little-endian on every platform Node.js supports in practice. */
+function bytesOf(a: Float64Array | Uint32Array): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+// The exact-sum bound of a slice: fewer samples than MAX_EXACT_SAMPLES keeps every sum exact.
+if (MAX_SLICE >= MAX_EXACT_SAMPLES) throw new Error('MAX_SLICE must stay below MAX_EXACT_SAMPLES');

@@ -1,0 +1,5 @@
+/** @mnist-lr/core/protocol: the wire protocol shared by coordinator and worker. */
+export * from './messages.js';
+export * from './reasons.js';
+export * from './codec.js';
+export { tokensEqual } from './token.js';

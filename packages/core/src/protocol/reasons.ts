@@ -1,0 +1,45 @@
+/**
+ * Why a connection was refused or closed: one table, shared by both ends. Each reason has a
+ * WebSocket close code (4000–4999 are the application's) and text a worker prints; the coordinator
+ * logs the same code. `fatal` reasons stop a worker (retrying cannot help); others let it reconnect.
+ */
+export const REASONS = {
+  /** The token in the upgrade request did not match (answered as HTTP 401 before any WebSocket). */
+  BAD_TOKEN: { close: 4401, fatal: true, text: 'the coordinator refused the token; pass the one it was started with (--token-file or MNIST_LR_TOKEN)' },
+  /** The worker speaks another protocol version. */
+  PROTOCOL_MISMATCH: { close: 4002, fatal: true, text: 'the worker and coordinator speak different protocol versions; install the same mnist-lr version on both' },
+  /** The worker's MNIST files differ from the coordinator's (dataset fingerprints differ). */
+  DATASET_MISMATCH: { close: 4003, fatal: true, text: "the worker's MNIST files differ from the coordinator's; point --data-dir at the same four files" },
+  /** The worker's kernel arithmetic differs (results would not be bit-identical). */
+  KERNEL_MISMATCH: { close: 4004, fatal: true, text: 'the worker computes with another kernel; install the same mnist-lr version on both' },
+  /** A message could not be decoded or failed validation. */
+  MALFORMED_MESSAGE: { close: 4005, fatal: false, text: 'a malformed message was received; the connection was closed' },
+  /** A well-formed message arrived at the wrong time (e.g. a result for a task never given). */
+  UNEXPECTED_MESSAGE: { close: 4006, fatal: false, text: 'a message arrived that the protocol does not allow at this point' },
+  /** The peer did not complete the handshake in time. */
+  HANDSHAKE_TIMEOUT: { close: 4007, fatal: false, text: 'the handshake did not complete in time' },
+  /** The worker did not return its slice before the step deadline; the slice went to another worker. */
+  STEP_DEADLINE: { close: 4008, fatal: false, text: 'the worker missed the step deadline; its slice was given to another worker' },
+  /** The worker answered neither data nor two heartbeats in a row. */
+  HEARTBEAT_TIMEOUT: { close: 4011, fatal: false, text: 'the worker stopped answering heartbeats' },
+  /** The worker returned non-finite or impossible sums; its slice was recomputed elsewhere. */
+  BAD_RESULT: { close: 4009, fatal: false, text: 'the worker returned invalid sums; its slice was recomputed elsewhere' },
+  /** Training finished normally. */
+  RUN_COMPLETE: { close: 4000, fatal: true, text: 'training is complete' },
+  /** The coordinator is shutting down (interrupted or failed). */
+  COORDINATOR_SHUTDOWN: { close: 4010, fatal: false, text: 'the coordinator is shutting down' },
+  /** A frame was larger than the protocol allows (ws closes with 1009 itself). */
+  OVERSIZED_MESSAGE: { close: 1009, fatal: false, text: 'a message exceeded the size limit' },
+} as const;
+
+export type Reason = keyof typeof REASONS;
+
+const byClose = new Map<number, Reason>(Object.entries(REASONS).map(([k, v]) => [v.close, k as Reason]));
+
+/** The reason behind a WebSocket close code, if it is one of ours. */
+export function reasonOfClose(code: number): Reason | undefined {
+  return byClose.get(code);
+}
+
+/** Header carrying the reason on an HTTP refusal of the upgrade (the 401 for a bad token). */
+export const REASON_HEADER = 'x-mnist-lr-reason';

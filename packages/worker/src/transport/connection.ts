@@ -1,0 +1,98 @@
+import WebSocket from 'ws';
+import { decodeCoordinatorMessage, encodeMessage, maxTaskBytes, MAX_SLICE, ProtocolError, REASON_HEADER, REASONS, reasonOfClose, type CoordinatorMessage, type Reason, type WorkerMessage } from '@mnist-lr/core/protocol';
+
+/** How one connection ended. */
+export interface ConnectionEnd {
+  /** Our coded reason, when the close code or HTTP refusal carried one. */
+  reason: Reason | undefined;
+  /** True when the connection reached the open state (the coordinator was reached). */
+  opened: boolean;
+  /** Close code, or HTTP status of a refused upgrade. */
+  code: number;
+  detail: string;
+}
+
+export interface ConnectionOptions {
+  url: string;
+  token: string;
+  /** PEM of a CA to verify a wss:// coordinator against. */
+  ca?: string | Buffer;
+  /** Close the connection when nothing (not even a ping) arrived for this long. Default 30000 ms. */
+  idleTimeoutMs: number;
+  /** Give up opening after this long. Default 10000 ms. */
+  openTimeoutMs: number;
+}
+
+/**
+ * One WebSocket connection to a coordinator: token in the upgrade request, binary frames,
+ * compression off, a frame limit sized to the largest task, and an idle watchdog so a silent
+ * coordinator cannot hold a worker forever. Resolves when the connection is over.
+ */
+export function connectOnce(
+  options: ConnectionOptions,
+  onOpen: (send: (m: WorkerMessage) => void) => void,
+  onMessage: (m: CoordinatorMessage, send: (m: WorkerMessage) => void, close: (reason: Reason, detail?: string) => void) => void,
+): Promise<ConnectionEnd> {
+  return new Promise((resolve) => {
+    let opened = false;
+    let settled = false;
+    let refused: ConnectionEnd | undefined;
+    const ws = new WebSocket(options.url, {
+      headers: { authorization: `Bearer ${options.token}` },
+      perMessageDeflate: false,
+      maxPayload: maxTaskBytes(MAX_SLICE),
+      handshakeTimeout: options.openTimeoutMs,
+      ca: options.ca,
+    });
+    ws.binaryType = 'nodebuffer';
+    let idle: NodeJS.Timeout | undefined;
+    const watchdog = (): void => {
+      clearTimeout(idle);
+      idle = setTimeout(() => ws.terminate(), options.idleTimeoutMs);
+    };
+    const send = (m: WorkerMessage): void => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(encodeMessage(m), { binary: true });
+    };
+    const close = (reason: Reason, detail?: string): void => {
+      ws.close(REASONS[reason].close, (detail ?? REASONS[reason].text).slice(0, 120));
+    };
+    const finish = (end: ConnectionEnd): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(idle);
+      resolve(end);
+    };
+
+    ws.on('unexpected-response', (_req, res) => {
+      const header = res.headers[REASON_HEADER];
+      const reason = typeof header === 'string' && header in REASONS ? (header as Reason) : undefined;
+      refused = { reason, opened: false, code: res.statusCode ?? 0, detail: `HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trim() };
+      res.resume();
+      ws.terminate();
+    });
+    ws.on('open', () => {
+      opened = true;
+      watchdog();
+      onOpen(send);
+    });
+    ws.on('ping', watchdog);
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      watchdog();
+      if (!isBinary) return close('MALFORMED_MESSAGE', 'text frames are not part of the protocol');
+      let m: CoordinatorMessage;
+      try {
+        m = decodeCoordinatorMessage(data);
+      } catch (e) {
+        if (e instanceof ProtocolError) return close(e.reason, e.message);
+        throw e;
+      }
+      onMessage(m, send, close);
+    });
+    ws.on('error', () => {
+      // 'close' follows every 'error'; the end is reported there.
+    });
+    ws.on('close', (code: number, reason: Buffer) => {
+      finish(refused ?? { reason: reasonOfClose(code), opened, code, detail: reason.toString() || `close code ${code}` });
+    });
+  });
+}

