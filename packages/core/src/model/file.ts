@@ -66,11 +66,20 @@ export function decodeModel(text: string, file: string): ModelFile {
   for (const key of ['epochs', 'testLossSum', 'testAccuracy'] as const) {
     if (typeof doc[key] !== 'number') throw bad(`"${key}" is missing or not a number`);
   }
+  if (!Array.isArray(doc.shape) || doc.shape[0] !== PIXELS || doc.shape[1] !== CLASSES || doc.shape.length !== 2) {
+    throw bad(`"shape" must be [${PIXELS}, ${CLASSES}]`);
+  }
+  let config: TrainConfig;
+  try {
+    config = parseConfig(doc.config, `${file} (its "config")`);
+  } catch (e) {
+    throw bad(`its "config" is invalid: ${(e as Error).message}`);
+  }
   const W = base64ToFloat64(doc.W as string, PIXELS * CLASSES, 'W', bad);
   const b = base64ToFloat64(doc.b as string, CLASSES, 'b', bad);
   return {
     name: doc.name as string,
-    config: parseConfig(doc.config, `${file} (its "config")`),
+    config,
     dataset: doc.dataset as string,
     kernel: doc.kernel as string,
     epochs: doc.epochs as number,
@@ -103,6 +112,8 @@ function float64ToBase64(a: Float64Array): string {
 }
 
 function base64ToFloat64(s: string, length: number, key: string, bad: (why: string) => Error): Float64Array {
+  // Buffer.from skips characters that are not base64; a damaged file must not load silently.
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s)) throw bad(`"${key}" is not valid base64`);
   const bytes = Buffer.from(s, 'base64');
   if (bytes.length !== length * 8) throw bad(`"${key}" holds ${bytes.length} bytes, expected ${length * 8}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
