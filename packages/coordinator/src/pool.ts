@@ -6,6 +6,7 @@ import {
   PROTOCOL_VERSION,
   ProtocolError,
   REASONS,
+  closeText,
   reasonOfClose,
   type CoordinatorMessage,
   type Reason,
@@ -115,7 +116,7 @@ export class Pool {
   drop(peer: Peer, reason: Reason, detail?: string): void {
     if (peer.gone) return;
     const text = detail ?? REASONS[reason].text;
-    if (peer.ws.readyState === peer.ws.OPEN) peer.ws.close(REASONS[reason].close, text.slice(0, 120));
+    if (peer.ws.readyState === peer.ws.OPEN) peer.ws.close(REASONS[reason].close, closeText(text));
     // A stopped process never answers the closing handshake: do not wait for it.
     setTimeout(() => peer.ws.terminate(), 1000).unref();
     this.markGone(peer, reason, text);
@@ -127,7 +128,7 @@ export class Pool {
     for (const peer of this.peers) {
       if (peer.gone) continue;
       peer.gone = true;
-      if (peer.ws.readyState === peer.ws.OPEN) peer.ws.close(REASONS[reason].close, REASONS[reason].text);
+      if (peer.ws.readyState === peer.ws.OPEN) peer.ws.close(REASONS[reason].close, closeText(REASONS[reason].text));
       setTimeout(() => peer.ws.terminate(), 1000).unref();
     }
     this.peers.clear();

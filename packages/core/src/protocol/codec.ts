@@ -66,9 +66,27 @@ export function encodeMessage(m: Message): Uint8Array {
   }
 }
 
-/** Decodes and validates a frame a worker sent. Throws ProtocolError. */
+/** Decodes and validates a frame a worker sent. Throws ProtocolError, and nothing else. */
 export function decodeWorkerMessage(bytes: Uint8Array): WorkerMessage {
-  const o = unpack(bytes);
+  return guarded(() => workerMessage(unpack(bytes)));
+}
+
+/** Decodes and validates a frame a coordinator sent. Throws ProtocolError, and nothing else. */
+export function decodeCoordinatorMessage(bytes: Uint8Array): CoordinatorMessage {
+  return guarded(() => coordinatorMessage(unpack(bytes)));
+}
+
+/** Whatever hostile input makes validation trip over (a BigInt, a cycle), it is a protocol error. */
+function guarded<T>(decode: () => T): T {
+  try {
+    return decode();
+  } catch (e) {
+    if (e instanceof ProtocolError) throw e;
+    throw new ProtocolError('MALFORMED_MESSAGE', `invalid message: ${e instanceof Error ? e.message : 'unreadable value'}`);
+  }
+}
+
+function workerMessage(o: Obj): WorkerMessage {
   switch (o.type) {
     case 'hello':
       return {
@@ -91,13 +109,11 @@ export function decodeWorkerMessage(bytes: Uint8Array): WorkerMessage {
       return { type: 'result', task: int(o, 'task', 0, Number.MAX_SAFE_INTEGER), sums };
     }
     default:
-      throw new ProtocolError('MALFORMED_MESSAGE', `unknown worker message type ${JSON.stringify(o.type)}`);
+      throw new ProtocolError('MALFORMED_MESSAGE', `unknown worker message type ${describe(o.type)}`);
   }
 }
 
-/** Decodes and validates a frame a coordinator sent. Throws ProtocolError. */
-export function decodeCoordinatorMessage(bytes: Uint8Array): CoordinatorMessage {
-  const o = unpack(bytes);
+function coordinatorMessage(o: Obj): CoordinatorMessage {
   switch (o.type) {
     case 'welcome':
       return { type: 'welcome', protocol: int(o, 'protocol', 0, 2 ** 31), workerId: int(o, 'workerId', 0, 2 ** 31) };
@@ -117,11 +133,16 @@ export function decodeCoordinatorMessage(bytes: Uint8Array): CoordinatorMessage 
     case 'bye':
       return { type: 'bye', reason: str(o, 'reason', 64), message: str(o, 'message', 1024) };
     default:
-      throw new ProtocolError('MALFORMED_MESSAGE', `unknown coordinator message type ${JSON.stringify(o.type)}`);
+      throw new ProtocolError('MALFORMED_MESSAGE', `unknown coordinator message type ${describe(o.type)}`);
   }
 }
 
 type Obj = Record<string, unknown>;
+
+/** A short, safe rendering of a value a peer sent (strings quoted and cut, others by kind). */
+function describe(v: unknown): string {
+  return typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeof v;
+}
 
 function unpack(bytes: Uint8Array): Obj {
   let o: unknown;
@@ -137,14 +158,14 @@ function unpack(bytes: Uint8Array): Obj {
 }
 
 function field(o: Obj, key: string): unknown {
-  if (!Object.hasOwn(o, key)) throw new ProtocolError('MALFORMED_MESSAGE', `${String(o.type)}: missing "${key}"`);
+  if (!Object.hasOwn(o, key)) throw new ProtocolError('MALFORMED_MESSAGE', `${describe(o.type)}: missing "${key}"`);
   return o[key];
 }
 
 function int(o: Obj, key: string, min: number, max: number): number {
   const v = field(o, key);
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
-    throw new ProtocolError('MALFORMED_MESSAGE', `${String(o.type)}: "${key}" must be an integer in [${min}, ${max}]`);
+    throw new ProtocolError('MALFORMED_MESSAGE', `${describe(o.type)}: "${key}" must be an integer in [${min}, ${max}]`);
   }
   return v;
 }
@@ -153,7 +174,7 @@ function int(o: Obj, key: string, min: number, max: number): number {
 function intNumber(o: Obj, key: string, min: number, max: number): number {
   const v = field(o, key);
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new ProtocolError('MALFORMED_MESSAGE', `${String(o.type)}: "${key}" must be a finite integer in [${min}, ${max}]`);
+    throw new ProtocolError('MALFORMED_MESSAGE', `${describe(o.type)}: "${key}" must be a finite integer in [${min}, ${max}]`);
   }
   return v;
 }
@@ -161,16 +182,16 @@ function intNumber(o: Obj, key: string, min: number, max: number): number {
 function str(o: Obj, key: string, maxLength: number): string {
   const v = field(o, key);
   if (typeof v !== 'string' || v.length > maxLength) {
-    throw new ProtocolError('MALFORMED_MESSAGE', `${String(o.type)}: "${key}" must be a string of at most ${maxLength} characters`);
+    throw new ProtocolError('MALFORMED_MESSAGE', `${describe(o.type)}: "${key}" must be a string of at most ${maxLength} characters`);
   }
   return v;
 }
 
 function bin(o: Obj, key: string, byteLength: number | null, maxBytes: number): Uint8Array {
   const v = field(o, key);
-  if (!(v instanceof Uint8Array)) throw new ProtocolError('MALFORMED_MESSAGE', `${String(o.type)}: "${key}" must be binary`);
+  if (!(v instanceof Uint8Array)) throw new ProtocolError('MALFORMED_MESSAGE', `${describe(o.type)}: "${key}" must be binary`);
   if ((byteLength !== null && v.byteLength !== byteLength) || v.byteLength > maxBytes) {
-    throw new ProtocolError('MALFORMED_MESSAGE', `${String(o.type)}: "${key}" has ${v.byteLength} bytes, expected ${byteLength ?? `at most ${maxBytes}`}`);
+    throw new ProtocolError('MALFORMED_MESSAGE', `${describe(o.type)}: "${key}" has ${v.byteLength} bytes, expected ${byteLength ?? `at most ${maxBytes}`}`);
   }
   return v;
 }
@@ -189,7 +210,7 @@ function f64(o: Obj, key: string, length: number, bound: number): Float64Array {
     const v = out[i]!;
     if (!Number.isFinite(v) || (exact && (!Number.isInteger(v) || Math.abs(v) > bound))) {
       const why = !Number.isFinite(v) ? 'is not finite' : 'is not a possible exact sum';
-      throw new ProtocolError(exact ? 'BAD_RESULT' : 'MALFORMED_MESSAGE', `${String(o.type)}: "${key}"[${i}] = ${v} ${why}`);
+      throw new ProtocolError(exact ? 'BAD_RESULT' : 'MALFORMED_MESSAGE', `${describe(o.type)}: "${key}"[${i}] = ${v} ${why}`);
     }
   }
   return out;
@@ -197,7 +218,7 @@ function f64(o: Obj, key: string, length: number, bound: number): Float64Array {
 
 function u32(o: Obj, key: string, maxLength: number): Uint32Array {
   const raw = bin(o, key, null, maxLength * 4);
-  if (raw.byteLength % 4 !== 0) throw new ProtocolError('MALFORMED_MESSAGE', `${String(o.type)}: "${key}" is not a whole number of uint32`);
+  if (raw.byteLength % 4 !== 0) throw new ProtocolError('MALFORMED_MESSAGE', `${describe(o.type)}: "${key}" is not a whole number of uint32`);
   const out = new Uint32Array(raw.byteLength / 4);
   new Uint8Array(out.buffer).set(raw);
   return out;

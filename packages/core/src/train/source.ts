@@ -6,6 +6,7 @@ import type { RowSet } from '../math/rows.js';
 import { clearRows, emptyRowSet } from '../math/rows.js';
 import type { SparseImages } from '../math/sparse.js';
 import { CLASSES } from '../math/sparse.js';
+import { WasmKernel, wasmKernelAvailable } from '../math/wasm/wasm-kernel.js';
 
 /** The exact sums of one batch, and (optionally) the rows of W they touch. */
 export interface BatchSums {
@@ -23,13 +24,59 @@ export interface GradientSource {
   compute(batch: Uint32Array, weights: Weights, version: number): BatchSums | Promise<BatchSums>;
 }
 
-/** Computes gradients in this thread with the exact sparse kernel. */
+/** Which implementation of the exact kernel a LocalGradientSource runs; both give the same bits. */
+export type KernelChoice = 'auto' | 'wasm' | 'js';
+
+export interface LocalGradientSourceOptions {
+  /**
+   * 'auto' (default): WebAssembly SIMD where the runtime has it, else JS. 'wasm': WebAssembly or
+   * an error. 'js': the JS kernel of math/kernel.ts.
+   */
+  kernel?: KernelChoice;
+}
+
+/**
+ * Computes gradients in this thread with the exact sparse kernel: the WebAssembly one where the
+ * runtime has SIMD, else the JS one (the same arithmetic, the same bits; KERNEL_ID names both).
+ */
 export class LocalGradientSource implements GradientSource {
-  private readonly result: BatchSums = { sums: emptySums(), rows: emptyRowSet() };
+  /** The implementation in use. */
+  readonly kernel: 'wasm' | 'js';
+  private readonly result: BatchSums;
+  private readonly wasm: WasmKernel | null = null;
+  // The weights the WebAssembly kernel holds a copy of: copied again when any of these differ.
+  private heldVersion = NaN;
+  private heldW: Float64Array | null = null;
+  private heldB: Float64Array | null = null;
 
-  constructor(private readonly data: SparseImages) {}
+  constructor(
+    private readonly data: SparseImages,
+    options: LocalGradientSourceOptions = {},
+  ) {
+    const choice = options.kernel ?? 'auto';
+    if (choice === 'wasm' || (choice === 'auto' && wasmKernelAvailable())) {
+      try {
+        this.wasm = new WasmKernel(data);
+      } catch (e) {
+        if (choice === 'wasm') throw e;
+      }
+    }
+    this.kernel = this.wasm === null ? 'js' : 'wasm';
+    this.result = this.wasm === null ? { sums: emptySums(), rows: emptyRowSet() } : { sums: this.wasm.sums, rows: this.wasm.rows };
+  }
 
-  compute(batch: Uint32Array, weights: Weights): BatchSums {
+  compute(batch: Uint32Array, weights: Weights, version: number): BatchSums {
+    const wasm = this.wasm;
+    if (wasm !== null) {
+      if (version !== this.heldVersion || weights.W !== this.heldW || weights.b !== this.heldB) {
+        wasm.setWeights(weights);
+        this.heldVersion = version;
+        this.heldW = weights.W;
+        this.heldB = weights.b;
+      }
+      wasm.compute(batch);
+      return this.result;
+    }
     const { sums, rows } = this.result;
     // Only the rows the previous batch touched can be nonzero: clear those, not all 7,840 entries.
     const gW = sums.gW;

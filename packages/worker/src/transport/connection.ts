@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { decodeCoordinatorMessage, encodeMessage, maxTaskBytes, MAX_SLICE, ProtocolError, REASON_HEADER, REASONS, reasonOfClose, type CoordinatorMessage, type Reason, type WorkerMessage } from '@mnist-lr/core/protocol';
+import { closeText, decodeCoordinatorMessage, encodeMessage, maxTaskBytes, MAX_SLICE, ProtocolError, REASON_HEADER, REASONS, reasonOfClose, type CoordinatorMessage, type Reason, type WorkerMessage } from '@mnist-lr/core/protocol';
 
 /** How one connection ended. */
 export interface ConnectionEnd {
@@ -54,7 +54,7 @@ export function connectOnce(
       if (ws.readyState === WebSocket.OPEN) ws.send(encodeMessage(m), { binary: true });
     };
     const close = (reason: Reason, detail?: string): void => {
-      ws.close(REASONS[reason].close, (detail ?? REASONS[reason].text).slice(0, 120));
+      ws.close(REASONS[reason].close, closeText(detail ?? REASONS[reason].text));
     };
     const finish = (end: ConnectionEnd): void => {
       if (settled) return;

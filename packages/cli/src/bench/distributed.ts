@@ -1,0 +1,154 @@
+import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { applyUpdate, epochOrder, initialState, LocalGradientSource, parseConfig, splitTrainingSet, stepsPerEpoch, type TrainConfig, type TrainingData } from '@mnist-lr/core';
+import { Coordinator } from '@mnist-lr/coordinator';
+import { workerThreadEntry } from '@mnist-lr/worker';
+import { MAX_RESULT_BYTES, maxTaskBytes } from '@mnist-lr/core/protocol';
+import { median, table } from './stats.js';
+
+export interface DistributedBenchOptions {
+  batches: number[];
+  workers: number[];
+  /** Measure each cell for about this long after warm-up, milliseconds. */
+  budgetMs: number;
+  log: (line: string) => void;
+}
+
+interface Cell {
+  msPerStep: number;
+  steps: number;
+}
+
+/**
+ * Milliseconds per step (and the seconds per epoch they imply) of in-process training and of a
+ * coordinator with 1, 2, 4 local worker threads, beside a plain WebSocket round trip of the same
+ * payload (weights out, one gradient back per worker) between worker threads measured in the same
+ * run: the floor any synchronous parameter-server step pays on this machine.
+ */
+export async function benchDistributed(data: TrainingData, options: DistributedBenchOptions): Promise<{ table: string; roundTrip: Map<number, number> }> {
+  const rows: string[][] = [];
+  const roundTrip = new Map<number, number>();
+  for (const B of options.batches) {
+    const config = parseConfig({ num_epoches: 1000, batch_size: B, learning_rate: 0.0025, learning_decay: 0, decay_factor: 0.75, momentum: 0, mu: 0.9 }, 'bench');
+    const steps = stepsPerEpoch(data.train.count, B);
+    const local = inProcess(data, config, options.budgetMs);
+    const cells = [`in-process`, ...options.workers.map((n) => `${n} worker${n > 1 ? 's' : ''}`)];
+    const results: Cell[] = [local];
+    for (const n of options.workers) results.push(await withWorkers(data, config, n, options.budgetMs));
+    const rt = await wsRoundTrip(2, maxTaskBytes(Math.ceil(B / 2)) - 1024, MAX_RESULT_BYTES - 1024, options.budgetMs);
+    roundTrip.set(B, rt);
+    results.forEach((c, i) => {
+      options.log(`batch ${B}, ${cells[i]}: ${c.msPerStep.toFixed(3)} ms/step over ${c.steps} steps`);
+      rows.push([String(B), cells[i]!, c.msPerStep.toFixed(3), ((c.msPerStep * steps) / 1000).toFixed(2), `${(c.msPerStep / local.msPerStep).toFixed(2)}×`, i === 2 ? `${(c.msPerStep / rt).toFixed(2)}×` : '']);
+    });
+    rows.push([String(B), 'ws round trip, 2 threads', rt.toFixed(3), ((rt * steps) / 1000).toFixed(2), '', '']);
+  }
+  return {
+    table: table(['batch', 'run', 'ms/step', 's/epoch', 'vs in-process', '2 workers vs ws round trip'], rows),
+    roundTrip,
+  };
+}
+
+function inProcess(data: TrainingData, config: TrainConfig, budgetMs: number): Cell {
+  const order = epochOrder(0, 0, splitTrainingSet(data.train.count, config).train);
+  const source = new LocalGradientSource(data.train);
+  const state = initialState(config);
+  const B = config.batch_size;
+  const samples: number[] = [];
+  let step = 0;
+  const deadline = performance.now() + budgetMs;
+  while (performance.now() < deadline || samples.length < 5) {
+    const from = (step * B) % (order.length - B + 1);
+    const batch = order.subarray(from, from + B);
+    const t = performance.now();
+    const { sums, rows } = source.compute(batch, state.weights, step);
+    applyUpdate(state.weights, null, sums, B, config.learning_rate, config, rows);
+    samples.push(performance.now() - t);
+    step++;
+  }
+  return { msPerStep: median(samples.slice(Math.min(20, samples.length >> 1))), steps: samples.length };
+}
+
+async function withWorkers(data: TrainingData, config: TrainConfig, n: number, budgetMs: number): Promise<Cell> {
+  const token = randomBytes(16).toString('hex');
+  const abort = new AbortController();
+  const times: number[] = [];
+  let last = 0;
+  let started = 0;
+  const coordinator = await Coordinator.start({
+    config,
+    data,
+    token,
+    minWorkers: n,
+    workerWaitMs: 30_000,
+    signal: abort.signal,
+    hooks: {
+      onStep: () => {
+        const now = performance.now();
+        if (last) times.push(now - last);
+        else started = now;
+        last = now;
+        if (now - started > budgetMs && times.length >= 20) abort.abort();
+      },
+    },
+  });
+  const threads = Array.from({ length: n }, (_, i) => new Worker(workerThreadEntry(), { workerData: { url: coordinator.url, token, label: `bench-${i}` } }));
+  try {
+    await coordinator.run();
+  } finally {
+    await coordinator.close();
+    await Promise.all(threads.map((t) => t.terminate()));
+  }
+  return { msPerStep: median(times.slice(10)), steps: times.length };
+}
+
+/**
+ * A plain ws round trip: the server sends `down` bytes to each of `clients` worker threads, each
+ * answers with `up` bytes, and the server waits for all answers: what one step of any synchronous
+ * WebSocket parameter server costs before any encoding or arithmetic.
+ */
+export async function wsRoundTrip(clients: number, down: number, up: number, budgetMs: number): Promise<number> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: up + 1024 });
+  await new Promise<void>((r) => wss.once('listening', () => r()));
+  const port = (wss.address() as { port: number }).port;
+  const sockets: WebSocket[] = [];
+  const joined = new Promise<void>((resolve) => {
+    wss.on('connection', (ws) => {
+      sockets.push(ws);
+      if (sockets.length === clients) resolve();
+    });
+  });
+  const code = `
+    const { workerData } = require('node:worker_threads');
+    const WebSocket = require(workerData.ws);
+    const reply = Buffer.alloc(workerData.up, 7);
+    const ws = new WebSocket('ws://127.0.0.1:' + workerData.port, { perMessageDeflate: false, maxPayload: workerData.down + 1024 });
+    ws.on('message', () => ws.send(reply));
+    ws.on('close', () => process.exit(0));
+  `;
+  const wsPath = createRequire(import.meta.url).resolve('ws');
+  const threads = Array.from({ length: clients }, () => new Worker(code, { eval: true, workerData: { port, up, down, ws: wsPath } }));
+  await joined;
+  const payload = Buffer.alloc(down, 3);
+  const times: number[] = [];
+  const until = performance.now() + budgetMs;
+  while (performance.now() < until || times.length < 50) {
+    const t = performance.now();
+    await new Promise<void>((resolve) => {
+      let left = clients;
+      for (const ws of sockets) {
+        ws.once('message', () => {
+          if (--left === 0) resolve();
+        });
+        ws.send(payload);
+      }
+    });
+    times.push(performance.now() - t);
+  }
+  for (const ws of sockets) ws.close();
+  await Promise.all(threads.map((t) => t.terminate()));
+  wss.close();
+  return median(times.slice(20));
+}

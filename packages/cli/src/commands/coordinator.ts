@@ -1,0 +1,72 @@
+/**
+ * `mnist-lr coordinator`: train with workers that join over the network. Same outputs as
+ * `train`, through the same recorder; only the engine differs.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+import { MnistLrError } from '@mnist-lr/core';
+
+import { remoteWorkersEngine } from '../engines/coordinator.js';
+import { badOption, markUsage } from '../errors.js';
+import { displayPath } from '../outputs/format.js';
+import type { RunPaths } from '../outputs/recorder.js';
+import { isLoopback, readToken, TOKEN_ENV } from '../token.js';
+import { trainCommand, type TrainCommandOptions } from './train.js';
+
+export interface CoordinatorCommandOptions extends Omit<TrainCommandOptions, 'workers' | 'workerMode'> {
+  host: string;
+  port: number;
+  minWorkers: number;
+  tokenFile?: string;
+  /** Seconds to wait for workers at the start and whenever none is left. */
+  workerWait: number;
+  /** Seconds a worker has to return its slice. */
+  stepTimeout: number;
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
+export async function coordinatorCommand(options: CoordinatorCommandOptions, stdout: NodeJS.WriteStream = process.stdout): Promise<RunPaths> {
+  let token = readToken(options.tokenFile);
+  let tokenNote = options.tokenFile ? `token from ${displayPath(options.tokenFile)}` : `token from $${TOKEN_ENV}`;
+  if (token === undefined) {
+    if (!isLoopback(options.host)) {
+      throw badOption(`--host ${options.host} lets other machines connect, so a token is required: pass --token-file FILE or set ${TOKEN_ENV}`);
+    }
+    // Loopback only: make a fresh token and leave it where local workers can read it.
+    token = randomBytes(32).toString('hex');
+    const file = join(resolve(options.out), 'coordinator.token');
+    writeFileSync(file, `${token}\n`, { mode: 0o600 });
+    tokenNote = `token written to ${displayPath(file)} (give it to workers with --token-file)`;
+  }
+  const tls = tlsOptions(options);
+  return trainCommand({ ...options, workers: options.minWorkers }, stdout, (ui) =>
+    remoteWorkersEngine({
+      host: options.host,
+      port: options.port,
+      token: token!,
+      tls,
+      minWorkers: options.minWorkers,
+      workerWaitMs: options.workerWait * 1000,
+      stepTimeoutMs: options.stepTimeout * 1000,
+      log: (line) => ui.log(`coordinator: ${line}`),
+      onWorkers: (count) => ui.workers(count),
+      onListening: (c) => ui.log(`coordinator: listening on ${c.url}; ${tokenNote}; start workers with: mnist-lr worker --connect ${c.url}`),
+    }),
+  );
+}
+
+function tlsOptions(options: CoordinatorCommandOptions): { cert: Buffer; key: Buffer } | undefined {
+  if (!options.tlsCert && !options.tlsKey) return undefined;
+  if (!options.tlsCert || !options.tlsKey) throw badOption('--tls-cert and --tls-key go together: pass both PEM files');
+  const read = (flag: string, file: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      throw markUsage(new MnistLrError('FILE_UNREADABLE', `${flag} ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`));
+    }
+  };
+  return { cert: read('--tls-cert', options.tlsCert), key: read('--tls-key', options.tlsKey) };
+}

@@ -1,0 +1,59 @@
+/** `mnist-lr worker`: join a coordinator and compute slices until training completes. */
+import { readFileSync } from 'node:fs';
+
+import { MnistLrError, prepareData } from '@mnist-lr/core';
+import { runWorker } from '@mnist-lr/worker';
+
+import { loadData } from '../data.js';
+import { badOption, markUsage } from '../errors.js';
+import { readToken, TOKEN_ENV } from '../token.js';
+
+export interface WorkerCommandOptions {
+  connect: string;
+  tokenFile?: string;
+  dataDir?: string;
+  label?: string;
+  /** PEM CA file to verify a wss:// coordinator against. */
+  ca?: string;
+  /** Print only failures. */
+  quiet?: boolean;
+}
+
+export async function workerCommand(options: WorkerCommandOptions, stdout: NodeJS.WritableStream = process.stdout): Promise<void> {
+  if (!/^wss?:\/\/[^/]+/.test(options.connect)) {
+    throw badOption(`--connect ${options.connect}: expected ws://HOST:PORT or wss://HOST:PORT (the address the coordinator printed)`);
+  }
+  const token = readToken(options.tokenFile);
+  if (token === undefined) throw badOption(`no token: pass --token-file FILE or set ${TOKEN_ENV} to the coordinator's token`);
+  let ca: Buffer | undefined;
+  if (options.ca) {
+    try {
+      ca = readFileSync(options.ca);
+    } catch (e) {
+      throw markUsage(new MnistLrError('FILE_UNREADABLE', `--ca ${options.ca}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`));
+    }
+  }
+  const data = prepareData(loadData(options.dataDir));
+  const abort = new AbortController();
+  const stop = (): void => abort.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const outcome = await runWorker({
+    url: options.connect,
+    token,
+    data,
+    ca,
+    label: options.label,
+    signal: abort.signal,
+    log: (line) => {
+      if (!options.quiet) stdout.write(`worker: ${line}\n`);
+    },
+  });
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
+  if (outcome.reason === 'RUN_COMPLETE' || outcome.reason === 'ABORTED') {
+    if (!options.quiet) stdout.write(`worker: ${outcome.tasks} slices computed\n`);
+    return;
+  }
+  throw new MnistLrError('PEER_ERROR', `[${outcome.reason}] ${outcome.message}`);
+}

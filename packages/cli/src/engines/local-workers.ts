@@ -1,0 +1,92 @@
+/**
+ * `train --workers N`: a coordinator on a free loopback port and N local workers (threads, or
+ * child processes with --worker-mode process), with a fresh random token. The workers run the
+ * same code as workers on other machines.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+
+import { Coordinator } from '@mnist-lr/coordinator';
+import { workerThreadEntry } from '@mnist-lr/worker';
+
+import type { TrainingEngine } from '../commands/train.js';
+import { TOKEN_ENV } from '../token.js';
+
+export type WorkerMode = 'thread' | 'process';
+
+export interface LocalWorkersOptions {
+  workers: number;
+  mode: WorkerMode;
+  dataDir?: string;
+  /** Lines worth showing (a worker lost, a slice reassigned). */
+  log: (line: string) => void;
+  /** The number of connected workers, whenever it changes. */
+  onWorkers?: (count: number) => void;
+}
+
+const BIN = fileURLToPath(new URL('../bin.js', import.meta.url));
+
+export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine {
+  const n = options.workers;
+  return {
+    description: `coordinator with ${n} local worker ${options.mode}${n === 1 ? '' : 's'}`,
+    workers: n,
+    async run({ config, data, hooks, signal }) {
+      const token = randomBytes(32).toString('hex');
+      const coordinator = await Coordinator.start({
+        config,
+        data,
+        token,
+        minWorkers: n,
+        hooks,
+        signal,
+        onWorkers: options.onWorkers,
+        // Joins are expected here; departures and refusals are worth a line.
+        log: (line) => {
+          if (!/ joined from /.test(line)) options.log(line);
+        },
+      });
+      const stops: Array<() => Promise<void>> = [];
+      for (let i = 0; i < n; i++) {
+        stops.push(options.mode === 'thread' ? startThread(coordinator.url, token, i, options) : startProcess(coordinator.url, token, i, options));
+      }
+      try {
+        const state = await coordinator.run();
+        return { weights: state.weights, history: state.history };
+      } finally {
+        await coordinator.close();
+        await Promise.all(stops.map((stop) => stop()));
+      }
+    },
+  };
+}
+
+function startThread(url: string, token: string, i: number, options: LocalWorkersOptions): () => Promise<void> {
+  const worker = new Worker(workerThreadEntry(), { workerData: { url, token, label: `thread ${i + 1}`, dataDir: options.dataDir } });
+  worker.on('error', (e) => options.log(`worker thread ${i + 1} failed: ${e.message}`));
+  return async () => {
+    await worker.terminate();
+  };
+}
+
+function startProcess(url: string, token: string, i: number, options: LocalWorkersOptions): () => Promise<void> {
+  const args = [BIN, 'worker', '--connect', url, '--label', `process ${i + 1}`, '--quiet'];
+  if (options.dataDir) args.push('--data-dir', options.dataDir);
+  // The token travels in the environment, not on the command line where `ps` shows it.
+  const child: ChildProcess = spawn(process.execPath, args, { env: { ...process.env, [TOKEN_ENV]: token }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  child.on('exit', (code, sig) => {
+    if (code !== 0 && code !== null) options.log(`worker process ${i + 1} exited with ${code}: ${stderr.trim().split('\n').pop() ?? ''}`);
+    else if (sig && sig !== 'SIGTERM') options.log(`worker process ${i + 1} was killed by ${sig}`);
+  });
+  return async () => {
+    // Workers end by themselves when the run completes; do not wait on one forever.
+    const timer = setTimeout(() => child.kill('SIGTERM'), 5000);
+    await exited;
+    clearTimeout(timer);
+  };
+}

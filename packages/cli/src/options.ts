@@ -1,0 +1,23 @@
+/** Parsers for command-line option values; each failure is a BAD_OPTION naming the flag. */
+import { badOption } from './errors.js';
+
+/**
+ * A commander argument parser accepting a decimal integer in [min, max]. "1e3", "3.0", "0x10"
+ * and "" are refused: an option value should read the way it is meant.
+ */
+export function integerOption(flag: string, min: number, max: number): (raw: string) => number {
+  return (raw: string): number => {
+    const text = raw.trim();
+    const value = /^[+-]?\d+$/.test(text) ? Number(text) : Number.NaN;
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
+      throw badOption(`${flag} must be an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`);
+    }
+    return value;
+  };
+}
+
+/** Bounds shared with the config schema (see CONFIG_DOCS). */
+export const EPOCHS_MAX = 100_000;
+export const SEED_MAX = 2 ** 32 - 1;
+/** More local worker threads than this would only contend for the same cores. */
+export const WORKERS_MAX = 256;

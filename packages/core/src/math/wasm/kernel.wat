@@ -1,0 +1,329 @@
+;; The exact sparse training kernel of ../kernel.ts (`accumulate`), in WebAssembly SIMD.
+;;
+;; It computes the same bits as the JS kernel, operation for operation (KERNEL_ID is shared):
+;; - lanes hold the classes (k, k+1) of a pair; every lane does the scalar operations of the JS
+;;   kernel for its class, in the same order: z_k += W[p,k]·v over the nonzero pixels in ascending
+;;   order (a multiply, then an add: no fused multiply-add exists in WebAssembly SIMD), then
+;;   z_k/255 + b_k;
+;; - max and argmax (first index) scalar, in class order, with the same strict comparison;
+;; - exp and log are the host's Math.exp and Math.log (imported: WebAssembly has none);
+;; - the sum of the exponentials scalar, in class order, starting from 0;
+;; - δ and loss rounded like JS Math.round (to the nearest integer, ties towards +∞, −0 kept):
+;;   r = ceil(x); if (r − 0.5 > x) r −= 1. Not f64.nearest, which rounds ties to even.
+;;
+;; Memory (imported, laid out by wasm-kernel.ts; the byte offsets are repeated there):
+;;   0       W       7840 f64, row-major by pixel (W[p*10 + k]); one row is 80 bytes
+;;   62720   b       10 f64
+;;   62800   gW      7840 f64 (exact sums)
+;;   125520  gb      10 f64
+;;   125600  z       10 f64 scratch (the logits of the sample)
+;;   125680  (unused, 80 bytes)
+;;   125760  onehot  10 rows of 10 f64: row y is the one-hot vector of label y
+;;   126560  stats   loss f64 at +0, correct i32 at +8
+;;   126576  stamp   784 u32 (the row set: stamp[p] = generation ⇔ row p is in the set)
+;;   129712  list    784 u16 (the rows in the set, in the order first touched)
+;;   131280  batch   u32 sample indices, then the data set: offsets u32, pixels u16, values u8,
+;;                   labels u8 at the addresses given to setup()
+(module
+  (import "env" "memory" (memory 1))
+  (import "env" "exp" (func $exp (param f64) (result f64)))
+  (import "env" "log" (func $log (param f64) (result f64)))
+
+  (global $offsets (mut i32) (i32.const 0))
+  (global $pixels (mut i32) (i32.const 0))
+  (global $values (mut i32) (i32.const 0))
+  (global $labels (mut i32) (i32.const 0))
+
+  (func (export "setup") (param $offsets i32) (param $pixels i32) (param $values i32) (param $labels i32)
+    (global.set $offsets (local.get $offsets))
+    (global.set $pixels (local.get $pixels))
+    (global.set $values (local.get $values))
+    (global.set $labels (local.get $labels)))
+
+  ;; Zeroes the gW rows list[0..size) (the only ones that can be nonzero), gb, loss and correct.
+  (func (export "clear") (param $size i32)
+    (local $r i32) (local $o i32)
+    (block $done
+      (br_if $done (i32.eqz (local.get $size)))
+      (loop $rows
+        (local.set $o (i32.add (i32.const 62800)
+          (i32.mul (i32.load16_u offset=129712 (i32.shl (local.get $r) (i32.const 1))) (i32.const 80))))
+        (v128.store offset=0 (local.get $o) (v128.const i64x2 0 0))
+        (v128.store offset=16 (local.get $o) (v128.const i64x2 0 0))
+        (v128.store offset=32 (local.get $o) (v128.const i64x2 0 0))
+        (v128.store offset=48 (local.get $o) (v128.const i64x2 0 0))
+        (v128.store offset=64 (local.get $o) (v128.const i64x2 0 0))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br_if $rows (i32.lt_u (local.get $r) (local.get $size)))))
+    (v128.store offset=125520 (i32.const 0) (v128.const i64x2 0 0))
+    (v128.store offset=125536 (i32.const 0) (v128.const i64x2 0 0))
+    (v128.store offset=125552 (i32.const 0) (v128.const i64x2 0 0))
+    (v128.store offset=125568 (i32.const 0) (v128.const i64x2 0 0))
+    (v128.store offset=125584 (i32.const 0) (v128.const i64x2 0 0))
+    (f64.store offset=126560 (i32.const 0) (f64.const 0))
+    (i32.store offset=126568 (i32.const 0) (i32.const 0)))
+
+  ;; The largest of the n u16 at `at` (0 for n = 0): checks the data before the kernel trusts it.
+  (func (export "maxU16") (param $at i32) (param $n i32) (result i32)
+    (local $end i32) (local $m v128) (local $r i32) (local $x i32)
+    (local.set $end (i32.add (local.get $at) (i32.shl (local.get $n) (i32.const 1))))
+    (block $done
+      (loop $vec
+        (br_if $done (i32.gt_u (i32.add (local.get $at) (i32.const 16)) (local.get $end)))
+        (local.set $m (i16x8.max_u (local.get $m) (v128.load (local.get $at))))
+        (local.set $at (i32.add (local.get $at) (i32.const 16)))
+        (br $vec)))
+    (local.set $m (i16x8.max_u (local.get $m) (i32x4.shr_u (local.get $m) (i32.const 16))))
+    (local.set $m (i16x8.max_u (local.get $m) (i64x2.shr_u (local.get $m) (i32.const 32))))
+    (local.set $r (i16x8.extract_lane_u 0 (local.get $m)))
+    (local.set $x (i16x8.extract_lane_u 4 (local.get $m)))
+    (if (i32.gt_u (local.get $x) (local.get $r)) (then (local.set $r (local.get $x))))
+    (block $tail_done
+      (loop $tail
+        (br_if $tail_done (i32.ge_u (local.get $at) (local.get $end)))
+        (local.set $x (i32.load16_u (local.get $at)))
+        (if (i32.gt_u (local.get $x) (local.get $r)) (then (local.set $r (local.get $x))))
+        (local.set $at (i32.add (local.get $at) (i32.const 2)))
+        (br $tail)))
+    (local.get $r))
+
+  ;; The largest of the n u8 at `at` (0 for n = 0).
+  (func (export "maxU8") (param $at i32) (param $n i32) (result i32)
+    (local $end i32) (local $m v128) (local $r i32) (local $x i32)
+    (local.set $end (i32.add (local.get $at) (local.get $n)))
+    (block $done
+      (loop $vec
+        (br_if $done (i32.gt_u (i32.add (local.get $at) (i32.const 16)) (local.get $end)))
+        (local.set $m (i8x16.max_u (local.get $m) (v128.load (local.get $at))))
+        (local.set $at (i32.add (local.get $at) (i32.const 16)))
+        (br $vec)))
+    (local.set $x (i32.const 0))
+    (block $lanes_done
+      (loop $lanes
+        (local.set $m (i8x16.max_u (local.get $m) (i8x16.shuffle 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 0 (local.get $m) (local.get $m))))
+        (local.set $x (i32.add (local.get $x) (i32.const 1)))
+        (br_if $lanes (i32.lt_u (local.get $x) (i32.const 15)))))
+    (local.set $r (i8x16.extract_lane_u 0 (local.get $m)))
+    (block $tail_done
+      (loop $tail
+        (br_if $tail_done (i32.ge_u (local.get $at) (local.get $end)))
+        (local.set $x (i32.load8_u (local.get $at)))
+        (if (i32.gt_u (local.get $x) (local.get $r)) (then (local.set $r (local.get $x))))
+        (local.set $at (i32.add (local.get $at) (i32.const 1)))
+        (br $tail)))
+    (local.get $r))
+
+  ;; JS Math.round.
+  (func $round (param $x f64) (result f64)
+    (local $r f64)
+    (local.set $r (f64.ceil (local.get $x)))
+    (if (f64.gt (f64.sub (local.get $r) (f64.const 0.5)) (local.get $x))
+      (then (local.set $r (f64.sub (local.get $r) (f64.const 1)))))
+    (local.get $r))
+
+  ;; JS Math.round on both lanes: r − 1 where r − 0.5 > x, else r − (+0) = r (also for r = −0).
+  (func $round2 (param $x v128) (result v128)
+    (local $r v128)
+    (local.set $r (f64x2.ceil (local.get $x)))
+    (f64x2.sub (local.get $r)
+      (v128.and
+        (f64x2.gt (f64x2.sub (local.get $r) (v128.const f64x2 0.5 0.5)) (local.get $x))
+        (v128.const f64x2 1 1))))
+
+  ;; Both roundings, exported for the tests.
+  (func (export "round") (param $x f64) (result f64) (call $round (local.get $x)))
+  (func (export "roundPair") (param $a f64) (param $b f64) (result f64 f64)
+    (local $r v128)
+    (local.set $r (call $round2 (f64x2.replace_lane 1 (f64x2.splat (local.get $a)) (local.get $b))))
+    (f64x2.extract_lane 0 (local.get $r))
+    (f64x2.extract_lane 1 (local.get $r)))
+
+  ;; Adds the samples batch[0..n) (u32 indices at 131280) into gW, gb, loss and correct, and their
+  ;; pixel rows into the row set; `rows` is the set's size so far, the new size is returned.
+  (func (export "run") (param $n i32) (param $generation i32) (param $rows i32) (result i32)
+    (local $t i32) (local $i i32) (local $q i32) (local $start i32) (local $end i32)
+    (local $p i32) (local $o i32) (local $y i32) (local $best i32) (local $correct i32)
+    (local $v v128)
+    (local $z01 v128) (local $z23 v128) (local $z45 v128) (local $z67 v128) (local $z89 v128)
+    (local $d01 v128) (local $d23 v128) (local $d45 v128) (local $d67 v128) (local $d89 v128)
+    (local $g01 v128) (local $g23 v128) (local $g45 v128) (local $g67 v128) (local $g89 v128)
+    (local $maxv v128) (local $invv v128)
+    (local $zk f64) (local $max f64) (local $sum f64) (local $loss f64)
+    (local $e0 f64) (local $e1 f64) (local $e2 f64) (local $e3 f64) (local $e4 f64)
+    (local $e5 f64) (local $e6 f64) (local $e7 f64) (local $e8 f64) (local $e9 f64)
+
+    (local.set $loss (f64.load offset=126560 (i32.const 0)))
+    (local.set $correct (i32.load offset=126568 (i32.const 0)))
+    (local.set $g01 (v128.load offset=125520 (i32.const 0)))
+    (local.set $g23 (v128.load offset=125536 (i32.const 0)))
+    (local.set $g45 (v128.load offset=125552 (i32.const 0)))
+    (local.set $g67 (v128.load offset=125568 (i32.const 0)))
+    (local.set $g89 (v128.load offset=125584 (i32.const 0)))
+
+    (block $samples_done
+      (br_if $samples_done (i32.eqz (local.get $n)))
+      (loop $samples
+        (local.set $i (i32.load offset=131280 (i32.shl (local.get $t) (i32.const 2))))
+        (local.set $start (i32.load (i32.add (global.get $offsets) (i32.shl (local.get $i) (i32.const 2)))))
+        (local.set $end (i32.load offset=4 (i32.add (global.get $offsets) (i32.shl (local.get $i) (i32.const 2)))))
+
+        ;; Forward: z_k += W[p,k]·v, ascending pixels.
+        (local.set $z01 (v128.const i64x2 0 0))
+        (local.set $z23 (v128.const i64x2 0 0))
+        (local.set $z45 (v128.const i64x2 0 0))
+        (local.set $z67 (v128.const i64x2 0 0))
+        (local.set $z89 (v128.const i64x2 0 0))
+        (local.set $q (local.get $start))
+        (block $fwd_done
+          (br_if $fwd_done (i32.ge_u (local.get $q) (local.get $end)))
+          (loop $fwd
+            (local.set $o (i32.mul
+              (i32.load16_u (i32.add (global.get $pixels) (i32.shl (local.get $q) (i32.const 1))))
+              (i32.const 80)))
+            (local.set $v (f64x2.splat (f64.convert_i32_u
+              (i32.load8_u (i32.add (global.get $values) (local.get $q))))))
+            (local.set $z01 (f64x2.add (local.get $z01) (f64x2.mul (v128.load offset=0 (local.get $o)) (local.get $v))))
+            (local.set $z23 (f64x2.add (local.get $z23) (f64x2.mul (v128.load offset=16 (local.get $o)) (local.get $v))))
+            (local.set $z45 (f64x2.add (local.get $z45) (f64x2.mul (v128.load offset=32 (local.get $o)) (local.get $v))))
+            (local.set $z67 (f64x2.add (local.get $z67) (f64x2.mul (v128.load offset=48 (local.get $o)) (local.get $v))))
+            (local.set $z89 (f64x2.add (local.get $z89) (f64x2.mul (v128.load offset=64 (local.get $o)) (local.get $v))))
+            (local.set $q (i32.add (local.get $q) (i32.const 1)))
+            (br_if $fwd (i32.lt_u (local.get $q) (local.get $end)))))
+
+        ;; z_k = z_k/255 + b_k
+        (local.set $z01 (f64x2.add (f64x2.div (local.get $z01) (v128.const f64x2 255 255)) (v128.load offset=62720 (i32.const 0))))
+        (local.set $z23 (f64x2.add (f64x2.div (local.get $z23) (v128.const f64x2 255 255)) (v128.load offset=62736 (i32.const 0))))
+        (local.set $z45 (f64x2.add (f64x2.div (local.get $z45) (v128.const f64x2 255 255)) (v128.load offset=62752 (i32.const 0))))
+        (local.set $z67 (f64x2.add (f64x2.div (local.get $z67) (v128.const f64x2 255 255)) (v128.load offset=62768 (i32.const 0))))
+        (local.set $z89 (f64x2.add (f64x2.div (local.get $z89) (v128.const f64x2 255 255)) (v128.load offset=62784 (i32.const 0))))
+        (v128.store offset=125600 (i32.const 0) (local.get $z01))
+        (v128.store offset=125616 (i32.const 0) (local.get $z23))
+        (v128.store offset=125632 (i32.const 0) (local.get $z45))
+        (v128.store offset=125648 (i32.const 0) (local.get $z67))
+        (v128.store offset=125664 (i32.const 0) (local.get $z89))
+
+        ;; max and first argmax: if (z_k > max) { max = z_k; best = k }
+        (local.set $max (f64x2.extract_lane 0 (local.get $z01)))
+        (local.set $best (i32.const 0))
+        (local.set $zk (f64x2.extract_lane 1 (local.get $z01)))
+        (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 1))))
+        (local.set $zk (f64x2.extract_lane 0 (local.get $z23)))
+        (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 2))))
+        (local.set $zk (f64x2.extract_lane 1 (local.get $z23)))
+        (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 3))))
+        (local.set $zk (f64x2.extract_lane 0 (local.get $z45)))
+        (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 4))))
+        (local.set $zk (f64x2.extract_lane 1 (local.get $z45)))
+        (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 5))))
+        (local.set $zk (f64x2.extract_lane 0 (local.get $z67)))
+        (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 6))))
+        (local.set $zk (f64x2.extract_lane 1 (local.get $z67)))
+        (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 7))))
+        (local.set $zk (f64x2.extract_lane 0 (local.get $z89)))
+        (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 8))))
+        (local.set $zk (f64x2.extract_lane 1 (local.get $z89)))
+        (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 9))))
+
+        ;; e_k = exp(z_k − max); sum = ((0 + e_0) + e_1) + … + e_9
+        (local.set $maxv (f64x2.splat (local.get $max)))
+        (local.set $v (f64x2.sub (local.get $z01) (local.get $maxv)))
+        (local.set $e0 (call $exp (f64x2.extract_lane 0 (local.get $v))))
+        (local.set $e1 (call $exp (f64x2.extract_lane 1 (local.get $v))))
+        (local.set $v (f64x2.sub (local.get $z23) (local.get $maxv)))
+        (local.set $e2 (call $exp (f64x2.extract_lane 0 (local.get $v))))
+        (local.set $e3 (call $exp (f64x2.extract_lane 1 (local.get $v))))
+        (local.set $v (f64x2.sub (local.get $z45) (local.get $maxv)))
+        (local.set $e4 (call $exp (f64x2.extract_lane 0 (local.get $v))))
+        (local.set $e5 (call $exp (f64x2.extract_lane 1 (local.get $v))))
+        (local.set $v (f64x2.sub (local.get $z67) (local.get $maxv)))
+        (local.set $e6 (call $exp (f64x2.extract_lane 0 (local.get $v))))
+        (local.set $e7 (call $exp (f64x2.extract_lane 1 (local.get $v))))
+        (local.set $v (f64x2.sub (local.get $z89) (local.get $maxv)))
+        (local.set $e8 (call $exp (f64x2.extract_lane 0 (local.get $v))))
+        (local.set $e9 (call $exp (f64x2.extract_lane 1 (local.get $v))))
+        (local.set $sum (f64.add (f64.const 0) (local.get $e0)))
+        (local.set $sum (f64.add (local.get $sum) (local.get $e1)))
+        (local.set $sum (f64.add (local.get $sum) (local.get $e2)))
+        (local.set $sum (f64.add (local.get $sum) (local.get $e3)))
+        (local.set $sum (f64.add (local.get $sum) (local.get $e4)))
+        (local.set $sum (f64.add (local.get $sum) (local.get $e5)))
+        (local.set $sum (f64.add (local.get $sum) (local.get $e6)))
+        (local.set $sum (f64.add (local.get $sum) (local.get $e7)))
+        (local.set $sum (f64.add (local.get $sum) (local.get $e8)))
+        (local.set $sum (f64.add (local.get $sum) (local.get $e9)))
+
+        (local.set $y (i32.load8_u (i32.add (global.get $labels) (local.get $i))))
+        (if (i32.eq (local.get $best) (local.get $y))
+          (then (local.set $correct (i32.add (local.get $correct) (i32.const 1)))))
+
+        ;; d_k = round((e_k·(1/sum) − [k = y])·2²⁴)
+        (local.set $invv (f64x2.splat (f64.div (f64.const 1) (local.get $sum))))
+        (local.set $o (i32.add (i32.const 125760) (i32.mul (local.get $y) (i32.const 80))))
+        (local.set $d01 (call $round2 (f64x2.mul (f64x2.sub
+          (f64x2.mul (f64x2.replace_lane 1 (f64x2.splat (local.get $e0)) (local.get $e1)) (local.get $invv))
+          (v128.load offset=0 (local.get $o))) (v128.const f64x2 16777216 16777216))))
+        (local.set $d23 (call $round2 (f64x2.mul (f64x2.sub
+          (f64x2.mul (f64x2.replace_lane 1 (f64x2.splat (local.get $e2)) (local.get $e3)) (local.get $invv))
+          (v128.load offset=16 (local.get $o))) (v128.const f64x2 16777216 16777216))))
+        (local.set $d45 (call $round2 (f64x2.mul (f64x2.sub
+          (f64x2.mul (f64x2.replace_lane 1 (f64x2.splat (local.get $e4)) (local.get $e5)) (local.get $invv))
+          (v128.load offset=32 (local.get $o))) (v128.const f64x2 16777216 16777216))))
+        (local.set $d67 (call $round2 (f64x2.mul (f64x2.sub
+          (f64x2.mul (f64x2.replace_lane 1 (f64x2.splat (local.get $e6)) (local.get $e7)) (local.get $invv))
+          (v128.load offset=48 (local.get $o))) (v128.const f64x2 16777216 16777216))))
+        (local.set $d89 (call $round2 (f64x2.mul (f64x2.sub
+          (f64x2.mul (f64x2.replace_lane 1 (f64x2.splat (local.get $e8)) (local.get $e9)) (local.get $invv))
+          (v128.load offset=64 (local.get $o))) (v128.const f64x2 16777216 16777216))))
+
+        ;; loss += round((log(sum) − (z_y − max))·2²⁴)
+        (local.set $loss (f64.add (local.get $loss) (call $round (f64.mul
+          (f64.sub (call $log (local.get $sum))
+            (f64.sub (f64.load offset=125600 (i32.shl (local.get $y) (i32.const 3))) (local.get $max)))
+          (f64.const 16777216)))))
+
+        ;; gb_k += d_k
+        (local.set $g01 (f64x2.add (local.get $g01) (local.get $d01)))
+        (local.set $g23 (f64x2.add (local.get $g23) (local.get $d23)))
+        (local.set $g45 (f64x2.add (local.get $g45) (local.get $d45)))
+        (local.set $g67 (f64x2.add (local.get $g67) (local.get $d67)))
+        (local.set $g89 (f64x2.add (local.get $g89) (local.get $d89)))
+
+        ;; Backward: gW[p,k] += v·d_k; and the row set.
+        (local.set $q (local.get $start))
+        (block $bwd_done
+          (br_if $bwd_done (i32.ge_u (local.get $q) (local.get $end)))
+          (loop $bwd
+            (local.set $p (i32.load16_u (i32.add (global.get $pixels) (i32.shl (local.get $q) (i32.const 1)))))
+            (local.set $o (i32.mul (local.get $p) (i32.const 80)))
+            (local.set $v (f64x2.splat (f64.convert_i32_u
+              (i32.load8_u (i32.add (global.get $values) (local.get $q))))))
+            (v128.store offset=62800 (local.get $o)
+              (f64x2.add (v128.load offset=62800 (local.get $o)) (f64x2.mul (local.get $v) (local.get $d01))))
+            (v128.store offset=62816 (local.get $o)
+              (f64x2.add (v128.load offset=62816 (local.get $o)) (f64x2.mul (local.get $v) (local.get $d23))))
+            (v128.store offset=62832 (local.get $o)
+              (f64x2.add (v128.load offset=62832 (local.get $o)) (f64x2.mul (local.get $v) (local.get $d45))))
+            (v128.store offset=62848 (local.get $o)
+              (f64x2.add (v128.load offset=62848 (local.get $o)) (f64x2.mul (local.get $v) (local.get $d67))))
+            (v128.store offset=62864 (local.get $o)
+              (f64x2.add (v128.load offset=62864 (local.get $o)) (f64x2.mul (local.get $v) (local.get $d89))))
+            (if (i32.ne (i32.load offset=126576 (i32.shl (local.get $p) (i32.const 2))) (local.get $generation))
+              (then
+                (i32.store offset=126576 (i32.shl (local.get $p) (i32.const 2)) (local.get $generation))
+                (i32.store16 offset=129712 (i32.shl (local.get $rows) (i32.const 1)) (local.get $p))
+                (local.set $rows (i32.add (local.get $rows) (i32.const 1)))))
+            (local.set $q (i32.add (local.get $q) (i32.const 1)))
+            (br_if $bwd (i32.lt_u (local.get $q) (local.get $end)))))
+
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br_if $samples (i32.lt_u (local.get $t) (local.get $n)))))
+
+    (v128.store offset=125520 (i32.const 0) (local.get $g01))
+    (v128.store offset=125536 (i32.const 0) (local.get $g23))
+    (v128.store offset=125552 (i32.const 0) (local.get $g45))
+    (v128.store offset=125568 (i32.const 0) (local.get $g67))
+    (v128.store offset=125584 (i32.const 0) (local.get $g89))
+    (f64.store offset=126560 (i32.const 0) (local.get $loss))
+    (i32.store offset=126568 (i32.const 0) (local.get $correct))
+    (local.get $rows))
+)
