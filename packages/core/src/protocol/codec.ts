@@ -102,7 +102,7 @@ function workerMessage(o: Obj): WorkerMessage {
         gW: f64(o, 'gW', W_LENGTH, 255 * 2 ** 24 * count),
         gb: f64(o, 'gb', CLASSES, 2 ** 24 * count),
         // Quantised losses are non-negative integers; past 2⁵³ they would no longer be exact.
-        loss: intNumber(o, 'loss', 0, 2 ** 53),
+        loss: intNumber(o, 'loss', 0, 2 ** 53, 'BAD_RESULT'),
         correct: int(o, 'correct', 0, count),
         count,
       };
@@ -146,11 +146,19 @@ function describe(v: unknown): string {
 
 function unpack(bytes: Uint8Array): Obj {
   let o: unknown;
+  let end = -1;
   try {
-    o = packr.unpack(bytes);
+    // Decode the first value only and check where it ended: msgpackr's own trailing-bytes error
+    // stringifies the whole decoded value, which a peer could make costly on purpose.
+    packr.unpackMultiple(bytes, (value: unknown, _start?: number, stop?: number) => {
+      o = value;
+      end = stop ?? -1;
+      return false;
+    });
   } catch (e) {
-    throw new ProtocolError('MALFORMED_MESSAGE', `undecodable frame of ${bytes.length} bytes: ${(e as Error).message}`);
+    throw new ProtocolError('MALFORMED_MESSAGE', `undecodable frame of ${bytes.length} bytes: ${(e as Error).message.slice(0, 200)}`);
   }
+  if (end !== bytes.length) throw new ProtocolError('MALFORMED_MESSAGE', `frame of ${bytes.length} bytes has trailing bytes after its message`);
   if (typeof o !== 'object' || o === null || Array.isArray(o) || ArrayBuffer.isView(o)) {
     throw new ProtocolError('MALFORMED_MESSAGE', 'a message must be a MessagePack map');
   }
@@ -171,10 +179,11 @@ function int(o: Obj, key: string, min: number, max: number): number {
 }
 
 /** An integer-valued float64 (exact sums can exceed 2³¹ but never 2⁵³). */
-function intNumber(o: Obj, key: string, min: number, max: number): number {
+function intNumber(o: Obj, key: string, min: number, max: number, reason: Reason = 'MALFORMED_MESSAGE'): number {
   const v = field(o, key);
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new ProtocolError('MALFORMED_MESSAGE', `${describe(o.type)}: "${key}" must be a finite integer in [${min}, ${max}]`);
+  if (typeof v !== 'number') throw new ProtocolError('MALFORMED_MESSAGE', `${describe(o.type)}: "${key}" must be a number`);
+  if (!Number.isInteger(v) || v < min || v > max) {
+    throw new ProtocolError(reason, `${describe(o.type)}: "${key}" must be a finite integer in [${min}, ${max}]`);
   }
   return v;
 }
