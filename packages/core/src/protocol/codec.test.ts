@@ -466,8 +466,12 @@ describe('malformed frames throw ProtocolError with the right reason', () => {
     check(decodeWorkerMessage, zero, 'correct', never);
     check(decodeWorkerMessage, zero, 'gW', never);
     check(decodeWorkerMessage, zero, 'gb', never);
-    // loss: an integer in [0, 2^53]; 2^53 is allowed.
-    check(decodeWorkerMessage, zero, 'loss', (v) => v === 2 ** 53);
+    // loss: an integer in [0, 2^53]; 2^53 is allowed. A number that no exact sum can be (1.5, −1,
+    // NaN, ∞) is BAD_RESULT like an impossible gW entry; a value that is not a number is malformed.
+    check(decodeWorkerMessage, zero, 'loss', (v) => v === 2 ** 53 || typeof v === 'number');
+    for (const v of [1.5, -1, NaN, Infinity]) {
+      expect(`loss = ${v}: ${outcome(decodeWorkerMessage, pack({ ...rawOf(zero), loss: v }))}`).toBe(`loss = ${v}: BAD_RESULT`);
+    }
     for (const key of ['protocol', 'workerId']) check(decodeCoordinatorMessage, welcome, key, never);
     for (const key of ['task', 'version', 'indices']) check(decodeCoordinatorMessage, taskNoW, key, never);
     // W and b: both null means "no weights".
