@@ -22,7 +22,7 @@ export function remoteWorkersEngine(options: RemoteWorkersOptions): TrainingEngi
   return {
     description: `coordinator on ${options.host}:${options.port}, at least ${options.minWorkers} worker${options.minWorkers === 1 ? '' : 's'}`,
     workers: options.minWorkers,
-    async run({ config, data, hooks, signal }) {
+    async run({ config, data, hooks, state, signal }) {
       const coordinator = await CoordinatorClass.start({
         config,
         data,
@@ -33,6 +33,7 @@ export function remoteWorkersEngine(options: RemoteWorkersOptions): TrainingEngi
         minWorkers: options.minWorkers,
         workerWaitMs: options.workerWaitMs,
         stepTimeoutMs: options.stepTimeoutMs,
+        state,
         hooks,
         signal,
         log: options.log,

@@ -31,15 +31,16 @@ const BIN = fileURLToPath(new URL('../bin.js', import.meta.url));
 export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine {
   const n = options.workers;
   return {
-    description: `coordinator with ${n} local worker ${options.mode}${n === 1 ? '' : 's'}`,
+    description: `coordinator with ${n} local worker ${n === 1 ? options.mode : options.mode === 'thread' ? 'threads' : 'processes'}`,
     workers: n,
-    async run({ config, data, hooks, signal }) {
+    async run({ config, data, hooks, state, signal }) {
       const token = randomBytes(32).toString('hex');
       const coordinator = await Coordinator.start({
         config,
         data,
         token,
         minWorkers: n,
+        state,
         hooks,
         signal,
         onWorkers: options.onWorkers,
