@@ -1,5 +1,6 @@
 import { initialState, MnistLrError, runTraining, splitTrainingSet, type EngineHooks, type TrainConfig, type TrainingData, type TrainState } from '@mnist-lr/core';
-import { DistributedGradientSource } from './distributed-source.js';
+import { DistributedGradientSource, type SchedulerStats } from './distributed-source.js';
+import type { AuthLimiterOptions } from './transport/auth-limiter.js';
 import { Pool } from './pool.js';
 import { listen, type Listening } from './transport/server.js';
 
@@ -18,8 +19,14 @@ export interface CoordinatorOptions {
   minWorkers?: number;
   /** How long to wait for workers, at the start and whenever none is left. Default 60000 ms. */
   workerWaitMs?: number;
-  /** Deadline for a worker to return a slice. Default 10000 ms. */
+  /** Longest time a worker may take to return a slice. Default 10000 ms. */
   stepTimeoutMs?: number;
+  /** Shortest deadline once slice times are known; the deadline is 20× their median. Default 1000 ms. */
+  minStepTimeoutMs?: number;
+  /** Send a slice also to a spare worker after this many median slice times (0: never). Default 0. */
+  backupFactor?: number;
+  /** Limits on repeated failed authentications (defaults: 3 free, then 250 ms doubling to 10 s). */
+  authLimits?: AuthLimiterOptions;
   /** Deadline for a new connection's hello. Default 5000 ms. */
   handshakeTimeoutMs?: number;
   /** Heartbeat period. Default 5000 ms. */
@@ -72,6 +79,9 @@ export class Coordinator {
     });
     source = new DistributedGradientSource(pool, {
       stepTimeoutMs: options.stepTimeoutMs ?? 10_000,
+      minStepTimeoutMs: Math.min(options.minStepTimeoutMs ?? 1000, options.stepTimeoutMs ?? 10_000),
+      deadlineFactor: 20,
+      backupFactor: options.backupFactor ?? 0,
       workerWaitMs: options.workerWaitMs ?? 60_000,
       log,
     });
@@ -80,7 +90,13 @@ export class Coordinator {
       port: options.port ?? 0,
       token: options.token,
       tls: options.tls,
-      onRefused: (peer) => log(`refused ${peer}: [BAD_TOKEN] wrong or missing token`),
+      authLimits: options.authLimits,
+      onRefused: (peer, count, delayMs) => {
+        // Every refusal up to the fourth, then at powers of two: a flood cannot flood the log.
+        if (count <= 4 || (count & (count - 1)) === 0) {
+          log(`refused ${peer}: [BAD_TOKEN] wrong or missing token (${count} from this address${delayMs ? `; answers now delayed ${delayMs} ms` : ''})`);
+        }
+      },
       onConnection: (ws, peer) => pool.accept(ws, peer),
     });
     return new Coordinator(options, endpoint, pool, source, readyWaiters);
@@ -100,7 +116,12 @@ export class Coordinator {
 
   /** Slices recomputed on another worker after a failure, so far. */
   get reassigned(): number {
-    return this.source.reassigned;
+    return this.source.stats.reassigned;
+  }
+
+  /** Reassignments, backups and late answers so far. */
+  get stats(): Readonly<SchedulerStats> {
+    return this.source.stats;
   }
 
   /** Waits for min workers, trains to the end, then tells the workers the run is complete. */

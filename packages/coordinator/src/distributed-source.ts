@@ -1,30 +1,56 @@
 import { addSums, emptySums, MnistLrError, type BatchSums, type ExactSums, type GradientSource, type Weights } from '@mnist-lr/core';
 import type { Reason, ResultMessage } from '@mnist-lr/core/protocol';
+import { SliceTimer } from './deadlines.js';
 import type { Peer, Pool } from './pool.js';
 
-/** A contiguous part of a batch and who is computing it. */
+/** A contiguous part of a batch, and the workers computing it (more than one with backups). */
 interface Slice {
   indices: Uint32Array;
   done: boolean;
-  /** Task id of the assignment in flight, if any. */
-  task: number;
-  peer: Peer | null;
-  deadline: NodeJS.Timeout | undefined;
+  /** Task id → the worker it was sent to, for every assignment still in flight. */
+  assignments: Map<number, Peer>;
+  /** Deadline timer of each assignment in flight. */
+  timers: Map<number, NodeJS.Timeout>;
+  /** When each assignment was sent (performance.now). */
+  sentAt: Map<number, number>;
+  backupTimer: NodeJS.Timeout | undefined;
 }
 
 export interface SchedulerOptions {
-  /** A slice not answered within this is taken from its worker (who is dropped) and given to another. Default 10000 ms. */
+  /** Upper bound of a slice's deadline, milliseconds (--step-timeout). Default 10000. */
   stepTimeoutMs: number;
+  /** Lower bound of the adaptive deadline, milliseconds. Default 1000. */
+  minStepTimeoutMs: number;
+  /** The adaptive deadline is this many times the median slice time. Default 20. */
+  deadlineFactor: number;
+  /**
+   * Backup workers (Chen et al. 2016, arXiv:1604.00981): a slice still unanswered after
+   * `backupFactor` × the median slice time is also sent to an idle worker, and the first valid
+   * answer wins. The sums are exact, so both answers are the same bits: this changes no result.
+   * 0 turns backups off. Default 0.
+   */
+  backupFactor: number;
   /** With no worker connected, wait this long for one before failing with NO_WORKERS. Default 60000 ms. */
   workerWaitMs: number;
   log: (line: string) => void;
 }
 
+/** Counters of what happened, for logs and tests. */
+export interface SchedulerStats {
+  /** Slices given to another worker after their worker failed. */
+  reassigned: number;
+  /** Slices also sent to a backup worker. */
+  backups: number;
+  /** Answers that arrived after another worker had answered the same slice. */
+  lateAnswers: number;
+}
+
 /**
  * Computes a batch's exact sums on the connected workers (DESIGN.md §6): the batch is split into
  * contiguous slices, one per live worker; each returns its slice's exact sums, which are added in
- * whatever order they arrive. Because the sums are exact (math/exact.ts) a slice may be recomputed
- * by any worker after a failure and the step's result is the same to the bit.
+ * whatever order they arrive. Because the sums are exact (core's math/exact.ts) a slice may be
+ * recomputed by any worker after a failure, or computed twice, and the step's result is the same
+ * to the bit.
  */
 export class DistributedGradientSource implements GradientSource {
   private readonly total: ExactSums = emptySums();
@@ -33,17 +59,20 @@ export class DistributedGradientSource implements GradientSource {
   private weights: Weights | null = null;
   private version = -1;
   private nextTask = 1;
+  /** Every task in flight, including backups whose slice is already done. */
   private readonly byTask = new Map<number, Slice>();
   private finish: ((r: BatchSums) => void) | null = null;
   private fail: ((e: Error) => void) | null = null;
   private orphanTimer: NodeJS.Timeout | undefined;
-  /** Slices reassigned after a failure, over the run. */
-  reassigned = 0;
+  private readonly timer: SliceTimer;
+  readonly stats: SchedulerStats = { reassigned: 0, backups: 0, lateAnswers: 0 };
 
   constructor(
     private readonly pool: Pool,
     private readonly options: SchedulerOptions,
-  ) {}
+  ) {
+    this.timer = new SliceTimer({ minMs: options.minStepTimeoutMs, maxMs: options.stepTimeoutMs, factor: options.deadlineFactor, window: 64 });
+  }
 
   compute(batch: Uint32Array, weights: Weights, version: number): Promise<BatchSums> {
     const t = this.total;
@@ -60,7 +89,7 @@ export class DistributedGradientSource implements GradientSource {
     for (let s = 0; s < parts; s++) {
       const from = Math.floor((s * batch.length) / parts);
       const to = Math.floor(((s + 1) * batch.length) / parts);
-      this.slices.push({ indices: batch.subarray(from, to), done: false, task: 0, peer: null, deadline: undefined });
+      this.slices.push({ indices: batch.subarray(from, to), done: false, assignments: new Map(), timers: new Map(), sentAt: new Map(), backupTimer: undefined });
     }
     this.remaining = this.slices.length;
     return new Promise<BatchSums>((resolve, reject) => {
@@ -73,26 +102,22 @@ export class DistributedGradientSource implements GradientSource {
   /** A worker completed its handshake: give it any slice waiting for a worker. */
   onReady(peer: Peer): void {
     for (const slice of this.slices) {
-      if (!slice.done && slice.peer === null) this.assign(slice, peer);
+      if (!slice.done && slice.assignments.size === 0) this.assign(slice, peer);
     }
-    if (this.slices.every((s) => s.done || s.peer !== null)) {
+    if (this.slices.every((s) => s.done || s.assignments.size > 0)) {
       clearTimeout(this.orphanTimer);
       this.orphanTimer = undefined;
     }
   }
 
-  /** A worker is gone: its unfinished slices go to the live workers with the least to do. */
+  /** A worker is gone: each unfinished slice it held, and no one else holds, goes to another. */
   onLost(peer: Peer, _reason: Reason | undefined): void {
     for (const task of peer.pending) {
       const slice = this.byTask.get(task);
       this.byTask.delete(task);
-      if (!slice || slice.done || slice.peer !== peer) continue;
-      clearTimeout(slice.deadline);
-      slice.peer = null;
-      this.reassigned++;
-      const target = this.leastBusy();
-      if (target) this.assign(slice, target);
-      else this.orphaned();
+      if (!slice) continue;
+      this.unassign(slice, task);
+      if (!slice.done && slice.assignments.size === 0) this.reassign(slice);
     }
     peer.pending.clear();
   }
@@ -105,20 +130,23 @@ export class DistributedGradientSource implements GradientSource {
     }
     peer.pending.delete(m.task);
     this.byTask.delete(m.task);
-    clearTimeout(slice.deadline);
+    const sentAt = slice.sentAt.get(m.task)!;
+    this.unassign(slice, m.task);
     if (m.sums.count !== slice.indices.length) {
-      // Give the slice back before dropping, so onLost does not see it.
-      slice.peer = null;
       this.pool.drop(peer, 'BAD_RESULT', `sums over ${m.sums.count} samples for a slice of ${slice.indices.length}`);
-      this.reassigned++;
-      const target = this.leastBusy();
-      if (target) this.assign(slice, target);
-      else this.orphaned();
+      if (!slice.done && slice.assignments.size === 0) this.reassign(slice);
       return;
     }
-    if (slice.done) return;
+    if (slice.done) {
+      this.stats.lateAnswers++;
+      return;
+    }
+    this.timer.record(performance.now() - sentAt);
     slice.done = true;
-    slice.peer = null;
+    clearTimeout(slice.backupTimer);
+    // Other assignments of this slice (backups) are now moot; their answers will be ignored.
+    for (const timer of slice.timers.values()) clearTimeout(timer);
+    slice.timers.clear();
     addSums(this.total, m.sums);
     if (--this.remaining === 0) {
       const finish = this.finish!;
@@ -131,28 +159,67 @@ export class DistributedGradientSource implements GradientSource {
   /** Fails the step in progress (shutdown). */
   abort(error: Error): void {
     clearTimeout(this.orphanTimer);
-    for (const s of this.slices) clearTimeout(s.deadline);
+    for (const s of this.slices) {
+      for (const timer of s.timers.values()) clearTimeout(timer);
+      clearTimeout(s.backupTimer);
+    }
     const fail = this.fail;
     this.finish = null;
     this.fail = null;
     fail?.(error);
   }
 
+  /** The deadline a slice sent now gets, milliseconds. */
+  currentDeadline(): number {
+    return this.timer.deadline();
+  }
+
   private assign(slice: Slice, peer: Peer): void {
     const task = this.nextTask++;
-    slice.task = task;
-    slice.peer = peer;
     this.byTask.set(task, slice);
+    slice.assignments.set(task, peer);
+    slice.sentAt.set(task, performance.now());
     peer.pending.add(task);
     const weights = peer.version === this.version ? null : this.weights;
     peer.version = this.version;
-    slice.deadline = setTimeout(() => this.pool.drop(peer, 'STEP_DEADLINE'), this.options.stepTimeoutMs);
+    slice.timers.set(task, setTimeout(() => this.pool.drop(peer, 'STEP_DEADLINE', `no answer to a slice within ${this.timer.deadline()} ms`), this.timer.deadline()));
+    if (this.options.backupFactor > 0 && slice.backupTimer === undefined) {
+      const typical = this.timer.typical();
+      if (typical !== undefined) slice.backupTimer = setTimeout(() => this.backup(slice), Math.max(1, this.options.backupFactor * typical));
+    }
     peer.send({ type: 'task', task, version: this.version, weights, indices: slice.indices });
   }
 
-  private leastBusy(): Peer | undefined {
+  private unassign(slice: Slice, task: number): void {
+    clearTimeout(slice.timers.get(task));
+    slice.timers.delete(task);
+    slice.assignments.delete(task);
+    slice.sentAt.delete(task);
+  }
+
+  /** A straggling slice is also given to the least busy worker that does not hold it yet. */
+  private backup(slice: Slice): void {
+    if (slice.done) return;
+    const holders = new Set(slice.assignments.values());
+    const spare = this.leastBusy(holders);
+    if (!spare) return;
+    this.stats.backups++;
+    this.assign(slice, spare);
+  }
+
+  private reassign(slice: Slice): void {
+    this.stats.reassigned++;
+    const target = this.leastBusy(new Set());
+    if (target) this.assign(slice, target);
+    else this.orphaned();
+  }
+
+  private leastBusy(exclude: Set<Peer>): Peer | undefined {
     let best: Peer | undefined;
-    for (const p of this.pool.ready()) if (!best || p.pending.size < best.pending.size) best = p;
+    for (const p of this.pool.ready()) {
+      if (exclude.has(p)) continue;
+      if (!best || p.pending.size < best.pending.size) best = p;
+    }
     return best;
   }
 

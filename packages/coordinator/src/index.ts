@@ -1,5 +1,7 @@
 /** @mnist-lr/coordinator: admits workers over WebSocket, shards batches, sums exact partial gradients. */
 export { Coordinator, type CoordinatorOptions } from './coordinator.js';
-export { DistributedGradientSource, type SchedulerOptions } from './distributed-source.js';
+export { DistributedGradientSource, type SchedulerOptions, type SchedulerStats } from './distributed-source.js';
+export { SliceTimer } from './deadlines.js';
+export { AuthLimiter, DEFAULT_AUTH_LIMITS, type AuthLimiterOptions } from './transport/auth-limiter.js';
 export { Pool, Peer, type PoolOptions } from './pool.js';
 export { listen, type ListenOptions, type Listening } from './transport/server.js';

@@ -91,7 +91,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
       },
     );
     if (end.reason && REASONS[end.reason].fatal) {
-      const message = end.reason === 'RUN_COMPLETE' ? 'training is complete' : `refused [${end.reason}]: ${REASONS[end.reason].text}`;
+      const message = end.reason === 'RUN_COMPLETE' ? 'training is complete' : `refused [${end.reason}]: ${REASONS[end.reason].text} (${end.detail})`;
       log(message);
       return { reason: end.reason, message, tasks };
     }

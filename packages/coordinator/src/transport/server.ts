@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_RESULT_BYTES, REASON_HEADER, tokensEqual } from '@mnist-lr/core/protocol';
+import { AuthLimiter, type AuthLimiterOptions } from './auth-limiter.js';
 
 export interface ListenOptions {
   /** Interface to bind. Default 127.0.0.1: nothing beyond this machine can connect unless told. */
@@ -13,8 +14,10 @@ export interface ListenOptions {
   token: string;
   /** PEM certificate and key: serve wss:// instead of ws://. */
   tls?: { cert: string | Buffer; key: string | Buffer };
-  /** Called for every upgrade refused for its token (peer address). */
-  onRefused?: (peer: string) => void;
+  /** Called for every upgrade refused for its token: address, failures from it so far, delay applied. */
+  onRefused?: (peer: string, count: number, delayMs: number) => void;
+  /** Limits on repeated failed authentications. */
+  authLimits?: AuthLimiterOptions;
   /** Called with every authenticated WebSocket. */
   onConnection: (ws: WebSocket, peer: string) => void;
 }
@@ -40,14 +43,30 @@ export async function listen(options: ListenOptions): Promise<Listening> {
     res.writeHead(426, { 'content-type': 'text/plain', connection: 'close' });
     res.end('mnist-lr coordinator: workers connect with `mnist-lr worker --connect <this address>`\n');
   });
+  const limiter = new AuthLimiter(options.authLimits);
+  let delayed = 0;
+  // A slow client cannot hold a connection open before its upgrade request is complete.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 10_000;
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    const address = req.socket.remoteAddress ?? '?';
+    const peer = `${address}:${req.socket.remotePort ?? '?'}`;
     if (!tokensEqual(bearer(req) ?? '', options.token)) {
-      options.onRefused?.(peer);
-      socket.end(`HTTP/1.1 401 Unauthorized\r\n${REASON_HEADER}: BAD_TOKEN\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      const { count, delayMs } = limiter.fail(address);
+      options.onRefused?.(peer, count, delayMs);
+      const refuse = (): void => {
+        delayed = Math.max(0, delayed - (delayMs > 0 ? 1 : 0));
+        socket.end(`HTTP/1.1 401 Unauthorized\r\n${REASON_HEADER}: BAD_TOKEN\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      };
+      if (delayMs === 0) return refuse();
+      // Held refusals are bounded: past 256 of them, further ones are cut off without an answer.
+      if (delayed >= 256) return void socket.destroy();
+      delayed++;
+      setTimeout(refuse, delayMs).unref();
       return;
     }
+    limiter.succeed(address);
     wss.handleUpgrade(req, socket, head, (ws) => options.onConnection(ws, peer));
   });
 

@@ -24,6 +24,8 @@ export const REASONS = {
   HEARTBEAT_TIMEOUT: { close: 4011, fatal: false, text: 'the worker stopped answering heartbeats' },
   /** The worker returned non-finite or impossible sums; its slice was recomputed elsewhere. */
   BAD_RESULT: { close: 4009, fatal: false, text: 'the worker returned invalid sums; its slice was recomputed elsewhere' },
+  /** The worker does not trust the coordinator's TLS certificate (seen by the worker only). */
+  TLS_UNTRUSTED: { close: 4012, fatal: true, text: "the coordinator's TLS certificate is not trusted; pass --ca with the CA certificate that signed it" },
   /** Training finished normally. */
   RUN_COMPLETE: { close: 4000, fatal: true, text: 'training is complete' },
   /** The coordinator is shutting down (interrupted or failed). */
