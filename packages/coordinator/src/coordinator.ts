@@ -92,8 +92,9 @@ export class Coordinator {
       tls: options.tls,
       authLimits: options.authLimits,
       onRefused: (peer, count, delayMs) => {
-        // Every refusal up to the fourth, then at powers of two: a flood cannot flood the log.
-        if (count <= 4 || (count & (count - 1)) === 0) {
+        // Every refusal up to the eighth from an address, then at powers of two: a guesser
+        // cannot flood the log.
+        if (count <= 8 || (count & (count - 1)) === 0) {
           log(`refused ${peer}: [BAD_TOKEN] wrong or missing token (${count} from this address${delayMs ? `; answers now delayed ${delayMs} ms` : ''})`);
         }
       },
