@@ -76,7 +76,7 @@ describe('a worker that sends non-finite sums', () => {
       tasks++;
       const gW = new Float64Array(7840);
       gW[tasks % 7840] = Number.NaN;
-      liar.send(encodeMessage({ type: 'result', task: m.task, sums: { gW, gb: new Float64Array(10), loss: 0, correct: 0, count: m.indices.length } }));
+      liar.send(encodeMessage({ type: 'result', task: m.task, sums: { gW, gb: new Float64Array(10), loss: 0, correct: 0, count: m.indices.length }, rows: null }));
     });
     liar.on('close', (code, reason) => (closed = { code, reason: reason.toString() }));
     try {

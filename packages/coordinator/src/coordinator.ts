@@ -1,7 +1,7 @@
 import { initialState, MnistLrError, runTraining, splitTrainingSet, type EngineHooks, type TrainConfig, type TrainingData, type TrainState } from '@mnist-lr/core';
 import { DistributedGradientSource, type SchedulerStats } from './distributed-source.js';
 import type { AuthLimiterOptions } from './transport/auth-limiter.js';
-import { Pool } from './pool.js';
+import { Pool, type Traffic } from './pool.js';
 import { listen, type Listening } from './transport/server.js';
 
 export interface CoordinatorOptions {
@@ -118,6 +118,11 @@ export class Coordinator {
   /** Slices recomputed on another worker after a failure, so far. */
   get reassigned(): number {
     return this.source.stats.reassigned;
+  }
+
+  /** Frames and bytes exchanged with workers so far. */
+  get traffic(): Readonly<Traffic> {
+    return this.pool.traffic;
   }
 
   /** Reassignments, backups and late answers so far. */

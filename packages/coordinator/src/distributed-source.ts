@@ -1,5 +1,5 @@
 import { addSums, emptySums, MnistLrError, type BatchSums, type ExactSums, type GradientSource, type Weights } from '@mnist-lr/core';
-import type { Reason, ResultMessage } from '@mnist-lr/core/protocol';
+import { encodeMessage, type Reason, type ResultMessage } from '@mnist-lr/core/protocol';
 import { SliceTimer } from './deadlines.js';
 import type { Peer, Pool } from './pool.js';
 
@@ -58,6 +58,8 @@ export class DistributedGradientSource implements GradientSource {
   private remaining = 0;
   private weights: Weights | null = null;
   private version = -1;
+  /** The `weights` message of `version`, encoded once and sent to every worker that needs it. */
+  private weightsFrame: Uint8Array | null = null;
   private nextTask = 1;
   /** Every task in flight, including backups whose slice is already done. */
   private readonly byTask = new Map<number, Slice>();
@@ -81,6 +83,7 @@ export class DistributedGradientSource implements GradientSource {
     t.loss = 0;
     t.correct = 0;
     t.count = 0;
+    if (version !== this.version || weights !== this.weights) this.weightsFrame = null;
     this.weights = weights;
     this.version = version;
     const peers = this.pool.ready();
@@ -180,14 +183,17 @@ export class DistributedGradientSource implements GradientSource {
     slice.assignments.set(task, peer);
     slice.sentAt.set(task, performance.now());
     peer.pending.add(task);
-    const weights = peer.version === this.version ? null : this.weights;
-    peer.version = this.version;
+    if (peer.version !== this.version) {
+      this.weightsFrame ??= encodeMessage({ type: 'weights', version: this.version, weights: this.weights! });
+      peer.sendFrame(this.weightsFrame);
+      peer.version = this.version;
+    }
     slice.timers.set(task, setTimeout(() => this.pool.drop(peer, 'STEP_DEADLINE', `no answer to a slice within ${this.timer.deadline()} ms`), this.timer.deadline()));
     if (this.options.backupFactor > 0 && slice.backupTimer === undefined) {
       const typical = this.timer.typical();
       if (typical !== undefined) slice.backupTimer = setTimeout(() => this.backup(slice), Math.max(1, this.options.backupFactor * typical));
     }
-    peer.send({ type: 'task', task, version: this.version, weights, indices: slice.indices });
+    peer.send({ type: 'task', task, version: this.version, indices: slice.indices });
   }
 
   private unassign(slice: Slice, task: number): void {

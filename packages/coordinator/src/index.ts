@@ -3,5 +3,5 @@ export { Coordinator, type CoordinatorOptions } from './coordinator.js';
 export { DistributedGradientSource, type SchedulerOptions, type SchedulerStats } from './distributed-source.js';
 export { SliceTimer } from './deadlines.js';
 export { AuthLimiter, DEFAULT_AUTH_LIMITS, type AuthLimiterOptions } from './transport/auth-limiter.js';
-export { Pool, Peer, type PoolOptions } from './pool.js';
+export { Pool, Peer, type PoolOptions, type Traffic } from './pool.js';
 export { listen, type ListenOptions, type Listening } from './transport/server.js';

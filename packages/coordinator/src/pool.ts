@@ -13,6 +13,14 @@ import {
   type ResultMessage,
 } from '@mnist-lr/core/protocol';
 
+/** Frames and bytes through the pool's connections, both ways (WebSocket payloads). */
+export interface Traffic {
+  framesOut: number;
+  bytesOut: number;
+  framesIn: number;
+  bytesIn: number;
+}
+
 /** A connected worker. */
 export class Peer {
   /** Weights version this worker holds (-1: none yet). */
@@ -28,10 +36,19 @@ export class Peer {
     readonly id: number,
     readonly ws: WebSocket,
     readonly address: string,
+    private readonly traffic: Traffic,
   ) {}
 
   send(m: CoordinatorMessage): void {
-    if (!this.gone) this.ws.send(encodeMessage(m), { binary: true });
+    this.sendFrame(encodeMessage(m));
+  }
+
+  /** Sends an already-encoded message (the weights frame, encoded once for every worker). */
+  sendFrame(frame: Uint8Array): void {
+    if (this.gone) return;
+    this.traffic.framesOut++;
+    this.traffic.bytesOut += frame.byteLength;
+    this.ws.send(frame, { binary: true });
   }
 
   toString(): string {
@@ -58,6 +75,7 @@ export interface PoolOptions {
  */
 export class Pool {
   private readonly peers = new Set<Peer>();
+  readonly traffic: Traffic = { framesOut: 0, bytesOut: 0, framesIn: 0, bytesIn: 0 };
   private nextId = 1;
   private readonly heartbeat: NodeJS.Timeout;
 
@@ -72,13 +90,15 @@ export class Pool {
   }
 
   accept(ws: WebSocket, address: string): void {
-    const peer = new Peer(this.nextId++, ws, address);
+    const peer = new Peer(this.nextId++, ws, address, this.traffic);
     this.peers.add(peer);
     const handshake = setTimeout(() => this.drop(peer, 'HANDSHAKE_TIMEOUT'), this.options.handshakeTimeoutMs);
     ws.on('pong', () => (peer.alive = true));
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (peer.gone) return;
       peer.alive = true;
+      this.traffic.framesIn++;
+      this.traffic.bytesIn += data.length;
       if (!isBinary) return this.drop(peer, 'MALFORMED_MESSAGE', 'text frame');
       let m;
       try {

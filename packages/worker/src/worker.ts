@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { KERNEL_ID, LocalGradientSource, loadTrainingData, MnistLrError, type BatchSums, type GradientSource, type TrainingData, type Weights } from '@mnist-lr/core';
+import { KERNEL_ID, LocalGradientSource, loadTrainingData, MnistLrError, PIXELS, type BatchSums, type GradientSource, type RowSet, type TrainingData, type Weights } from '@mnist-lr/core';
 import { PROTOCOL_VERSION, REASONS, type Reason } from '@mnist-lr/core/protocol';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './transport/backoff.js';
 import { connectOnce } from './transport/connection.js';
@@ -68,11 +68,12 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
             failures = 0;
             log(`joined ${options.url} as worker ${m.workerId}`);
             return;
+          case 'weights':
+            weights = m.weights;
+            version = m.version;
+            return;
           case 'task': {
-            if (m.weights) {
-              weights = m.weights;
-              version = m.version;
-            } else if (weights === null || m.version !== version) {
+            if (weights === null || m.version !== version) {
               return close('UNEXPECTED_MESSAGE', `task ${m.task} refers to weights version ${m.version}, which this worker does not hold`);
             }
             for (let i = 0; i < m.indices.length; i++) {
@@ -80,9 +81,9 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
                 return close('MALFORMED_MESSAGE', `task ${m.task}: sample index ${m.indices[i]} is beyond the ${data.train.count} training images`);
               }
             }
-            const { sums } = source.compute(m.indices, weights, version) as BatchSums;
+            const { sums, rows } = source.compute(m.indices, weights, version) as BatchSums;
             tasks++;
-            return send({ type: 'result', task: m.task, sums });
+            return send({ type: 'result', task: m.task, sums, rows: sparseRows(rows) });
           }
           case 'bye':
             log(`coordinator says: ${m.message}`);
@@ -109,6 +110,15 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
     await sleep(backoffDelay(failures, policy), options.signal);
   }
   return { reason: 'ABORTED', message: 'stopped', tasks };
+}
+
+/**
+ * The touched rows, ascending, when sending only them is worth it (fewer than half of all rows);
+ * null to send the full gradient.
+ */
+function sparseRows(rows: RowSet | null): Uint16Array | null {
+  if (rows === null || rows.size * 2 > PIXELS) return null;
+  return rows.list.slice(0, rows.size).sort();
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

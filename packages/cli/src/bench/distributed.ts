@@ -5,7 +5,6 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { applyUpdate, epochOrder, initialState, LocalGradientSource, parseConfig, splitTrainingSet, stepsPerEpoch, type TrainConfig, type TrainingData } from '@mnist-lr/core';
 import { Coordinator } from '@mnist-lr/coordinator';
 import { workerThreadEntry } from '@mnist-lr/worker';
-import { MAX_RESULT_BYTES, maxTaskBytes } from '@mnist-lr/core/protocol';
 import { median, table } from './stats.js';
 
 export interface DistributedBenchOptions {
@@ -19,35 +18,38 @@ export interface DistributedBenchOptions {
 interface Cell {
   msPerStep: number;
   steps: number;
+  /** WebSocket payload bytes per step and worker, coordinator to worker and back. */
+  bytesDown: number;
+  bytesUp: number;
 }
 
 /**
  * Milliseconds per step (and the seconds per epoch they imply) of in-process training and of a
- * coordinator with 1, 2, 4 local worker threads, beside a plain WebSocket round trip of the same
- * payload (weights out, one gradient back per worker) between worker threads measured in the same
- * run: the floor any synchronous parameter-server step pays on this machine.
+ * coordinator with 1, 2, 4 local worker threads, beside a plain WebSocket round trip moving the
+ * same payload (the bytes per worker and step that the 2-worker run moved: weights out, exact
+ * sums back) between two worker threads, measured in the same run: the floor any synchronous
+ * parameter-server step over WebSocket pays on this machine.
  */
-export async function benchDistributed(data: TrainingData, options: DistributedBenchOptions): Promise<{ table: string; roundTrip: Map<number, number> }> {
-  const rows: string[][] = [];
-  const roundTrip = new Map<number, number>();
+export async function benchDistributed(data: TrainingData, options: DistributedBenchOptions): Promise<{ table: string; epochs: string }> {
+  const steps: string[][] = [];
+  const epochs: string[][] = [];
   for (const B of options.batches) {
     const config = parseConfig({ num_epoches: 1000, batch_size: B, learning_rate: 0.0025, learning_decay: 0, decay_factor: 0.75, momentum: 0, mu: 0.9 }, 'bench');
-    const steps = stepsPerEpoch(data.train.count, B);
+    const perEpoch = stepsPerEpoch(data.train.count, B);
     const local = inProcess(data, config, options.budgetMs);
-    const cells = [`in-process`, ...options.workers.map((n) => `${n} worker${n > 1 ? 's' : ''}`)];
-    const results: Cell[] = [local];
-    for (const n of options.workers) results.push(await withWorkers(data, config, n, options.budgetMs));
-    const rt = await wsRoundTrip(2, maxTaskBytes(Math.ceil(B / 2)) - 1024, MAX_RESULT_BYTES - 1024, options.budgetMs);
-    roundTrip.set(B, rt);
-    results.forEach((c, i) => {
-      options.log(`batch ${B}, ${cells[i]}: ${c.msPerStep.toFixed(3)} ms/step over ${c.steps} steps`);
-      rows.push([String(B), cells[i]!, c.msPerStep.toFixed(3), ((c.msPerStep * steps) / 1000).toFixed(2), `${(c.msPerStep / local.msPerStep).toFixed(2)}×`, i === 2 ? `${(c.msPerStep / rt).toFixed(2)}×` : '']);
-    });
-    rows.push([String(B), 'ws round trip, 2 threads', rt.toFixed(3), ((rt * steps) / 1000).toFixed(2), '', '']);
+    const cells: Cell[] = [];
+    for (const n of options.workers) cells.push(await withWorkers(data, config, n, options.budgetMs));
+    // The baseline moves the bytes the 2-worker run moved per worker and step, measured above.
+    const two = cells[options.workers.indexOf(2)] ?? cells[0]!;
+    const rt = await wsRoundTrip(2, Math.round(two.bytesDown), Math.round(two.bytesUp), options.budgetMs);
+    options.log(`batch ${B}: in-process ${local.msPerStep.toFixed(3)} ms, workers ${cells.map((c) => c.msPerStep.toFixed(3)).join(' / ')} ms, round trip ${rt.toFixed(3)} ms (${Math.round(two.bytesDown)} B down, ${Math.round(two.bytesUp)} B up)`);
+    steps.push([String(B), local.msPerStep.toFixed(3), ...cells.map((c) => c.msPerStep.toFixed(3)), rt.toFixed(3), `${(two.msPerStep / rt).toFixed(2)}×`, `${(two.bytesDown / 1024).toFixed(0)} / ${(two.bytesUp / 1024).toFixed(0)}`]);
+    epochs.push([String(B), ((local.msPerStep * perEpoch) / 1000).toFixed(2), ...cells.map((c) => ((c.msPerStep * perEpoch) / 1000).toFixed(2))]);
   }
+  const names = options.workers.map((n) => `${n} worker${n > 1 ? 's' : ''}`);
   return {
-    table: table(['batch', 'run', 'ms/step', 's/epoch', 'vs in-process', '2 workers vs ws round trip'], rows),
-    roundTrip,
+    table: table(['batch', 'in-process', ...names, 'ws round trip, 2 threads', '2 workers ÷ round trip', 'KiB down / up per worker'], steps),
+    epochs: table(['batch', 'in-process', ...names], epochs),
   };
 }
 
@@ -68,7 +70,7 @@ function inProcess(data: TrainingData, config: TrainConfig, budgetMs: number): C
     samples.push(performance.now() - t);
     step++;
   }
-  return { msPerStep: median(samples.slice(Math.min(20, samples.length >> 1))), steps: samples.length };
+  return { msPerStep: median(samples.slice(Math.min(20, samples.length >> 1))), steps: samples.length, bytesDown: 0, bytesUp: 0 };
 }
 
 async function withWorkers(data: TrainingData, config: TrainConfig, n: number, budgetMs: number): Promise<Cell> {
@@ -77,7 +79,10 @@ async function withWorkers(data: TrainingData, config: TrainConfig, n: number, b
   const times: number[] = [];
   let last = 0;
   let started = 0;
-  const coordinator = await Coordinator.start({
+  let from = { out: 0, in: 0 };
+  let to = { out: 0, in: 0 };
+  let coordinator: Coordinator | undefined = undefined;
+  coordinator = await Coordinator.start({
     config,
     data,
     token,
@@ -87,10 +92,17 @@ async function withWorkers(data: TrainingData, config: TrainConfig, n: number, b
     hooks: {
       onStep: () => {
         const now = performance.now();
+        const t = coordinator!.traffic;
         if (last) times.push(now - last);
-        else started = now;
+        else {
+          started = now;
+          from = { out: t.bytesOut, in: t.bytesIn };
+        }
         last = now;
-        if (now - started > budgetMs && times.length >= 20) abort.abort();
+        if (now - started > budgetMs && times.length >= 20) {
+          to = { out: t.bytesOut, in: t.bytesIn };
+          abort.abort();
+        }
       },
     },
   });
@@ -101,7 +113,8 @@ async function withWorkers(data: TrainingData, config: TrainConfig, n: number, b
     await coordinator.close();
     await Promise.all(threads.map((t) => t.terminate()));
   }
-  return { msPerStep: median(times.slice(10)), steps: times.length };
+  const perWorkerStep = n * times.length;
+  return { msPerStep: median(times.slice(10)), steps: times.length, bytesDown: (to.out - from.out) / perWorkerStep, bytesUp: (to.in - from.in) / perWorkerStep };
 }
 
 /**

@@ -1,6 +1,5 @@
 import { Packr } from 'msgpackr';
 import { MAX_EXACT_SAMPLES, type ExactSums } from '../math/exact.js';
-import type { Weights } from '../math/model.js';
 import { CLASSES, PIXELS } from '../math/sparse.js';
 import type { CoordinatorMessage, Message, WorkerMessage } from './messages.js';
 import type { Reason } from './reasons.js';
@@ -32,35 +31,39 @@ export const MAX_SLICE = 60_000;
 /** Bytes of a message beyond its arrays: keys, numbers, strings (hello's labels are capped). */
 const ENVELOPE_BYTES = 1024;
 
-/** The largest frame a coordinator sends for batches of `batchSize`: weights plus indices. */
+/** The largest frame a coordinator sends for batches of `batchSize`: weights, or a task's indices. */
 export function maxTaskBytes(batchSize: number): number {
-  return (W_LENGTH + CLASSES) * 8 + 4 * batchSize + ENVELOPE_BYTES;
+  return Math.max((W_LENGTH + CLASSES) * 8, 4 * batchSize) + ENVELOPE_BYTES;
 }
 
-/** The largest frame a worker sends: a result with full sums. */
-export const MAX_RESULT_BYTES = (W_LENGTH + CLASSES) * 8 + ENVELOPE_BYTES;
+/** The largest frame a worker sends: a result with full sums (a row list only comes with fewer rows). */
+export const MAX_RESULT_BYTES = (W_LENGTH + CLASSES) * 8 + PIXELS * 2 + ENVELOPE_BYTES;
 
 export function encodeMessage(m: Message): Uint8Array {
   switch (m.type) {
+    case 'weights':
+      return packr.pack({ type: m.type, version: m.version, W: bytesOf(m.weights.W), b: bytesOf(m.weights.b) });
     case 'task':
+      return packr.pack({ type: m.type, task: m.task, version: m.version, indices: bytesOf(m.indices) });
+    case 'result': {
+      const { sums, rows } = m;
+      let gW = sums.gW;
+      if (rows !== null) {
+        // Only the listed rows travel, in the order listed.
+        gW = new Float64Array(rows.length * CLASSES);
+        for (let r = 0; r < rows.length; r++) gW.set(sums.gW.subarray(rows[r]! * CLASSES, rows[r]! * CLASSES + CLASSES), r * CLASSES);
+      }
       return packr.pack({
         type: m.type,
         task: m.task,
-        version: m.version,
-        W: m.weights ? bytesOf(m.weights.W) : null,
-        b: m.weights ? bytesOf(m.weights.b) : null,
-        indices: bytesOf(m.indices),
+        rows: rows === null ? null : bytesOf(rows),
+        gW: bytesOf(gW),
+        gb: bytesOf(sums.gb),
+        loss: sums.loss,
+        correct: sums.correct,
+        count: sums.count,
       });
-    case 'result':
-      return packr.pack({
-        type: m.type,
-        task: m.task,
-        gW: bytesOf(m.sums.gW),
-        gb: bytesOf(m.sums.gb),
-        loss: m.sums.loss,
-        correct: m.sums.correct,
-        count: m.sums.count,
-      });
+    }
     default:
       return packr.pack(m);
   }
@@ -98,15 +101,22 @@ function workerMessage(o: Obj): WorkerMessage {
       };
     case 'result': {
       const count = int(o, 'count', 0, MAX_SLICE);
+      const rows = o.rows === null ? null : rowList(o, 'rows');
+      const sent = f64(o, 'gW', rows === null ? W_LENGTH : rows.length * CLASSES, 255 * 2 ** 24 * count);
+      let gW = sent;
+      if (rows !== null) {
+        gW = new Float64Array(W_LENGTH);
+        for (let r = 0; r < rows.length; r++) gW.set(sent.subarray(r * CLASSES, r * CLASSES + CLASSES), rows[r]! * CLASSES);
+      }
       const sums: ExactSums = {
-        gW: f64(o, 'gW', W_LENGTH, 255 * 2 ** 24 * count),
+        gW,
         gb: f64(o, 'gb', CLASSES, 2 ** 24 * count),
         // Quantised losses are non-negative integers; past 2⁵³ they would no longer be exact.
         loss: intNumber(o, 'loss', 0, 2 ** 53, 'BAD_RESULT'),
         correct: int(o, 'correct', 0, count),
         count,
       };
-      return { type: 'result', task: int(o, 'task', 0, Number.MAX_SAFE_INTEGER), sums };
+      return { type: 'result', task: int(o, 'task', 0, Number.MAX_SAFE_INTEGER), sums, rows };
     }
     default:
       throw new ProtocolError('MALFORMED_MESSAGE', `unknown worker message type ${describe(o.type)}`);
@@ -117,19 +127,19 @@ function coordinatorMessage(o: Obj): CoordinatorMessage {
   switch (o.type) {
     case 'welcome':
       return { type: 'welcome', protocol: int(o, 'protocol', 0, 2 ** 31), workerId: int(o, 'workerId', 0, 2 ** 31) };
-    case 'task': {
-      const hasWeights = o.W !== null;
-      let weights: Weights | null = null;
-      if (hasWeights) weights = { W: f64(o, 'W', W_LENGTH, Infinity), b: f64(o, 'b', CLASSES, Infinity) };
-      else if (o.b !== null) throw new ProtocolError('MALFORMED_MESSAGE', 'task: "b" without "W"');
+    case 'weights':
+      return {
+        type: 'weights',
+        version: int(o, 'version', 0, Number.MAX_SAFE_INTEGER),
+        weights: { W: f64(o, 'W', W_LENGTH, Infinity), b: f64(o, 'b', CLASSES, Infinity) },
+      };
+    case 'task':
       return {
         type: 'task',
         task: int(o, 'task', 0, Number.MAX_SAFE_INTEGER),
         version: int(o, 'version', 0, Number.MAX_SAFE_INTEGER),
-        weights,
         indices: u32(o, 'indices', MAX_SLICE),
       };
-    }
     case 'bye':
       return { type: 'bye', reason: str(o, 'reason', 64), message: str(o, 'message', 1024) };
     default:
@@ -225,6 +235,20 @@ function f64(o: Obj, key: string, length: number, bound: number): Float64Array {
   return out;
 }
 
+/** Pixel rows, strictly ascending (so each appears once) and below 784. */
+function rowList(o: Obj, key: string): Uint16Array {
+  const raw = bin(o, key, null, PIXELS * 2);
+  if (raw.byteLength % 2 !== 0) throw new ProtocolError('MALFORMED_MESSAGE', `${describe(o.type)}: "${key}" is not a whole number of uint16`);
+  const rows = new Uint16Array(raw.byteLength / 2);
+  new Uint8Array(rows.buffer).set(raw);
+  for (let r = 0; r < rows.length; r++) {
+    if (rows[r]! >= PIXELS || (r > 0 && rows[r]! <= rows[r - 1]!)) {
+      throw new ProtocolError('MALFORMED_MESSAGE', `${describe(o.type)}: "${key}" must list pixel rows below ${PIXELS} in strictly ascending order`);
+    }
+  }
+  return rows;
+}
+
 function u32(o: Obj, key: string, maxLength: number): Uint32Array {
   const raw = bin(o, key, null, maxLength * 4);
   if (raw.byteLength % 4 !== 0) throw new ProtocolError('MALFORMED_MESSAGE', `${describe(o.type)}: "${key}" is not a whole number of uint32`);
@@ -234,7 +258,7 @@ function u32(o: Obj, key: string, maxLength: number): Uint32Array {
 }
 
 /** The raw bytes of a typed array, little-endian on every platform Node.js supports in practice. */
-function bytesOf(a: Float64Array | Uint32Array): Uint8Array {
+function bytesOf(a: Float64Array | Uint32Array | Uint16Array): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 

@@ -5,12 +5,13 @@ import type { Weights } from '../math/model.js';
  * The wire protocol: a discriminated union on `type`. Version 1.
  *
  *   worker → coordinator   hello, result
- *   coordinator → worker   welcome, task, bye
+ *   coordinator → worker   welcome, weights, task, bye
  *
  * After the HTTP upgrade (which carries the token), the worker sends `hello`; the coordinator
  * answers `welcome` or closes with a coded reason. Then the coordinator sends `task`s (sample
- * indices, plus the weights when they changed since that worker last saw them); the worker
- * answers each with a `result` holding the exact sums of that slice (DESIGN.md §2, §5).
+ * indices), each preceded by a `weights` message when the weights changed since that worker last
+ * saw them (the same encoded frame goes to every worker); the worker answers each task with a
+ * `result` holding the exact sums of that slice (DESIGN.md §2, §5).
  */
 export const PROTOCOL_VERSION = 1;
 
@@ -32,14 +33,19 @@ export interface WelcomeMessage {
   workerId: number;
 }
 
+export interface WeightsMessage {
+  type: 'weights';
+  /** Identifies these weights; tasks name the version they are for. */
+  version: number;
+  weights: Weights;
+}
+
 export interface TaskMessage {
   type: 'task';
   /** Unique per coordinator run; the result must echo it. */
   task: number;
-  /** Version of the weights to compute with. */
+  /** Version of the weights to compute with: the last `weights` message the worker received. */
   version: number;
-  /** The weights of `version`, or null when the worker already holds them. */
-  weights: Weights | null;
   /** Training-set indices of the slice. */
   indices: Uint32Array;
 }
@@ -48,6 +54,12 @@ export interface ResultMessage {
   type: 'result';
   task: number;
   sums: ExactSums;
+  /**
+   * When not null, the pixel rows of W the slice touched, ascending: only these rows of `sums.gW`
+   * were sent (every other row is zero). A slice of a few images touches a third of the rows, so
+   * this cuts the bytes of a small-batch step. Decoded results always carry the full gW.
+   */
+  rows: Uint16Array | null;
 }
 
 export interface ByeMessage {
@@ -57,5 +69,5 @@ export interface ByeMessage {
 }
 
 export type WorkerMessage = HelloMessage | ResultMessage;
-export type CoordinatorMessage = WelcomeMessage | TaskMessage | ByeMessage;
+export type CoordinatorMessage = WelcomeMessage | WeightsMessage | TaskMessage | ByeMessage;
 export type Message = WorkerMessage | CoordinatorMessage;
