@@ -92,9 +92,12 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
       },
     );
     if (end.reason && REASONS[end.reason].fatal) {
-      const message = end.reason === 'RUN_COMPLETE' ? 'training is complete' : `refused [${end.reason}]: ${REASONS[end.reason].text} (${end.detail})`;
-      log(message);
-      return { reason: end.reason, message, tasks };
+      if (end.reason === 'RUN_COMPLETE') {
+        log('training is complete');
+        return { reason: end.reason, message: 'training is complete', tasks };
+      }
+      // A refusal is the caller's to report (the command line prints it as its error).
+      return { reason: end.reason, message: `refused [${end.reason}]: ${REASONS[end.reason].text} (${end.detail})`, tasks };
     }
     if (end.opened) {
       log(`connection to ${options.url} closed (${end.reason ?? end.code}: ${end.detail}); reconnecting`);
@@ -102,9 +105,11 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
       failures = 0;
     }
     failures++;
+    if (failures === 1 && !end.opened) {
+      log(`cannot reach ${options.url} (${end.detail}); retrying for up to ${Math.round(policy.totalMs / 1000)} s`);
+    }
     if (failures > policy.attempts || Date.now() - since > policy.totalMs) {
-      const message = `could not reach a coordinator at ${options.url} after ${failures} attempts over ${Math.round((Date.now() - since) / 1000)} s (last: ${end.detail})`;
-      log(message);
+      const message = `[UNREACHABLE] could not reach a coordinator at ${options.url} after ${failures} attempts over ${Math.round((Date.now() - since) / 1000)} s (last: ${end.detail})`;
       return { reason: 'UNREACHABLE', message, tasks };
     }
     await sleep(backoffDelay(failures, policy), options.signal);
@@ -123,11 +128,13 @@ function sparseRows(rows: RowSet | null): Uint16Array | null {
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
+    const done = (): void => {
       clearTimeout(t);
+      signal?.removeEventListener('abort', done);
       resolve();
-    }, { once: true });
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
   });
 }
 

@@ -55,5 +55,5 @@ export async function workerCommand(options: WorkerCommandOptions, stdout: NodeJ
     if (!options.quiet) stdout.write(`worker: ${outcome.tasks} slices computed\n`);
     return;
   }
-  throw new MnistLrError('PEER_ERROR', `[${outcome.reason}] ${outcome.message}`);
+  throw new MnistLrError('PEER_ERROR', outcome.message);
 }

@@ -105,7 +105,9 @@ export function connectOnce(
       }
       onMessage(m, send, close);
     });
+    let lastError = '';
     ws.on('error', (e: NodeJS.ErrnoException) => {
+      lastError = e.code ?? e.message;
       // 'close' follows every 'error'; the end is reported there. A certificate the worker cannot
       // verify will not verify on the next try either: that ends the worker.
       if (!opened && e.code !== undefined && TLS_VERIFY_ERRORS.has(e.code)) {
@@ -113,7 +115,7 @@ export function connectOnce(
       }
     });
     ws.on('close', (code: number, reason: Buffer) => {
-      finish(refused ?? { reason: reasonOfClose(code), opened, code, detail: reason.toString() || `close code ${code}` });
+      finish(refused ?? { reason: reasonOfClose(code), opened, code, detail: reason.toString() || lastError || `close code ${code}` });
     });
   });
 }
