@@ -44,6 +44,8 @@ export const ERROR_CODES = {
   MODEL_BAD_FILE: 'MODEL_BAD_FILE',
   /** A model or checkpoint was made from other data than the data loaded now. */
   DATASET_MISMATCH: 'DATASET_MISMATCH',
+  /** An output file (log, metrics, plot, model, checkpoint) could not be written. */
+  OUTPUT_UNWRITABLE: 'OUTPUT_UNWRITABLE',
   /** A command-line option has a bad value. */
   BAD_OPTION: 'BAD_OPTION',
   /** Training produced a non-finite number (learning rate too high?). */
@@ -62,4 +64,10 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 
 export function isMnistLrError(e: unknown): e is MnistLrError {
   return e instanceof MnistLrError;
+}
+
+/** The coded error for a failed write of `path`: what failed and what to check. */
+export function unwritable(path: string, e: unknown): MnistLrError {
+  const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+  return new MnistLrError('OUTPUT_UNWRITABLE', `cannot write ${path} (${why}); check free disk space and permissions, or choose another --out`, { cause: e });
 }

@@ -2,7 +2,7 @@
  * @mnist-lr/core: softmax regression on MNIST, pure math and data. No sockets, no codecs:
  * the wire protocol lives in the "@mnist-lr/core/protocol" subpath.
  */
-export { MnistLrError, ERROR_CODES, isMnistLrError, type ErrorCode } from './errors.js';
+export { MnistLrError, ERROR_CODES, isMnistLrError, unwritable, type ErrorCode } from './errors.js';
 export type { TrainConfig, EpochMetrics, Best } from './types.js';
 
 export { parseIdx, readIdxFile, type IdxArray } from './data/idx.js';

@@ -6,6 +6,7 @@
  * No canvas is involved: vega estimates text widths, resvg lays out text with system fonts
  * (DejaVu Sans), so the same input gives the same bytes on the same machine.
  */
+import { unwritable } from '@mnist-lr/core';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -88,10 +89,14 @@ export async function writePlots(
   accuracyPath: string,
 ): Promise<void> {
   const { loss, accuracy } = await renderPlots(epochs, title);
-  await mkdir(dirname(lossPath), { recursive: true });
-  await writeFile(lossPath, loss);
-  await mkdir(dirname(accuracyPath), { recursive: true });
-  await writeFile(accuracyPath, accuracy);
+  for (const [path, png] of [[lossPath, loss], [accuracyPath, accuracy]] as const) {
+    try {
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, png);
+    } catch (e) {
+      throw unwritable(path, e);
+    }
+  }
 }
 
 function chartSpec(

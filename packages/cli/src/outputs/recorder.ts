@@ -15,11 +15,12 @@
  * next to the epoch: drawing both takes about 0.2 s, an in-process epoch 0.3 s, a distributed
  * epoch of small batches ten seconds or more.
  */
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync as appendRaw, mkdirSync, writeFileSync as writeRaw } from 'node:fs';
 import { join } from 'node:path';
 
 import {
   KERNEL_ID,
+  unwritable,
   bestOf,
   isMnistLrError,
   saveModel,
@@ -242,4 +243,21 @@ export function summaryLines(best: { testLoss: Best; testAccuracy: Best }): stri
     `best test loss      ${best.testLoss.value.toFixed(2)} @ epoch ${best.testLoss.epoch}`,
     `best test accuracy  ${best.testAccuracy.value.toFixed(4)} @ epoch ${best.testAccuracy.epoch}`,
   ];
+}
+
+/** Writes that fail with a coded error naming the file (a full disk, a read-only folder). */
+function writeFileSync(path: string, data: string): void {
+  try {
+    writeRaw(path, data);
+  } catch (e) {
+    throw unwritable(path, e);
+  }
+}
+
+function appendFileSync(path: string, data: string): void {
+  try {
+    appendRaw(path, data);
+  } catch (e) {
+    throw unwritable(path, e);
+  }
 }

@@ -248,7 +248,7 @@ describe('damage that must not load silently', () => {
   it('a failed save leaves no temporary file behind', () => {
     const dir = join(root, 'failed-save');
     mkdirSync(join(dir, 'model.json', 'inside'), { recursive: true }); // the target is a non-empty directory
-    expect(() => saveModel(join(dir, 'model.json'), model())).toThrow();
+    expect(() => saveModel(join(dir, 'model.json'), model())).toThrow(expect.objectContaining({ code: 'OUTPUT_UNWRITABLE' }));
     expect(readdirSync(dir)).toEqual(['model.json']);
   });
 });

@@ -3,7 +3,16 @@ import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { CLASSES, PIXELS } from '../math/sparse.js';
 import { decodeCoordinatorMessage, decodeWorkerMessage, encodeMessage, MAX_RESULT_BYTES, MAX_SLICE, maxTaskBytes, ProtocolError } from './codec.js';
-import { PROTOCOL_VERSION, type ByeMessage, type HelloMessage, type Message, type ResultMessage, type TaskMessage, type WelcomeMessage } from './messages.js';
+import {
+  PROTOCOL_VERSION,
+  type ByeMessage,
+  type HelloMessage,
+  type Message,
+  type ResultMessage,
+  type TaskMessage,
+  type WeightsMessage,
+  type WelcomeMessage,
+} from './messages.js';
 import { REASONS, type Reason } from './reasons.js';
 import { tokensEqual } from './token.js';
 
@@ -20,6 +29,7 @@ const packr = new Packr({ useRecords: false, moreTypes: false });
 const pack = (v: unknown): Uint8Array => packr.pack(v);
 type Raw = Record<string, unknown>;
 type Decoder = (bytes: Uint8Array) => Message;
+type Sums = ResultMessage['sums'];
 const decoders: [string, Decoder][] = [
   ['decodeWorkerMessage', decodeWorkerMessage],
   ['decodeCoordinatorMessage', decodeCoordinatorMessage],
@@ -69,7 +79,7 @@ function weights(seed: number): { W: Float64Array; b: Float64Array } {
 }
 
 /** Valid exact sums of `count` samples: integers within the codec's bounds, extremes included. */
-function sums(count: number, seed: number): ResultMessage['sums'] {
+function sums(count: number, seed: number): Sums {
   const r = prng(seed);
   const boundW = 255 * 2 ** 24 * count;
   const boundB = 2 ** 24 * count;
@@ -88,18 +98,39 @@ function sums(count: number, seed: number): ResultMessage['sums'] {
   };
 }
 
+/** `s` with every row of gW outside `rows` set to +0: the sums a slice touching only `rows` has. */
+function onlyRows(s: Sums, rows: ArrayLike<number>): Sums {
+  const gW = new Float64Array(W_LEN);
+  for (let i = 0; i < rows.length; i++) {
+    const p = rows[i]!;
+    gW.set(s.gW.subarray(p * CLASSES, p * CLASSES + CLASSES), p * CLASSES);
+  }
+  return { ...s, gW, gb: Float64Array.from(s.gb) };
+}
+
+/** The gW that travels for `rows`: those rows of the full gW, in the order listed. */
+function packedRows(gW: Float64Array, rows: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(rows.length * CLASSES);
+  for (let i = 0; i < rows.length; i++) out.set(gW.subarray(rows[i]! * CLASSES, rows[i]! * CLASSES + CLASSES), i * CLASSES);
+  return out;
+}
+
 function sameBytes(a: ArrayBufferView, b: ArrayBufferView): boolean {
   return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
 }
 
-function sameArray(a: Float64Array | Uint32Array, b: unknown): boolean {
+type Typed = Float64Array | Uint32Array | Uint16Array;
+const isTyped = (v: unknown): v is Typed => v instanceof Float64Array || v instanceof Uint32Array || v instanceof Uint16Array;
+
+function sameArray(a: Typed, b: unknown): boolean {
   return b instanceof a.constructor && (b as typeof a).length === a.length && sameBytes(a, b as typeof a);
 }
 
 /**
  * First difference between two messages, or null. Arrays must be the same type and bit for bit the
  * same (so -0, NaN payloads and subnormals count); scalars are compared with ===, so an integer
- * field's -0 equals 0 (MessagePack has one integer zero).
+ * field's -0 equals 0 (MessagePack has one integer zero); a result's `rows` is null or a Uint16Array
+ * on both sides.
  */
 function diff(a: Message, b: Message): string | null {
   const ka = Object.keys(a).sort().join();
@@ -110,7 +141,7 @@ function diff(a: Message, b: Message): string | null {
   for (const k of Object.keys(x)) {
     const u = x[k];
     const v = y[k];
-    if (u instanceof Float64Array || u instanceof Uint32Array) {
+    if (isTyped(u)) {
       if (!sameArray(u, v)) return `${k} differs`;
     } else if (k === 'weights' || k === 'sums') {
       if (u === null || v === null) {
@@ -162,14 +193,17 @@ function checkDecode(decode: Decoder, bytes: Uint8Array): { end: string; problem
     return { end: 'ok', problem: `decoded ${m.type}, but its re-encoding does not decode: ${(e as Error).message}` };
   }
   const d = diff(m, again);
-  return { end: 'ok', problem: d === null ? null : `decoded ${m.type}, but the re-encoding round trip changed it: ${d}` };
+  if (d !== null) return { end: 'ok', problem: `decoded ${m.type}, but the re-encoding round trip changed it: ${d}` };
+  // A decoded result always carries the full gW, whatever travelled.
+  if (m.type === 'result' && m.sums.gW.length !== W_LEN) return { end: 'ok', problem: `decoded a result with ${m.sums.gW.length} gW entries` };
+  return { end: 'ok', problem: null };
 }
 
 /** Little-endian bytes of the values, built independently of the platform's typed arrays. */
-function leBytes(values: Float64Array | Uint32Array): Buffer {
-  const size = values instanceof Float64Array ? 8 : 4;
+function leBytes(values: Typed): Buffer {
+  const size = values instanceof Float64Array ? 8 : values instanceof Uint32Array ? 4 : 2;
   const out = Buffer.alloc(values.length * size);
-  values.forEach((v, i) => (size === 8 ? out.writeDoubleLE(v, i * 8) : out.writeUInt32LE(v, i * 4)));
+  values.forEach((v, i) => (size === 8 ? out.writeDoubleLE(v, i * 8) : size === 4 ? out.writeUInt32LE(v, i * 4) : out.writeUInt16LE(v, i * 2)));
   return out;
 }
 
@@ -184,7 +218,7 @@ function binHeader(n: number): Buffer {
 }
 
 /** Asserts that the frame holds `values` as one bin: header then the raw little-endian bytes. */
-function expectBin(frame: Uint8Array, values: Float64Array | Uint32Array): void {
+function expectBin(frame: Uint8Array, values: Typed): void {
   const raw = leBytes(values);
   const needle = Buffer.concat([binHeader(raw.length), raw]);
   expect(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).indexOf(needle)).toBeGreaterThanOrEqual(0);
@@ -192,6 +226,12 @@ function expectBin(frame: Uint8Array, values: Float64Array | Uint32Array): void 
 
 function f64Bytes(values: number[] | Float64Array): Uint8Array {
   return new Uint8Array(leBytes(values instanceof Float64Array ? values : Float64Array.from(values)));
+}
+
+function u16Bytes(values: number[] | Uint16Array): Uint8Array {
+  const out = Buffer.alloc(values.length * 2);
+  values.forEach((v, i) => out.writeUInt16LE(v, i * 2));
+  return new Uint8Array(out);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -202,17 +242,29 @@ const DATASET = '2e2c170b225e5ac5a26bc48ca4e2bcb386e2d729927b6a0ef01aa77d313fdc8
 const hello: HelloMessage = { type: 'hello', protocol: PROTOCOL_VERSION, dataset: DATASET, kernel: KERNEL, worker: 'host-ä-😀:4242' };
 const welcome: WelcomeMessage = { type: 'welcome', protocol: PROTOCOL_VERSION, workerId: 2 ** 31 };
 const bye: ByeMessage = { type: 'bye', reason: 'RUN_COMPLETE', message: 'training is complete' };
+const weightsMsg: WeightsMessage = { type: 'weights', version: 12_345, weights: weights(1) };
+const weightsMax: WeightsMessage = { type: 'weights', version: Number.MAX_SAFE_INTEGER, weights: weights(11) };
 const indices = Uint32Array.from({ length: 20_000 }, (_, i) => (i === 0 ? 0 : i === 1 ? 2 ** 32 - 1 : i === 2 ? 59_999 : (i * 2_654_435_761) >>> 0));
-const taskW: TaskMessage = { type: 'task', task: Number.MAX_SAFE_INTEGER, version: 12_345, weights: weights(1), indices };
-const taskNoW: TaskMessage = { type: 'task', task: 1, version: 0, weights: null, indices: indices.subarray(0, 7) };
-const result: ResultMessage = { type: 'result', task: Number.MAX_SAFE_INTEGER, sums: sums(MAX_SLICE, 2) };
-const smallResult: ResultMessage = { type: 'result', task: 7, sums: sums(5, 3) };
-const WORKER_MESSAGES: Message[] = [hello, result, smallResult];
-const COORDINATOR_MESSAGES: Message[] = [welcome, taskW, taskNoW, bye];
+const taskBig: TaskMessage = { type: 'task', task: Number.MAX_SAFE_INTEGER, version: Number.MAX_SAFE_INTEGER, indices };
+const taskSmall: TaskMessage = { type: 'task', task: 1, version: 0, indices: indices.subarray(0, 7) };
+const result: ResultMessage = { type: 'result', task: Number.MAX_SAFE_INTEGER, sums: sums(MAX_SLICE, 2), rows: null };
+const smallResult: ResultMessage = { type: 'result', task: 7, sums: sums(5, 3), rows: null };
+/** Rows of a sparse result: both ends, the middle, every third row; row 0 holds sums()'s special values. */
+const SPARSE_ROWS = Uint16Array.from(new Set([0, 1, 2, 391, 392, 783, ...Array.from({ length: PIXELS }, (_, p) => p).filter((p) => p % 3 === 0)])).sort();
+const sparseResult: ResultMessage = { type: 'result', task: 2 ** 40, sums: onlyRows(sums(MAX_SLICE, 4), SPARSE_ROWS), rows: SPARSE_ROWS };
+/** A slice of a few images touches few rows. */
+const FEW_ROWS = Uint16Array.from([0, 7, 300, 783]);
+const fewRowsResult: ResultMessage = { type: 'result', task: 9, sums: onlyRows(sums(3, 5), FEW_ROWS), rows: FEW_ROWS };
+const WORKER_MESSAGES: Message[] = [hello, result, smallResult, sparseResult, fewRowsResult];
+const COORDINATOR_MESSAGES: Message[] = [welcome, weightsMsg, weightsMax, taskBig, taskSmall, bye];
 
 /** The decoded MessagePack map of a valid message, to alter and re-pack. */
 function rawOf(m: Message): Raw {
   return packr.unpack(encodeMessage(m)) as Raw;
+}
+
+function assertType<T extends Message['type']>(m: Message, type: T): asserts m is Extract<Message, { type: T }> {
+  expect(m.type).toBe(type);
 }
 
 describe('round trips', () => {
@@ -229,35 +281,55 @@ describe('round trips', () => {
     expect(decodeCoordinatorMessage(encodeMessage(longBye))).toEqual(longBye);
   });
 
-  it('task with weights: every Float64 (-0, subnormals, extremes) and Uint32 index bit-exact', () => {
-    const back = decodeCoordinatorMessage(encodeMessage(taskW));
-    expectSame(back, taskW);
-    assertType(back, 'task');
-    expect(back.weights!.W).toBeInstanceOf(Float64Array);
-    expect(back.indices).toBeInstanceOf(Uint32Array);
-    for (let i = 0; i < W_LEN; i++) expect(Object.is(back.weights!.W[i], taskW.weights!.W[i])).toBe(true);
-    for (let k = 0; k < CLASSES; k++) expect(Object.is(back.weights!.b[k], taskW.weights!.b[k])).toBe(true);
-    expect(Object.is(back.weights!.W[1], -0)).toBe(true);
-    expect(back.weights!.W[2]).toBe(5e-324);
-    expect([back.indices[0], back.indices[1], back.indices[2]]).toEqual([0, 2 ** 32 - 1, 59_999]);
+  it('weights: every Float64 (-0, subnormals, extremes) bit-exact, any version', () => {
+    for (const m of [weightsMsg, weightsMax, { ...weightsMsg, version: 0 }]) {
+      const back = decodeCoordinatorMessage(encodeMessage(m));
+      expectSame(back, m);
+      assertType(back, 'weights');
+      expect(Object.keys(back).sort()).toEqual(['type', 'version', 'weights']);
+      expect(Object.keys(back.weights).sort()).toEqual(['W', 'b']);
+      expect(back.weights.W).toBeInstanceOf(Float64Array);
+      expect(back.weights.b).toBeInstanceOf(Float64Array);
+      expect(back.version).toBe(m.version);
+      for (let i = 0; i < W_LEN; i++) if (!Object.is(back.weights.W[i], m.weights.W[i])) expect.fail(`W[${i}]`);
+      for (let k = 0; k < CLASSES; k++) expect(Object.is(back.weights.b[k], m.weights.b[k])).toBe(true);
+    }
+    const back = decodeCoordinatorMessage(encodeMessage(weightsMsg));
+    assertType(back, 'weights');
+    expect(Object.is(back.weights.W[1], -0)).toBe(true);
+    expect(back.weights.W[2]).toBe(5e-324);
+    expect(back.weights.W[15]).toBe(Number.MAX_VALUE);
+    expect(Object.is(back.weights.b[1], -0)).toBe(true);
+    // Weights from views into a larger buffer (byteOffset ≠ 0): only their own bytes travel.
+    const big = new Float64Array(W_LEN + CLASSES + 3).fill(7);
+    big.set(weightsMsg.weights.W, 1);
+    big.set(weightsMsg.weights.b, 1 + W_LEN);
+    const viewed: WeightsMessage = { ...weightsMsg, weights: { W: big.subarray(1, 1 + W_LEN), b: big.subarray(1 + W_LEN, 1 + W_LEN + CLASSES) } };
+    expectSame(decodeCoordinatorMessage(encodeMessage(viewed)), viewed);
+    expect(Buffer.compare(Buffer.from(encodeMessage(viewed)), Buffer.from(encodeMessage(weightsMsg)))).toBe(0);
   });
 
-  it('task without weights, from a subarray (byteOffset ≠ 0), and with no indices', () => {
-    expect(taskNoW.indices.byteOffset).toBe(0);
-    expectSame(decodeCoordinatorMessage(encodeMessage(taskNoW)), taskNoW);
+  it('task: version and every Uint32 index bit-exact, no weights inside', () => {
+    const back = decodeCoordinatorMessage(encodeMessage(taskBig));
+    expectSame(back, taskBig);
+    assertType(back, 'task');
+    expect(Object.keys(back).sort()).toEqual(['indices', 'task', 'type', 'version']);
+    expect(back.indices).toBeInstanceOf(Uint32Array);
+    expect([back.indices[0], back.indices[1], back.indices[2]]).toEqual([0, 2 ** 32 - 1, 59_999]);
+    expect(back.version).toBe(Number.MAX_SAFE_INTEGER);
+    expect(back.task).toBe(Number.MAX_SAFE_INTEGER);
+  });
+
+  it('task from a subarray (byteOffset ≠ 0), and with no indices', () => {
+    expect(taskSmall.indices.byteOffset).toBe(0);
+    expectSame(decodeCoordinatorMessage(encodeMessage(taskSmall)), taskSmall);
     // The coordinator sends slices as subarrays of the batch: only the slice's bytes travel.
-    const slice: TaskMessage = { ...taskNoW, indices: indices.subarray(1000, 1500) };
+    const slice: TaskMessage = { ...taskSmall, indices: indices.subarray(1000, 1500) };
     const back = decodeCoordinatorMessage(encodeMessage(slice));
     expectSame(back, slice);
     expect(encodeMessage(slice).length).toBeLessThan(500 * 4 + 100);
-    const none: TaskMessage = { ...taskNoW, indices: new Uint32Array(0) };
+    const none: TaskMessage = { ...taskSmall, indices: new Uint32Array(0) };
     expectSame(decodeCoordinatorMessage(encodeMessage(none)), none);
-    // Weights from views into a larger buffer too.
-    const big = new Float64Array(W_LEN + CLASSES + 3);
-    big.set(taskW.weights!.W, 1);
-    big.set(taskW.weights!.b, 1 + W_LEN);
-    const viewed: TaskMessage = { ...taskW, weights: { W: big.subarray(1, 1 + W_LEN), b: big.subarray(1 + W_LEN, 1 + W_LEN + CLASSES) } };
-    expectSame(decodeCoordinatorMessage(encodeMessage(viewed)), viewed);
   });
 
   it('result: exact sums bit-exact, incl. -0, ±bound and large integers (loss near 2^53)', () => {
@@ -265,6 +337,7 @@ describe('round trips', () => {
       const back = decodeWorkerMessage(encodeMessage(m));
       expectSame(back, m);
       assertType(back, 'result');
+      expect(back.rows).toBeNull();
       for (let i = 0; i < W_LEN; i++) if (!Object.is(back.sums.gW[i], m.sums.gW[i])) expect.fail(`gW[${i}]`);
       for (let k = 0; k < CLASSES; k++) expect(Object.is(back.sums.gb[k], m.sums.gb[k])).toBe(true);
       expect(back.sums.loss).toBe(m.sums.loss);
@@ -274,63 +347,157 @@ describe('round trips', () => {
     expect(result.sums.loss).toBeGreaterThan(2 ** 52);
     const lossMax: ResultMessage = { ...smallResult, sums: { ...smallResult.sums, loss: 2 ** 53 } };
     expect(decodeWorkerMessage(encodeMessage(lossMax))).toMatchObject({ sums: { loss: 2 ** 53 } });
-    const zero: ResultMessage = { type: 'result', task: 0, sums: { gW: new Float64Array(W_LEN), gb: new Float64Array(CLASSES), loss: 0, correct: 0, count: 0 } };
+    const zero: ResultMessage = { type: 'result', task: 0, sums: { gW: new Float64Array(W_LEN), gb: new Float64Array(CLASSES), loss: 0, correct: 0, count: 0 }, rows: null };
     expectSame(decodeWorkerMessage(encodeMessage(zero)), zero);
   });
 
-  it('decoded arrays are aligned copies, independent of the frame they came from', () => {
-    const frame = encodeMessage(smallResult);
-    // Unaligned: the frame sits at an odd offset in a larger buffer.
-    const shifted = new Uint8Array(frame.length + 3);
-    shifted.set(frame, 3);
-    const m = decodeWorkerMessage(shifted.subarray(3));
-    assertType(m, 'result');
-    expect(m.sums.gW.byteOffset).toBe(0);
-    expect(m.sums.gW.buffer.byteLength).toBe(W_LEN * 8);
-    shifted.fill(0);
-    expectSame(m, smallResult);
+  it('sparse result: the decoded gW is the full gW, bit-exact in the rows and +0 elsewhere; rows kept', () => {
+    for (const m of [sparseResult, fewRowsResult]) {
+      const back = decodeWorkerMessage(encodeMessage(m));
+      expectSame(back, m);
+      assertType(back, 'result');
+      expect(back.rows).toBeInstanceOf(Uint16Array);
+      expect(Array.from(back.rows!)).toEqual(Array.from(m.rows!));
+      expect(back.sums.gW.length).toBe(W_LEN);
+      const listed = new Set(m.rows!);
+      for (let i = 0; i < W_LEN; i++) {
+        if (!Object.is(back.sums.gW[i], m.sums.gW[i])) expect.fail(`gW[${i}]`);
+        if (!listed.has(Math.floor(i / CLASSES)) && !Object.is(back.sums.gW[i], 0)) expect.fail(`gW[${i}] outside the rows is ${back.sums.gW[i]}`);
+      }
+      for (let k = 0; k < CLASSES; k++) expect(Object.is(back.sums.gb[k], m.sums.gb[k])).toBe(true);
+      expect(back.sums.loss).toBe(m.sums.loss);
+    }
+    // The special values of row 0 (−0, ±bound, 2^52) travel in the sparse form too.
+    const back = decodeWorkerMessage(encodeMessage(sparseResult));
+    assertType(back, 'result');
+    expect(Object.is(back.sums.gW[1], -0)).toBe(true);
+    expect(back.sums.gW[2]).toBe(255 * 2 ** 24 * MAX_SLICE);
+    expect(back.sums.gW[3]).toBe(-255 * 2 ** 24 * MAX_SLICE);
+    // No rows at all (a slice of zero samples), and every row listed.
+    const noRows: ResultMessage = { type: 'result', task: 0, sums: { gW: new Float64Array(W_LEN), gb: new Float64Array(CLASSES), loss: 0, correct: 0, count: 0 }, rows: new Uint16Array(0) };
+    expectSame(decodeWorkerMessage(encodeMessage(noRows)), noRows);
+    const all = Uint16Array.from({ length: PIXELS }, (_, p) => p);
+    const allRows: ResultMessage = { ...result, rows: all };
+    expectSame(decodeWorkerMessage(encodeMessage(allRows)), allRows);
+    // Rows and sums from views into larger buffers (byteOffset ≠ 0).
+    const rowBuf = new Uint16Array(FEW_ROWS.length + 3).fill(5);
+    rowBuf.set(FEW_ROWS, 2);
+    const viewedRows: ResultMessage = { ...fewRowsResult, rows: rowBuf.subarray(2, 2 + FEW_ROWS.length) };
+    expectSame(decodeWorkerMessage(encodeMessage(viewedRows)), fewRowsResult);
+    expect(Buffer.compare(Buffer.from(encodeMessage(viewedRows)), Buffer.from(encodeMessage(fewRowsResult)))).toBe(0);
   });
 
-  it('each decoder refuses the other direction\'s messages', () => {
+  it('only the listed rows travel: anything elsewhere in gW is not sent (the sender lists every row it touched)', () => {
+    const m: ResultMessage = { ...fewRowsResult, sums: sums(3, 5), rows: FEW_ROWS }; // nonzero in every row
+    const back = decodeWorkerMessage(encodeMessage(m));
+    expectSame(back, fewRowsResult);
+    // The sparse and the full form of the same sums decode to the same gW.
+    const full = decodeWorkerMessage(encodeMessage({ ...fewRowsResult, rows: null }));
+    assertType(full, 'result');
+    assertType(back, 'result');
+    expect(sameBytes(full.sums.gW, back.sums.gW)).toBe(true);
+  });
+
+  it('decoded arrays are aligned copies, independent of the frame they came from', () => {
+    for (const [m, decode] of [
+      [smallResult, decodeWorkerMessage],
+      [fewRowsResult, decodeWorkerMessage],
+      [weightsMsg, decodeCoordinatorMessage],
+      [taskSmall, decodeCoordinatorMessage],
+    ] as [Message, Decoder][]) {
+      const frame = encodeMessage(m);
+      // Unaligned: the frame sits at an odd offset in a larger buffer.
+      const shifted = new Uint8Array(frame.length + 3);
+      shifted.set(frame, 3);
+      const back = decode(shifted.subarray(3));
+      const arrays: Typed[] =
+        back.type === 'result' ? [back.sums.gW, back.sums.gb, ...(back.rows ? [back.rows] : [])] : back.type === 'weights' ? [back.weights.W, back.weights.b] : back.type === 'task' ? [back.indices] : [];
+      expect(arrays.length).toBeGreaterThan(0);
+      for (const a of arrays) {
+        expect(a.byteOffset).toBe(0);
+        expect(a.buffer.byteLength).toBe(a.byteLength);
+      }
+      if (back.type === 'result') expect(back.sums.gW.length).toBe(W_LEN);
+      shifted.fill(0);
+      expectSame(back, m);
+    }
+  });
+
+  it("each decoder refuses the other direction's messages", () => {
     for (const m of WORKER_MESSAGES) expect(outcome(decodeCoordinatorMessage, encodeMessage(m))).toBe('MALFORMED_MESSAGE');
     for (const m of COORDINATOR_MESSAGES) expect(outcome(decodeWorkerMessage, encodeMessage(m))).toBe('MALFORMED_MESSAGE');
   });
 });
 
-function assertType<T extends Message['type']>(m: Message, type: T): asserts m is Extract<Message, { type: T }> {
-  expect(m.type).toBe(type);
-}
-
 describe('byte layout', () => {
-  it('task and result arrays travel as MessagePack bin of raw little-endian bytes', () => {
-    const task = encodeMessage(taskW);
-    expectBin(task, taskW.weights!.W); // 62,720 bytes: bin 16 (0xc5)
-    expectBin(task, taskW.weights!.b); // 80 bytes: bin 8 (0xc4)
-    expectBin(task, taskW.indices); // 80,000 bytes: bin 32 (0xc6)
+  it('weights, task and result arrays travel as MessagePack bin of raw little-endian bytes', () => {
+    const w = encodeMessage(weightsMsg);
+    expectBin(w, weightsMsg.weights.W); // 62,720 bytes: bin 16 (0xc5)
+    expectBin(w, weightsMsg.weights.b); // 80 bytes: bin 8 (0xc4)
+    expect(Object.keys(packr.unpack(w) as Raw).sort()).toEqual(['W', 'b', 'type', 'version']);
+    const task = encodeMessage(taskBig);
+    expectBin(task, taskBig.indices); // 80,000 bytes: bin 32 (0xc6)
+    expect(Object.keys(packr.unpack(task) as Raw).sort()).toEqual(['indices', 'task', 'type', 'version']);
     expect(binHeader(W_LEN * 8)[0]).toBe(0xc5);
-    expect(binHeader(taskW.indices.byteLength)[0]).toBe(0xc6);
+    expect(binHeader(taskBig.indices.byteLength)[0]).toBe(0xc6);
     const res = encodeMessage(result);
     expectBin(res, result.sums.gW);
     expectBin(res, result.sums.gb);
+    expect(Object.keys(packr.unpack(res) as Raw).sort()).toEqual(['correct', 'count', 'gW', 'gb', 'loss', 'rows', 'task', 'type']);
+    expect((packr.unpack(res) as Raw).rows).toBeNull();
     // A frame is its raw payload plus a small envelope: not 9 bytes per number as an array of float64s.
-    const taskRaw = (W_LEN + CLASSES) * 8 + taskW.indices.byteLength;
-    expect(task.length).toBeGreaterThan(taskRaw);
-    expect(task.length - taskRaw).toBeLessThan(200);
+    const wRaw = (W_LEN + CLASSES) * 8;
+    expect(w.length).toBeGreaterThan(wRaw);
+    expect(w.length - wRaw).toBeLessThan(100);
+    expect(task.length).toBeGreaterThan(taskBig.indices.byteLength);
+    expect(task.length - taskBig.indices.byteLength).toBeLessThan(100);
     const resRaw = (W_LEN + CLASSES) * 8;
     expect(res.length - resRaw).toBeGreaterThan(0);
     expect(res.length - resRaw).toBeLessThan(200);
     // No MessagePack array header (0xdc/0xdd) carries 7840 elements.
-    const b = Buffer.from(res);
-    expect(b.indexOf(Buffer.from([0xdc, W_LEN >> 8, W_LEN & 0xff]))).toBe(-1);
-    expect(b.indexOf(Buffer.from([0xdd, 0, 0, W_LEN >> 8, W_LEN & 0xff]))).toBe(-1);
+    for (const frame of [w, res]) {
+      const b = Buffer.from(frame);
+      expect(b.indexOf(Buffer.from([0xdc, W_LEN >> 8, W_LEN & 0xff]))).toBe(-1);
+      expect(b.indexOf(Buffer.from([0xdd, 0, 0, W_LEN >> 8, W_LEN & 0xff]))).toBe(-1);
+    }
+  });
+
+  it('a sparse result: rows as a bin of uint16, gW as a bin of only those rows, in order', () => {
+    for (const m of [sparseResult, fewRowsResult]) {
+      const frame = encodeMessage(m);
+      const rows = m.rows!;
+      expectBin(frame, rows);
+      expectBin(frame, packedRows(m.sums.gW, rows));
+      expectBin(frame, m.sums.gb);
+      const raw = packr.unpack(frame) as Raw;
+      expect((raw.rows as Uint8Array).byteLength).toBe(rows.length * 2);
+      expect((raw.gW as Uint8Array).byteLength).toBe(rows.length * CLASSES * 8);
+      const payload = rows.length * 2 + (rows.length + 1) * CLASSES * 8;
+      expect(frame.length).toBeGreaterThan(payload);
+      expect(frame.length - payload).toBeLessThan(200);
+    }
+    // A few rows cost a few hundred bytes, not 63 KB.
+    expect(encodeMessage(fewRowsResult).length).toBeLessThan(600);
+    expect(encodeMessage(sparseResult).length).toBeLessThan(encodeMessage(result).length / 2);
   });
 
   it('the size limits hold the largest real messages', () => {
+    expect(MAX_RESULT_BYTES).toBe((W_LEN + CLASSES) * 8 + PIXELS * 2 + 1024);
+    const weightsBytes = encodeMessage(weightsMax).length;
     // Worst cases: the largest integers, all weights, a full batch of indices.
-    const fullTask: TaskMessage = { ...taskW, indices: new Uint32Array(MAX_SLICE).fill(2 ** 32 - 1) };
-    expect(encodeMessage(fullTask).length).toBeLessThanOrEqual(maxTaskBytes(MAX_SLICE));
-    expect(encodeMessage(taskW).length).toBeLessThanOrEqual(maxTaskBytes(taskW.indices.length));
+    for (const batch of [1, 10, 100, 5000, 15_000, 15_700, 20_000, MAX_SLICE]) {
+      expect(maxTaskBytes(batch)).toBe(Math.max((W_LEN + CLASSES) * 8, 4 * batch) + 1024);
+      const task: TaskMessage = { type: 'task', task: Number.MAX_SAFE_INTEGER, version: Number.MAX_SAFE_INTEGER, indices: new Uint32Array(batch).fill(2 ** 32 - 1) };
+      expect(encodeMessage(task).length).toBeLessThanOrEqual(maxTaskBytes(batch));
+      expect(weightsBytes).toBeLessThanOrEqual(maxTaskBytes(batch));
+    }
+    expect(encodeMessage(taskBig).length).toBeLessThanOrEqual(maxTaskBytes(taskBig.indices.length));
     expect(encodeMessage(result).length).toBeLessThanOrEqual(MAX_RESULT_BYTES);
+    // The largest result: every row listed, the largest integers everywhere.
+    const all = Uint16Array.from({ length: PIXELS }, (_, p) => p);
+    const fullest: ResultMessage = { ...result, rows: all };
+    expect(encodeMessage(fullest).length).toBeGreaterThan(encodeMessage(result).length);
+    expect(encodeMessage(fullest).length).toBeLessThanOrEqual(MAX_RESULT_BYTES);
     const fatHello: HelloMessage = { ...hello, protocol: 2 ** 31, dataset: '😀'.repeat(64), kernel: '😀'.repeat(64), worker: '😀'.repeat(128) };
     expect(decodeWorkerMessage(encodeMessage(fatHello))).toEqual(fatHello);
     expect(encodeMessage(fatHello).length).toBeLessThanOrEqual(MAX_RESULT_BYTES);
@@ -343,6 +510,18 @@ describe('malformed frames throw ProtocolError with the right reason', () => {
   };
   const worker = (raw: Raw, reason: Reason = 'MALFORMED_MESSAGE'): void => expectReason(decodeWorkerMessage, pack(raw), reason);
   const coord = (raw: Raw, reason: Reason = 'MALFORMED_MESSAGE'): void => expectReason(decodeCoordinatorMessage, pack(raw), reason);
+  /** A sparse result over `count` samples with all-zero sums and the given raw rows and gW. */
+  const sparseRaw = (rows: unknown, gW: unknown, count = 5): Raw => ({
+    type: 'result',
+    task: 3,
+    rows,
+    gW,
+    gb: f64Bytes(new Float64Array(CLASSES)),
+    loss: 0,
+    correct: 0,
+    count,
+  });
+  const zeros = (n: number): Uint8Array => new Uint8Array(n * CLASSES * 8);
 
   it('ProtocolError carries its reason and name', () => {
     try {
@@ -374,11 +553,14 @@ describe('malformed frames throw ProtocolError with the right reason', () => {
     }
   });
 
-  it('every truncation of a valid task and result frame', () => {
-    const small = { ...taskW, indices: indices.subarray(0, 100) };
+  it('every truncation of a valid weights, task, result and sparse result frame', () => {
+    const small = { ...taskBig, indices: indices.subarray(0, 100) };
     const cases: [Decoder, Uint8Array][] = [
+      [decodeCoordinatorMessage, encodeMessage(weightsMsg)],
       [decodeCoordinatorMessage, encodeMessage(small)],
       [decodeWorkerMessage, encodeMessage(result)],
+      [decodeWorkerMessage, encodeMessage(sparseResult)],
+      [decodeWorkerMessage, encodeMessage(fewRowsResult)],
       [decodeWorkerMessage, encodeMessage(hello)],
       [decodeCoordinatorMessage, encodeMessage(welcome)],
       [decodeCoordinatorMessage, encodeMessage(bye)],
@@ -396,7 +578,7 @@ describe('malformed frames throw ProtocolError with the right reason', () => {
     });
     for (const [decode, frame] of cases) expect(outcome(decode, frame)).toBe('ok');
     expect(wrong).toEqual([]);
-    expect(prefixes).toBeGreaterThan(120_000);
+    expect(prefixes).toBeGreaterThan(140_000);
   });
 
   it('a frame that is not a map: array, string, number, nil, bool, bin, float, extension values', () => {
@@ -416,13 +598,16 @@ describe('malformed frames throw ProtocolError with the right reason', () => {
   });
 
   it('unknown, missing or wrongly typed "type"', () => {
-    for (const type of ['nope', 'HELLO', 'hello ', '', 0, 1.5, null, true, [], {}, ['hello'], { toString: 'hello' }, new Uint8Array(1)]) {
+    for (const type of ['nope', 'HELLO', 'hello ', '', 'weight', 'Weights', 0, 1.5, null, true, [], {}, ['hello'], { toString: 'hello' }, new Uint8Array(1)]) {
       worker({ ...rawOf(hello), type });
       coord({ ...rawOf(welcome), type });
+      coord({ ...rawOf(weightsMsg), type });
     }
     const { type: _w, ...noType } = rawOf(hello);
     worker(noType);
     coord(noType);
+    const { type: _t, ...noTypeWeights } = rawOf(weightsMsg);
+    coord(noTypeWeights);
     worker({});
     coord({});
   });
@@ -431,19 +616,49 @@ describe('malformed frames throw ProtocolError with the right reason', () => {
     const cases: [Decoder, Message][] = [
       [decodeWorkerMessage, hello],
       [decodeWorkerMessage, smallResult],
+      [decodeWorkerMessage, fewRowsResult],
       [decodeCoordinatorMessage, welcome],
-      [decodeCoordinatorMessage, taskW],
-      [decodeCoordinatorMessage, taskNoW],
+      [decodeCoordinatorMessage, weightsMsg],
+      [decodeCoordinatorMessage, taskSmall],
       [decodeCoordinatorMessage, bye],
     ];
+    const seen = new Set<string>();
     for (const [decode, m] of cases) {
       const raw = rawOf(m);
       for (const key of Object.keys(raw)) {
         if (key === 'type') continue;
+        seen.add(`${m.type}.${key}`);
         const { [key]: _gone, ...rest } = raw;
         expect(`${m.type} without ${key}: ${outcome(decode, pack(rest))}`).toBe(`${m.type} without ${key}: MALFORMED_MESSAGE`);
       }
     }
+    // The new keys were among those removed.
+    for (const k of ['result.rows', 'weights.version', 'weights.W', 'weights.b', 'task.version', 'task.indices']) expect(seen.has(k)).toBe(true);
+  });
+
+  it('the old shapes: a result without "rows" is malformed; a task\'s stray W/b keys are ignored and not decoded', () => {
+    // A result as the previous protocol sent it (full gW, no rows key).
+    const { rows: _r, ...oldResult } = rawOf(smallResult);
+    worker(oldResult);
+    const { rows: _z, ...oldZero } = rawOf({ ...smallResult, sums: { ...smallResult.sums, gW: new Float64Array(W_LEN), gb: new Float64Array(CLASSES), correct: 0, loss: 0 } });
+    worker(oldZero);
+    // rows: undefined (MessagePack extension 0) is not null.
+    const frame = Buffer.from(encodeMessage(smallResult));
+    const nilAt = frame.indexOf(Buffer.concat([Buffer.from([0xa4]), Buffer.from('rows'), Buffer.from([0xc0])]));
+    expect(nilAt).toBeGreaterThan(0);
+    const undef = Buffer.concat([frame.subarray(0, nilAt + 5), Buffer.from([0xd4, 0x00, 0x00]), frame.subarray(nilAt + 6)]);
+    expect(Object.hasOwn(packr.unpack(undef) as Raw, 'rows')).toBe(true);
+    expect((packr.unpack(undef) as Raw).rows).toBeUndefined();
+    expect(outcome(decodeWorkerMessage, undef)).toBe('MALFORMED_MESSAGE');
+    expect(outcome(decodeWorkerMessage, frame)).toBe('ok');
+    // A task with the weights the previous protocol put inside: the task decodes, the weights do not come with it.
+    const oldTask = { ...rawOf(taskSmall), W: f64Bytes(weightsMsg.weights.W), b: f64Bytes(weightsMsg.weights.b), weights: null };
+    const back = decodeCoordinatorMessage(pack(oldTask));
+    expectSame(back, taskSmall);
+    expect(Object.keys(back).sort()).toEqual(['indices', 'task', 'type', 'version']);
+    // A weights message with a task's keys is still a weights message and nothing more.
+    const back2 = decodeCoordinatorMessage(pack({ ...rawOf(weightsMsg), task: 5, indices: new Uint8Array(8) }));
+    expectSame(back2, weightsMsg);
   });
 
   it('wrong field types', () => {
@@ -461,11 +676,17 @@ describe('malformed frames throw ProtocolError with the right reason', () => {
     for (const key of ['dataset', 'kernel', 'worker']) check(decodeWorkerMessage, hello, key, isString);
     // A result with all-zero sums, so that a changed count cannot make the sums impossible (BAD_RESULT).
     const zero: ResultMessage = { ...smallResult, sums: { ...smallResult.sums, gW: new Float64Array(W_LEN), gb: new Float64Array(CLASSES), correct: 0, loss: 0 } };
-    check(decodeWorkerMessage, zero, 'task', never);
-    check(decodeWorkerMessage, zero, 'count', never);
-    check(decodeWorkerMessage, zero, 'correct', never);
-    check(decodeWorkerMessage, zero, 'gW', never);
-    check(decodeWorkerMessage, zero, 'gb', never);
+    const zeroSparse: ResultMessage = { ...zero, rows: FEW_ROWS };
+    for (const m of [zero, zeroSparse]) {
+      check(decodeWorkerMessage, m, 'task', never);
+      check(decodeWorkerMessage, m, 'count', never);
+      check(decodeWorkerMessage, m, 'correct', never);
+      check(decodeWorkerMessage, m, 'gW', never);
+      check(decodeWorkerMessage, m, 'gb', never);
+    }
+    // rows: null (full gW) or a bin; null with a sparse gW is malformed (its gW is too short).
+    check(decodeWorkerMessage, zero, 'rows', (v) => v === null);
+    check(decodeWorkerMessage, zeroSparse, 'rows', never);
     // loss: an integer in [0, 2^53]; 2^53 is allowed. A number that no exact sum can be (1.5, −1,
     // NaN, ∞) is BAD_RESULT like an impossible gW entry; a value that is not a number is malformed.
     check(decodeWorkerMessage, zero, 'loss', (v) => v === 2 ** 53 || typeof v === 'number');
@@ -473,43 +694,110 @@ describe('malformed frames throw ProtocolError with the right reason', () => {
       expect(`loss = ${v}: ${outcome(decodeWorkerMessage, pack({ ...rawOf(zero), loss: v }))}`).toBe(`loss = ${v}: BAD_RESULT`);
     }
     for (const key of ['protocol', 'workerId']) check(decodeCoordinatorMessage, welcome, key, never);
-    for (const key of ['task', 'version', 'indices']) check(decodeCoordinatorMessage, taskNoW, key, never);
-    // W and b: both null means "no weights".
-    for (const key of ['W', 'b']) check(decodeCoordinatorMessage, taskW, key, never);
-    check(decodeCoordinatorMessage, taskNoW, 'b', (v) => v === null);
+    for (const key of ['task', 'version', 'indices']) check(decodeCoordinatorMessage, taskSmall, key, never);
+    // W and b are always there now: null is no longer "no weights".
+    for (const key of ['version', 'W', 'b']) check(decodeCoordinatorMessage, weightsMsg, key, never);
     for (const key of ['reason', 'message']) check(decodeCoordinatorMessage, bye, key, isString);
     // Arrays of numbers in place of bin.
     worker({ ...rawOf(zero), gb: Array.from(zero.sums.gb) });
     worker({ ...rawOf(zero), gW: Array.from(zero.sums.gW) });
-    coord({ ...rawOf(taskNoW), indices: Array.from(taskNoW.indices) });
-    coord({ ...rawOf(taskW), W: Array.from(taskW.weights!.W), b: Array.from(taskW.weights!.b) });
-    // W present, b null; W null, b present.
-    coord({ ...rawOf(taskW), b: null });
-    coord({ ...rawOf(taskNoW), b: f64Bytes(new Float64Array(CLASSES)) });
-    // A Float64Array as msgpackr's typed-array extension (0x74) is not a bin.
-    const ext = Buffer.concat([Buffer.from([0xc7, 81, 0x74, 8]), Buffer.from(f64Bytes(smallResult.sums.gb))]);
-    const at = Buffer.from(encodeMessage(smallResult)).indexOf(Buffer.concat([binHeader(80), Buffer.from(f64Bytes(smallResult.sums.gb))]));
-    const frame = Buffer.from(encodeMessage(smallResult));
-    const withExt = Buffer.concat([frame.subarray(0, at), ext, frame.subarray(at + 82)]);
-    expect(packr.unpack(withExt).gb).toBeInstanceOf(Float64Array);
-    expect(outcome(decodeWorkerMessage, withExt)).toBe('MALFORMED_MESSAGE');
+    worker({ ...rawOf(zeroSparse), rows: Array.from(FEW_ROWS) });
+    worker({ ...rawOf(zeroSparse), gW: Array.from(packedRows(zero.sums.gW, FEW_ROWS)) });
+    coord({ ...rawOf(taskSmall), indices: Array.from(taskSmall.indices) });
+    coord({ ...rawOf(weightsMsg), W: Array.from(weightsMsg.weights.W) });
+    coord({ ...rawOf(weightsMsg), b: Array.from(weightsMsg.weights.b) });
+    // W present, b null; W null, b present; both null (the old "no weights" task).
+    coord({ ...rawOf(weightsMsg), b: null });
+    coord({ ...rawOf(weightsMsg), W: null });
+    coord({ ...rawOf(weightsMsg), W: null, b: null });
+    // The weights nested as an object, as the decoded message holds them, are not the wire format.
+    coord({ type: 'weights', version: 1, weights: { W: f64Bytes(weightsMsg.weights.W), b: f64Bytes(weightsMsg.weights.b) } });
+    // A typed array as msgpackr's typed-array extension (0x74) is not a bin: a Float64Array for gb,
+    // a Uint16Array for rows.
+    const asExtension = (m: Message, values: Typed, typeCode: number): Buffer => {
+      const bytes = leBytes(values);
+      const frame = Buffer.from(encodeMessage(m));
+      const at = frame.indexOf(Buffer.concat([binHeader(bytes.length), bytes]));
+      expect(at).toBeGreaterThan(0);
+      const ext = Buffer.concat([Buffer.from([0xc7, bytes.length + 1, 0x74, typeCode]), bytes]);
+      return Buffer.concat([frame.subarray(0, at), ext, frame.subarray(at + binHeader(bytes.length).length + bytes.length)]);
+    };
+    const gbExt = asExtension(smallResult, smallResult.sums.gb, 8);
+    expect((packr.unpack(gbExt) as Raw).gb).toBeInstanceOf(Float64Array);
+    expect(outcome(decodeWorkerMessage, gbExt)).toBe('MALFORMED_MESSAGE');
+    const rowsExt = asExtension(fewRowsResult, FEW_ROWS, 4);
+    expect((packr.unpack(rowsExt) as Raw).rows).toBeInstanceOf(Uint16Array);
+    expect(outcome(decodeWorkerMessage, rowsExt)).toBe('MALFORMED_MESSAGE');
+    const bExt = asExtension(weightsMsg, weightsMsg.weights.b, 8);
+    expect((packr.unpack(bExt) as Raw).b).toBeInstanceOf(Float64Array);
+    expect(outcome(decodeCoordinatorMessage, bExt)).toBe('MALFORMED_MESSAGE');
   });
 
   it('wrong bin lengths', () => {
     const r = rawOf(smallResult);
     for (const n of [0, 1, 8, W_LEN * 8 - 8, W_LEN * 8 - 1, W_LEN * 8 + 1, W_LEN * 8 + 8]) worker({ ...r, gW: new Uint8Array(n) });
     for (const n of [0, 1, 72, 79, 81, 88]) worker({ ...r, gb: new Uint8Array(n) });
-    const t = rawOf(taskW);
-    for (const n of [0, 8, W_LEN * 8 - 8, W_LEN * 8 + 8, W_LEN * 8 + 1]) coord({ ...t, W: new Uint8Array(n) });
-    for (const n of [0, 72, 88, 81]) coord({ ...t, b: new Uint8Array(n) });
-    for (const n of [1, 2, 3, 5, 4001]) coord({ ...rawOf(taskNoW), indices: new Uint8Array(n) });
+    const w = rawOf(weightsMsg);
+    for (const n of [0, 8, W_LEN * 8 - 8, W_LEN * 8 + 8, W_LEN * 8 + 1, W_LEN * 8 - 1]) coord({ ...w, W: new Uint8Array(n) });
+    for (const n of [0, 72, 88, 81, 79]) coord({ ...w, b: new Uint8Array(n) });
+    for (const n of [1, 2, 3, 5, 4001]) coord({ ...rawOf(taskSmall), indices: new Uint8Array(n) });
     // More indices than any batch.
-    coord({ ...rawOf(taskNoW), indices: new Uint8Array((MAX_SLICE + 1) * 4) });
-    expect(outcome(decodeCoordinatorMessage, pack({ ...rawOf(taskNoW), indices: new Uint8Array(MAX_SLICE * 4) }))).toBe('ok');
+    coord({ ...rawOf(taskSmall), indices: new Uint8Array((MAX_SLICE + 1) * 4) });
+    expect(outcome(decodeCoordinatorMessage, pack({ ...rawOf(taskSmall), indices: new Uint8Array(MAX_SLICE * 4) }))).toBe('ok');
   });
 
-  it('NaN, ±Infinity and non-integers in sums are BAD_RESULT; in weights MALFORMED_MESSAGE', () => {
+  it('sparse rows: unsorted, duplicated, ≥ 784, odd byte length or too many are MALFORMED_MESSAGE', () => {
+    const ok = (rows: number[]): void => worker(sparseRaw(u16Bytes(rows), zeros(rows.length)), 'ok' as Reason);
+    const bad = (rows: number[]): void => worker(sparseRaw(u16Bytes(rows), zeros(rows.length)));
+    ok([]);
+    ok([0]);
+    ok([783]);
+    ok([0, 783]);
+    ok(Array.from({ length: PIXELS }, (_, p) => p));
+    for (const rows of [[5, 3], [0, 2, 1], [783, 0], [3, 3], [0, 0], [1, 2, 2, 3], [783, 783], [784], [0, 784], [65_535], [0, 1, 900], [1000, 1001]]) bad(rows);
+    // Strictly ascending, so a list can never be longer than 784; a bin of more than 784 entries is refused.
+    bad([...Array.from({ length: PIXELS }, (_, p) => p), 783]);
+    worker(sparseRaw(new Uint8Array(PIXELS * 2 + 2), zeros(PIXELS + 1)));
+    // Odd byte lengths: half a row.
+    for (const n of [1, 3, 5, 1567]) {
+      worker(sparseRaw(new Uint8Array(n), zeros(Math.floor(n / 2))));
+      worker(sparseRaw(new Uint8Array(n), zeros(Math.ceil(n / 2))));
+    }
+    // Big-endian rows (the bytes of 1, 2 read as 256, 512 on a little-endian wire) decode as other rows.
+    const be = Buffer.alloc(4);
+    be.writeUInt16BE(1, 0);
+    be.writeUInt16BE(2, 2);
+    const back = decodeWorkerMessage(pack(sparseRaw(new Uint8Array(be), zeros(2))));
+    assertType(back, 'result');
+    expect(Array.from(back.rows!)).toEqual([256, 512]);
+    // 0x0310 = 784 when read little-endian.
+    worker(sparseRaw(new Uint8Array([0x10, 0x03]), zeros(1)));
+    worker(sparseRaw(new Uint8Array([0x0f, 0x03]), zeros(1)), 'ok' as Reason);
+  });
+
+  it('sparse rows: a gW of any length but rows × 10 values is MALFORMED_MESSAGE', () => {
+    const rows = u16Bytes(Array.from(FEW_ROWS));
+    const n = FEW_ROWS.length;
+    worker(sparseRaw(rows, zeros(n)), 'ok' as Reason);
+    for (const bytes of [0, 8, 80, (n * CLASSES - 1) * 8, n * CLASSES * 8 - 1, n * CLASSES * 8 + 1, (n * CLASSES + 1) * 8, (n + 1) * CLASSES * 8, W_LEN * 8]) {
+      worker(sparseRaw(rows, new Uint8Array(bytes)));
+    }
+    // No rows: gW must be empty.
+    worker(sparseRaw(new Uint8Array(0), new Uint8Array(0)), 'ok' as Reason);
+    worker(sparseRaw(new Uint8Array(0), new Uint8Array(80)));
+    worker(sparseRaw(new Uint8Array(0), zeros(PIXELS)));
+    // rows null: gW must be the full 7840, not the sparse length.
+    worker(sparseRaw(null, zeros(n)));
+    worker(sparseRaw(null, zeros(PIXELS)), 'ok' as Reason);
+    // Every row listed: the sparse gW is as long as the full one.
+    worker(sparseRaw(u16Bytes(Array.from({ length: PIXELS }, (_, p) => p)), zeros(PIXELS)), 'ok' as Reason);
+    worker(sparseRaw(u16Bytes(Array.from({ length: PIXELS - 1 }, (_, p) => p)), zeros(PIXELS)));
+  });
+
+  it('NaN, ±Infinity and non-integers in sums are BAD_RESULT, also in a sparse gW; in weights MALFORMED_MESSAGE', () => {
     const r = rawOf(smallResult);
+    const s = rawOf(fewRowsResult);
+    const packed = packedRows(fewRowsResult.sums.gW, FEW_ROWS);
     const nanPayload = new Float64Array(new BigUint64Array([0x7ff0_0000_0000_0001n]).buffer)[0]!; // a signalling NaN
     const bad = [NaN, nanPayload, -NaN, Infinity, -Infinity, 0.5, -0.5, 5e-324, 1 + 2 ** -52, 2 ** 52 + 0.5];
     for (const v of bad) {
@@ -518,41 +806,54 @@ describe('malformed frames throw ProtocolError with the right reason', () => {
         gW[at] = v;
         worker({ ...r, gW: f64Bytes(gW) }, 'BAD_RESULT');
       }
+      for (const at of [0, CLASSES + 3, packed.length - 1]) {
+        const gW = Float64Array.from(packed);
+        gW[at] = v;
+        worker({ ...s, gW: f64Bytes(gW) }, 'BAD_RESULT');
+      }
       for (const at of [0, CLASSES - 1]) {
         const gb = Float64Array.from(smallResult.sums.gb);
         gb[at] = v;
         worker({ ...r, gb: f64Bytes(gb) }, 'BAD_RESULT');
+        worker({ ...s, gb: f64Bytes(gb) }, 'BAD_RESULT');
       }
-      if (!Number.isFinite(v)) {
-        const t = rawOf(taskW);
-        const W = Float64Array.from(taskW.weights!.W);
-        W[W_LEN - 1] = v;
-        coord({ ...t, W: f64Bytes(W) });
-        const b = Float64Array.from(taskW.weights!.b);
-        b[0] = v;
-        coord({ ...t, b: f64Bytes(b) });
+      const w = rawOf(weightsMsg);
+      const W = Float64Array.from(weightsMsg.weights.W);
+      for (const at of [0, 1234, W_LEN - 1]) {
+        const W2 = Float64Array.from(W);
+        W2[at] = v;
+        coord({ ...w, W: f64Bytes(W2) }, Number.isFinite(v) ? ('ok' as Reason) : 'MALFORMED_MESSAGE');
       }
+      const b = Float64Array.from(weightsMsg.weights.b);
+      b[0] = v;
+      coord({ ...w, b: f64Bytes(b) }, Number.isFinite(v) ? ('ok' as Reason) : 'MALFORMED_MESSAGE');
     }
+    // Weights are arbitrary finite doubles: fractions, subnormals and the largest finite values decode.
+    expect(outcome(decodeCoordinatorMessage, encodeMessage(weightsMsg))).toBe('ok');
+    coord({ ...rawOf(weightsMsg), W: f64Bytes(new Float64Array(W_LEN).fill(Number.MAX_VALUE)), b: f64Bytes(new Float64Array(CLASSES).fill(-5e-324)) }, 'ok' as Reason);
   });
 
-  it('sums beyond what `count` samples can produce are BAD_RESULT', () => {
+  it('sums beyond what `count` samples can produce are BAD_RESULT, in the full and the sparse form', () => {
     const r = rawOf(smallResult);
-    const count = smallResult.sums.count;
-    const over = (n: number, bound: number, key: 'gW' | 'gb'): void => {
+    const s = rawOf(fewRowsResult);
+    const over = (raw: Raw, n: number, bound: number, key: 'gW' | 'gb'): void => {
       const a = new Float64Array(n);
       a[n - 1] = bound;
-      worker({ ...r, [key]: f64Bytes(a) }, 'ok' as Reason); // at the bound: fine
+      worker({ ...raw, [key]: f64Bytes(a) }, 'ok' as Reason); // at the bound: fine
       a[n - 1] = -(bound + 1);
-      worker({ ...r, [key]: f64Bytes(a) }, 'BAD_RESULT');
+      worker({ ...raw, [key]: f64Bytes(a) }, 'BAD_RESULT');
       a[n - 1] = 2 ** 53;
-      worker({ ...r, [key]: f64Bytes(a) }, 'BAD_RESULT');
+      worker({ ...raw, [key]: f64Bytes(a) }, 'BAD_RESULT');
     };
-    over(W_LEN, 255 * 2 ** 24 * count, 'gW');
-    over(CLASSES, 2 ** 24 * count, 'gb');
+    over(r, W_LEN, 255 * 2 ** 24 * smallResult.sums.count, 'gW');
+    over(r, CLASSES, 2 ** 24 * smallResult.sums.count, 'gb');
+    over(s, FEW_ROWS.length * CLASSES, 255 * 2 ** 24 * fewRowsResult.sums.count, 'gW');
     // A slice of 0 samples has all-zero sums (-0 included).
     const zeroCount = { ...r, count: 0, correct: 0 };
     worker(zeroCount, 'BAD_RESULT');
     worker({ ...zeroCount, gW: f64Bytes(new Float64Array(W_LEN).fill(-0)), gb: f64Bytes(new Float64Array(CLASSES)), loss: 0 }, 'ok' as Reason);
+    worker({ ...s, count: 0, correct: 0 }, 'BAD_RESULT');
+    worker({ ...s, count: 0, correct: 0, gW: f64Bytes(new Float64Array(FEW_ROWS.length * CLASSES).fill(-0)), gb: f64Bytes(new Float64Array(CLASSES)), loss: 0 }, 'ok' as Reason);
   });
 
   it('NaN, ±Infinity, negative or fractional loss are refused (ProtocolError)', () => {
@@ -564,15 +865,20 @@ describe('malformed frames throw ProtocolError with the right reason', () => {
     }
   });
 
-  it('count and correct out of range', () => {
+  it('count, correct, task and version out of range', () => {
     const z = { ...rawOf(smallResult), gW: f64Bytes(new Float64Array(W_LEN)), gb: f64Bytes(new Float64Array(CLASSES)), correct: 0 };
     for (const count of [-1, MAX_SLICE + 1, 2 ** 32, 1.5, -0.5, NaN, Infinity]) worker({ ...z, count });
     worker({ ...z, count: MAX_SLICE }, 'ok' as Reason);
     for (const correct of [-1, 6, 1.5, NaN]) worker({ ...z, count: 5, correct });
     worker({ ...z, count: 5, correct: 5 }, 'ok' as Reason);
     for (const task of [-1, 2 ** 53, 0.5, NaN]) worker({ ...z, task });
-    for (const task of [-1, 2 ** 53, 0.5]) coord({ ...rawOf(taskNoW), task });
-    for (const version of [-1, 2 ** 53, 0.5]) coord({ ...rawOf(taskNoW), version });
+    for (const task of [-1, 2 ** 53, 0.5]) coord({ ...rawOf(taskSmall), task });
+    for (const version of [-1, 2 ** 53, 0.5, NaN]) {
+      coord({ ...rawOf(taskSmall), version });
+      coord({ ...rawOf(weightsMsg), version });
+    }
+    coord({ ...rawOf(weightsMsg), version: Number.MAX_SAFE_INTEGER }, 'ok' as Reason);
+    coord({ ...rawOf(weightsMsg), version: 0 }, 'ok' as Reason);
     for (const protocol of [-1, 2 ** 31 + 1, 0.5]) {
       worker({ ...rawOf(hello), protocol });
       coord({ ...rawOf(welcome), protocol });
@@ -705,17 +1011,40 @@ function quietly<T>(f: () => T): T {
 }
 
 describe('fuzzing properties (fixed seeds)', () => {
-  // Small frames get most of the runs; full-size results and weighted tasks (63 KB) fewer, because a
+  // Small frames get most of the runs; full-size results and weights (63 KB) fewer, because a
   // frame with trailing bytes costs msgpackr a JSON.stringify of everything it decoded (see below).
-  const small = [hello, { ...hello, worker: '' }, welcome, bye, taskNoW, { ...taskNoW, indices: new Uint32Array(0) }].map(encodeMessage);
-  const large = [smallResult, { ...smallResult, sums: sums(1, 9) }, { ...taskNoW, weights: weights(5), indices: indices.subarray(0, 3) }].map(encodeMessage);
+  const small = [
+    hello,
+    { ...hello, worker: '' },
+    welcome,
+    bye,
+    taskSmall,
+    { ...taskSmall, indices: new Uint32Array(0) },
+    fewRowsResult,
+    { ...fewRowsResult, rows: Uint16Array.from([5]), sums: onlyRows(sums(1, 12), [5]) },
+    { ...fewRowsResult, rows: new Uint16Array(0), sums: onlyRows(sums(0, 13), []) },
+  ].map(encodeMessage);
+  const large = [
+    smallResult,
+    { ...smallResult, sums: sums(1, 9) },
+    { type: 'weights', version: 3, weights: weights(5) } satisfies WeightsMessage,
+    { ...sparseResult, sums: onlyRows(sums(2, 14), SPARSE_ROWS) },
+  ].map(encodeMessage);
   const donors = [...small, ...large];
   let runs = 0;
   /** How decodes ended, over all properties: 'ok' or the ProtocolError's reason. */
   const tally = new Map<string, number>();
 
+  /** Results that decoded, by the form they travelled in. */
+  const okResults = { sparse: 0, full: 0 };
   const both = (bytes: Uint8Array): void => {
     runs++;
+    try {
+      const m = quietly(() => decodeWorkerMessage(bytes));
+      if (m.type === 'result') okResults[m.rows === null ? 'full' : 'sparse']++;
+    } catch {
+      // Counted below.
+    }
     for (const [name, decode] of decoders) {
       const { end, problem } = quietly(() => checkDecode(decode, bytes));
       tally.set(end, (tally.get(end) ?? 0) + 1);
@@ -730,7 +1059,7 @@ describe('fuzzing properties (fixed seeds)', () => {
   });
 
   it('random bytes behind a valid map header and "type" key', () => {
-    const type = fc.constantFrom('hello', 'result', 'welcome', 'task', 'bye');
+    const type = fc.constantFrom('hello', 'result', 'welcome', 'weights', 'task', 'bye');
     const arb = fc.tuple(fc.integer({ min: 1, max: 15 }), type, fc.uint8Array({ maxLength: 512 })).map(([n, t, rest]) =>
       Uint8Array.from([0x80 + n, ...pack('type'), ...pack(t), ...rest]),
     );
@@ -741,7 +1070,7 @@ describe('fuzzing properties (fixed seeds)', () => {
     fc.assert(fc.property(mutations(small), both), { numRuns: 5000, seed: 3 });
   });
 
-  it('mutations of full-size result and task frames', () => {
+  it('mutations of full-size result, sparse result and weights frames', () => {
     fc.assert(fc.property(mutations(large), both), { numRuns: 500, seed: 4 });
   });
 
@@ -759,19 +1088,165 @@ describe('fuzzing properties (fixed seeds)', () => {
         // msgpackr decodes 64-bit integers as BigInt, which JSON.stringify cannot render.
         fc.bigInt({ min: -(2n ** 63n), max: 2n ** 64n - 1n }),
       );
-    const keys = ['protocol', 'dataset', 'kernel', 'worker', 'task', 'gW', 'gb', 'loss', 'correct', 'count', 'workerId', 'version', 'W', 'b', 'indices', 'reason', 'message'];
+    const keys = ['protocol', 'dataset', 'kernel', 'worker', 'task', 'rows', 'gW', 'gb', 'loss', 'correct', 'count', 'workerId', 'version', 'W', 'b', 'indices', 'reason', 'message'];
     const arb = fc
-      .tuple(fc.oneof(fc.constantFrom('hello', 'result', 'welcome', 'task', 'bye'), value()), fc.dictionary(fc.constantFrom(...keys), value(), { maxKeys: 10 }))
+      .tuple(fc.oneof(fc.constantFrom('hello', 'result', 'welcome', 'weights', 'task', 'bye'), value()), fc.dictionary(fc.constantFrom(...keys), value(), { maxKeys: 10 }))
       .map(([type, rest]) => packr.pack({ ...rest, type }));
     fc.assert(fc.property(arb, both), { numRuns: 1500, seed: 5 });
   });
 
+  it('valid results with rows and gW of arbitrary (mostly small) bins', () => {
+    // Rows bins of any bytes, and gW bins sized right for them about half the time.
+    const ascending = fc.uniqueArray(fc.integer({ min: 0, max: PIXELS - 1 }), { maxLength: 24 }).map((r) => u16Bytes(r.sort((a, b) => a - b)));
+    const arb = fc
+      .tuple(fc.oneof(fc.uint8Array({ maxLength: 48 }), ascending), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 5 }), fc.boolean(), fc.nat())
+      .map(([rows, count, junk, sized, seed]) => {
+        const n = Math.floor(rows.length / 2);
+        const values = new Float64Array(sized ? n * CLASSES : junk);
+        const r = prng(seed);
+        for (let i = 0; i < values.length; i++) values[i] = Math.round((r() * 2 - 1) * 255 * 2 ** 24 * count);
+        return pack({ type: 'result', task: 1, rows, gW: f64Bytes(values), gb: new Uint8Array(CLASSES * 8), loss: 0, correct: 0, count });
+      });
+    fc.assert(fc.property(arb, both), { numRuns: 1500, seed: 7 });
+  });
+
   it('ran at least 10,000 generated cases', () => {
-    console.log(`codec fuzz: ${runs} cases × 2 decoders; outcomes ${JSON.stringify(Object.fromEntries(tally))}`);
+    console.log(`codec fuzz: ${runs} cases × 2 decoders; outcomes ${JSON.stringify(Object.fromEntries(tally))}; results decoded ${JSON.stringify(okResults)}`);
     expect(runs).toBeGreaterThanOrEqual(10_000);
     // The mutations reach past the envelope: some decode, some fail validation deep inside.
     expect(tally.get('ok') ?? 0).toBeGreaterThan(100);
     expect(tally.get('BAD_RESULT') ?? 0).toBeGreaterThan(10);
+    expect(okResults.sparse).toBeGreaterThan(100);
+    expect(okResults.full).toBeGreaterThan(0);
+  });
+});
+
+/**
+ * The sparse form of a result, over random row subsets: whatever rows a slice touched, the decoded
+ * gW is the full gW to the bit (zeros elsewhere), the rows come back as sent, the frame holds only
+ * those rows, and the encoding is canonical. Any break of the row rules is MALFORMED_MESSAGE.
+ */
+describe('sparse rows: properties over random row subsets (fixed seeds)', () => {
+  const rowSubset = fc.oneof(
+    { weight: 6, arbitrary: fc.uniqueArray(fc.integer({ min: 0, max: PIXELS - 1 }), { maxLength: 120 }) },
+    { weight: 3, arbitrary: fc.uniqueArray(fc.integer({ min: 0, max: PIXELS - 1 }), { minLength: 300, maxLength: PIXELS }) },
+    { weight: 1, arbitrary: fc.constantFrom([], [0], [PIXELS - 1], [0, PIXELS - 1], Array.from({ length: PIXELS }, (_, p) => p)) },
+  ).map((r) => Uint16Array.from(r).sort());
+  /** Exact sums of `count` samples, nonzero only in `rows`, with -0 and ±bound among the values. */
+  const sparseSums = (rows: Uint16Array, count: number, seed: number): Sums => {
+    const r = prng(seed);
+    const bound = 255 * 2 ** 24 * count;
+    const special = [-0, bound, -bound, 0, Math.min(1, bound), -Math.min(1, bound)];
+    const gW = new Float64Array(W_LEN);
+    for (const p of rows) {
+      for (let k = 0; k < CLASSES; k++) {
+        const x = r();
+        gW[p * CLASSES + k] = x < 0.1 ? special[Math.floor(r() * special.length)]! : Math.round((r() * 2 - 1) * bound);
+      }
+    }
+    const gb = Float64Array.from({ length: CLASSES }, () => Math.round((r() * 2 - 1) * 2 ** 24 * count));
+    return { gW, gb, loss: Math.floor(r() * 2 ** 53), correct: Math.floor(r() * (count + 1)), count };
+  };
+  const input = fc.record({ rows: rowSubset, count: fc.oneof(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: MAX_SLICE })), seed: fc.nat(), task: fc.nat() });
+  let cases = 0;
+  let corrupted = 0;
+
+  it('encode → decode: the full gW bit for bit, the rows as sent, only those rows on the wire', () => {
+    fc.assert(
+      fc.property(input, ({ rows, count, seed, task }) => {
+        cases++;
+        const m: ResultMessage = { type: 'result', task, sums: sparseSums(rows, count, seed), rows };
+        const frame = encodeMessage(m);
+        const back = decodeWorkerMessage(frame);
+        expect(diff(back, m)).toBeNull();
+        assertType(back, 'result');
+        expect(back.sums.gW.length).toBe(W_LEN);
+        expect(sameBytes(back.sums.gW, m.sums.gW)).toBe(true);
+        expect(back.rows).toBeInstanceOf(Uint16Array);
+        expect(sameBytes(back.rows!, rows)).toBe(true);
+        // Only the rows travel: 2 bytes per row, 80 per row of gW, plus gb and a small envelope.
+        const payload = rows.length * (2 + CLASSES * 8) + CLASSES * 8;
+        expect(frame.length).toBeGreaterThan(payload);
+        expect(frame.length - payload).toBeLessThan(200);
+        expect(frame.length).toBeLessThanOrEqual(MAX_RESULT_BYTES);
+        // Canonical: the decoded message encodes to the same bytes.
+        expect(Buffer.compare(Buffer.from(encodeMessage(back)), Buffer.from(frame))).toBe(0);
+        // The full form of the same sums decodes to the same gW.
+        const full = decodeWorkerMessage(encodeMessage({ ...m, rows: null }));
+        assertType(full, 'result');
+        expect(sameBytes(full.sums.gW, back.sums.gW)).toBe(true);
+      }),
+      { numRuns: 400, seed: 8 },
+    );
+  });
+
+  type Corruption = 'swap' | 'duplicate' | 'beyond' | 'descend' | 'odd' | 'gW-short' | 'gW-long' | 'gW-full';
+  const corruption = fc.constantFrom<Corruption>('swap', 'duplicate', 'beyond', 'descend', 'odd', 'gW-short', 'gW-long', 'gW-full');
+
+  it('a corrupted row list or a gW that does not match it is MALFORMED_MESSAGE', () => {
+    const tried = new Map<Corruption, number>();
+    fc.assert(
+      fc.property(input, corruption, fc.nat(), fc.integer({ min: PIXELS, max: 0xffff }), ({ rows, count, seed }, kind, at, beyond) => {
+        const list = Array.from(rows);
+        const n = list.length;
+        let gWValues = n * CLASSES;
+        let rowBytes: Uint8Array;
+        switch (kind) {
+          case 'swap': {
+            if (n < 2) return; // nothing to swap
+            const i = at % (n - 1);
+            [list[i], list[i + 1]] = [list[i + 1]!, list[i]!];
+            break;
+          }
+          case 'duplicate': {
+            if (n < 1) return;
+            const i = at % n;
+            list.splice(i, 0, list[i]!);
+            break;
+          }
+          case 'beyond':
+            // Any row ≥ 784, at any place (at the end it keeps the list ascending).
+            list.splice(at % (n + 1), 0, beyond);
+            break;
+          case 'descend':
+            if (n < 1) return;
+            list.push(list[at % n]!); // not above the last row
+            break;
+          case 'odd':
+            break;
+          case 'gW-short':
+            if (n < 1) return;
+            gWValues -= 1 + (at % gWValues);
+            break;
+          case 'gW-long':
+            gWValues += 1 + (at % 20);
+            break;
+          case 'gW-full':
+            if (n === PIXELS) return; // then the full length is the right one
+            gWValues = W_LEN;
+            break;
+        }
+        if (kind === 'swap' || kind === 'duplicate' || kind === 'beyond' || kind === 'descend') gWValues = list.length * CLASSES;
+        rowBytes = u16Bytes(list);
+        if (kind === 'odd') rowBytes = at % 2 === 0 ? rowBytes.subarray(0, Math.max(0, rowBytes.length - 1)) : Uint8Array.from([...rowBytes, at & 0xff]);
+        if (kind === 'odd' && rowBytes.length % 2 === 0) return; // an empty list cut stays empty
+        corrupted++;
+        tried.set(kind, (tried.get(kind) ?? 0) + 1);
+        const valid = sparseSums(rows, count, seed);
+        const gW = new Float64Array(gWValues);
+        gW.set(packedRows(valid.gW, rows).subarray(0, Math.min(gWValues, n * CLASSES)));
+        const frame = pack({ type: 'result', task: 1, rows: rowBytes, gW: f64Bytes(gW), gb: f64Bytes(valid.gb), loss: valid.loss, correct: valid.correct, count: valid.count });
+        expect(`${kind}: ${quietly(() => outcome(decodeWorkerMessage, frame))}`).toBe(`${kind}: MALFORMED_MESSAGE`);
+      }),
+      { numRuns: 1500, seed: 9 },
+    );
+    for (const kind of ['swap', 'duplicate', 'beyond', 'descend', 'odd', 'gW-short', 'gW-long', 'gW-full'] as const) expect(tried.get(kind) ?? 0).toBeGreaterThan(50);
+  });
+
+  it('ran the properties', () => {
+    console.log(`sparse rows: ${cases} round trips, ${corrupted} corrupted row lists refused`);
+    expect(cases).toBeGreaterThanOrEqual(400);
+    expect(corrupted).toBeGreaterThan(1000);
   });
 });
 
