@@ -102,14 +102,14 @@ export class DistributedGradientSource implements GradientSource {
     });
   }
 
-  /** A worker completed its handshake: give it any slice waiting for a worker. */
+  /**
+   * A worker completed its handshake: give it any slice waiting for a worker. The wait for workers
+   * is not over until a slice is answered: a worker that joins and fails at once, again and again,
+   * must not hold the run forever.
+   */
   onReady(peer: Peer): void {
     for (const slice of this.slices) {
       if (!slice.done && slice.assignments.size === 0) this.assign(slice, peer);
-    }
-    if (this.slices.every((s) => s.done || s.assignments.size > 0)) {
-      clearTimeout(this.orphanTimer);
-      this.orphanTimer = undefined;
     }
   }
 
@@ -147,9 +147,11 @@ export class DistributedGradientSource implements GradientSource {
     this.timer.record(performance.now() - sentAt);
     slice.done = true;
     clearTimeout(slice.backupTimer);
-    // Other assignments of this slice (backups) are now moot; their answers will be ignored.
-    for (const timer of slice.timers.values()) clearTimeout(timer);
-    slice.timers.clear();
+    // Progress: a wait for workers (see orphaned()) starts again from now if it is needed again.
+    clearTimeout(this.orphanTimer);
+    this.orphanTimer = undefined;
+    // Other assignments of this slice (a straggler and its backup) keep their deadlines: their
+    // answers are ignored, but a worker that misses its deadline is still dropped as stalled.
     addSums(this.total, m.sums);
     if (--this.remaining === 0) {
       const finish = this.finish!;
@@ -162,6 +164,7 @@ export class DistributedGradientSource implements GradientSource {
   /** Fails the step in progress (shutdown). */
   abort(error: Error): void {
     clearTimeout(this.orphanTimer);
+    this.orphanTimer = undefined;
     for (const s of this.slices) {
       for (const timer of s.timers.values()) clearTimeout(timer);
       clearTimeout(s.backupTimer);

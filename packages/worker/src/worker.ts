@@ -25,6 +25,9 @@ export interface WorkerOptions {
   signal?: AbortSignal;
 }
 
+/** A connection open this long counts as healthy even without a task (a coordinator waiting for workers). */
+const HEALTHY_CONNECTION_MS = 10_000;
+
 /** Why a worker stopped. */
 export interface WorkerOutcome {
   /** RUN_COMPLETE on success; a refusal; UNREACHABLE when retries ran out; ABORTED. */
@@ -53,6 +56,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
   let since = Date.now();
 
   while (!options.signal?.aborted) {
+    let tasksThisConnection = 0;
+    let openedAt = Infinity;
     const end = await connectOnce(
       {
         url: options.url,
@@ -61,11 +66,13 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
         idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
         openTimeoutMs: 10_000,
       },
-      (send) => send({ type: 'hello', protocol: PROTOCOL_VERSION, dataset: data.fingerprint, kernel: KERNEL_ID, worker: label }),
+      (send) => {
+        openedAt = Date.now();
+        send({ type: 'hello', protocol: PROTOCOL_VERSION, dataset: data.fingerprint, kernel: KERNEL_ID, worker: label });
+      },
       (m, send, close) => {
         switch (m.type) {
           case 'welcome':
-            failures = 0;
             log(`joined ${options.url} as worker ${m.workerId}`);
             return;
           case 'weights':
@@ -83,6 +90,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
             }
             const { sums, rows } = source.compute(m.indices, weights, version) as BatchSums;
             tasks++;
+            tasksThisConnection++;
             return send({ type: 'result', task: m.task, sums, rows: sparseRows(rows) });
           }
           case 'bye':
@@ -99,8 +107,12 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
       // A refusal is the caller's to report (the command line prints it as its error).
       return { reason: end.reason, message: `refused [${end.reason}]: ${REASONS[end.reason].text} (${end.detail})`, tasks };
     }
-    if (end.opened) {
-      log(`connection to ${options.url} closed (${end.reason ?? end.code}: ${end.detail}); reconnecting`);
+    // A connection that did work, or lasted, was healthy: the retry budget starts afresh. One that
+    // was closed at once (say, evicted on its first slice, again and again) uses the budget up, so
+    // a worker that cannot do useful work stops instead of reconnecting forever.
+    const healthy = end.opened && (tasksThisConnection > 0 || Date.now() - openedAt >= HEALTHY_CONNECTION_MS);
+    if (end.opened) log(`connection to ${options.url} closed (${end.reason ?? end.code}: ${end.detail}); reconnecting`);
+    if (healthy) {
       since = Date.now();
       failures = 0;
     }

@@ -2,7 +2,7 @@ import type { ExactSums } from '../math/exact.js';
 import type { Weights } from '../math/model.js';
 
 /**
- * The wire protocol: a discriminated union on `type`. Version 1.
+ * The wire protocol: a discriminated union on `type`.
  *
  *   worker → coordinator   hello, result
  *   coordinator → worker   welcome, weights, task, bye
@@ -12,8 +12,12 @@ import type { Weights } from '../math/model.js';
  * indices), each preceded by a `weights` message when the weights changed since that worker last
  * saw them (the same encoded frame goes to every worker); the worker answers each task with a
  * `result` holding the exact sums of that slice (DESIGN.md §2, §5).
+ *
+ * Bump the version with every change to a message's shape: a peer of another version is refused
+ * at its hello with PROTOCOL_MISMATCH instead of failing on the first message it cannot read.
+ * 2: weights travel in their own message, results may carry only the touched rows.
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 export interface HelloMessage {
   type: 'hello';
