@@ -7,6 +7,8 @@
 export class SliceTimer {
   private readonly recent: number[] = [];
   private next = 0;
+  /** The median of `recent`, kept up to date by record() (deadline() runs for every slice sent). */
+  private median: number | undefined;
 
   constructor(
     private readonly options: { minMs: number; maxMs: number; factor: number; window: number },
@@ -17,13 +19,13 @@ export class SliceTimer {
     if (this.recent.length < this.options.window) this.recent.push(ms);
     else this.recent[this.next] = ms;
     this.next = (this.next + 1) % this.options.window;
+    const s = [...this.recent].sort((a, b) => a - b);
+    this.median = s[s.length >> 1];
   }
 
   /** Median of the recent slice times, or undefined before the first. */
   typical(): number | undefined {
-    if (this.recent.length === 0) return undefined;
-    const s = [...this.recent].sort((a, b) => a - b);
-    return s[s.length >> 1];
+    return this.median;
   }
 
   /** How long a slice sent now may take. */

@@ -51,7 +51,10 @@ export function encodeMessage(m: Message): Uint8Array {
       if (rows !== null) {
         // Only the listed rows travel, in the order listed.
         gW = new Float64Array(rows.length * CLASSES);
-        for (let r = 0; r < rows.length; r++) gW.set(sums.gW.subarray(rows[r]! * CLASSES, rows[r]! * CLASSES + CLASSES), r * CLASSES);
+        for (let r = 0; r < rows.length; r++) {
+          const from = rows[r]! * CLASSES;
+          for (let k = 0; k < CLASSES; k++) gW[r * CLASSES + k] = sums.gW[from + k]!;
+        }
       }
       return packr.pack({
         type: m.type,
@@ -106,7 +109,10 @@ function workerMessage(o: Obj): WorkerMessage {
       let gW = sent;
       if (rows !== null) {
         gW = new Float64Array(W_LENGTH);
-        for (let r = 0; r < rows.length; r++) gW.set(sent.subarray(r * CLASSES, r * CLASSES + CLASSES), rows[r]! * CLASSES);
+        for (let r = 0; r < rows.length; r++) {
+          const to = rows[r]! * CLASSES;
+          for (let k = 0; k < CLASSES; k++) gW[to + k] = sent[r * CLASSES + k]!;
+        }
       }
       const sums: ExactSums = {
         gW,
