@@ -137,7 +137,9 @@ export async function wsRoundTrip(clients: number, down: number, up: number, bud
     const { workerData } = require('node:worker_threads');
     const WebSocket = require(workerData.ws);
     const reply = Buffer.alloc(workerData.up, 7);
-    const ws = new WebSocket('ws://127.0.0.1:' + workerData.port, { perMessageDeflate: false, maxPayload: workerData.down + 1024 });
+    // The same transport settings as a mnist-lr worker (no compression, an all-zero client mask),
+    // so that the ratio to this round trip measures the protocol, not ws options.
+    const ws = new WebSocket('ws://127.0.0.1:' + workerData.port, { perMessageDeflate: false, maxPayload: workerData.down + 1024, generateMask: (m) => m.fill(0) });
     ws.on('message', () => ws.send(reply));
     ws.on('close', () => process.exit(0));
   `;
