@@ -186,9 +186,6 @@ export class DistributedGradientSource implements GradientSource {
     slice.assignments.set(task, peer);
     slice.sentAt.set(task, performance.now());
     peer.pending.add(task);
-    // The weights (when the worker lacks them) and the task leave in one write: one system call
-    // and one wake-up of the worker per step instead of two.
-    peer.cork();
     if (peer.version !== this.version) {
       this.weightsFrame ??= encodeMessage({ type: 'weights', version: this.version, weights: this.weights! });
       peer.sendFrame(this.weightsFrame);
@@ -201,7 +198,6 @@ export class DistributedGradientSource implements GradientSource {
       if (typical !== undefined) slice.backupTimer = setTimeout(() => this.backup(slice), Math.max(1, this.options.backupFactor * typical));
     }
     peer.send({ type: 'task', task, version: this.version, indices: slice.indices });
-    peer.uncork();
   }
 
   private unassign(slice: Slice, task: number): void {

@@ -13,11 +13,6 @@ import {
   type ResultMessage,
 } from '@mnist-lr/core/protocol';
 
-/** The TCP (or TLS) socket under a ws WebSocket: not in ws's typings, but stable since ws 1. */
-function socketOf(ws: WebSocket): { cork(): void; uncork(): void } | undefined {
-  return (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
-}
-
 /** Frames and bytes through the pool's connections, both ways (WebSocket payloads). */
 export interface Traffic {
   framesOut: number;
@@ -46,15 +41,6 @@ export class Peer {
 
   send(m: CoordinatorMessage): void {
     this.sendFrame(encodeMessage(m));
-  }
-
-  /** Holds writes to this worker's socket until uncork(), so that they leave in one system call. */
-  cork(): void {
-    socketOf(this.ws)?.cork();
-  }
-
-  uncork(): void {
-    socketOf(this.ws)?.uncork();
   }
 
   /** Sends an already-encoded message (the weights frame, encoded once for every worker). */
