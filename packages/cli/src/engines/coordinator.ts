@@ -11,6 +11,7 @@ export interface RemoteWorkersOptions {
   minWorkers: number;
   workerWaitMs: number;
   stepTimeoutMs: number;
+  backupFactor: number;
   tls?: CoordinatorOptions['tls'];
   log: (line: string) => void;
   onWorkers?: (count: number) => void;
@@ -33,6 +34,7 @@ export function remoteWorkersEngine(options: RemoteWorkersOptions): TrainingEngi
         minWorkers: options.minWorkers,
         workerWaitMs: options.workerWaitMs,
         stepTimeoutMs: options.stepTimeoutMs,
+        backupFactor: options.backupFactor,
         state,
         hooks,
         signal,

@@ -33,7 +33,7 @@ export function formatEpochLine(m: EpochMetrics, totalEpochs: number): string {
   const width = String(totalEpochs).length;
   const parts = [
     `epoch ${String(m.epoch).padStart(width)}/${totalEpochs}`,
-    `lr ${rate(m.lr).padEnd(9)}`,
+    `lr ${rate(m.lr).padEnd(11)}`,
     `train loss ${m.trainLoss.toFixed(4)}`,
     `test loss ${m.testLossSum.toFixed(2).padStart(8)} (mean ${m.testLoss.toFixed(4)})`,
     `test acc ${m.testAccuracy.toFixed(4)}`,
