@@ -171,3 +171,41 @@ function helloWithProtocol(url: string, secret: string, protocol: number): Promi
     ws.on('error', () => {});
   });
 }
+
+describe('with no worker left', () => {
+  it('the coordinator waits the configured time, then stops with NO_WORKERS', async () => {
+    const secret = token();
+    let thread: ReturnType<typeof startThreadWorker> | undefined;
+    const log: string[] = [];
+    const coordinator = await Coordinator.start({
+      config,
+      data,
+      token: secret,
+      minWorkers: 1,
+      workerWaitMs: 1500,
+      log: (line) => log.push(line),
+      hooks: {
+        // The only worker goes away between two steps of epoch 1.
+        onStep: async (info) => {
+          if (info.epoch === 0 && info.step === 20) await thread!.worker.terminate();
+        },
+      },
+    });
+    thread = startThreadWorker(coordinator.url, secret, 'only');
+    try {
+      await expect(coordinator.run()).rejects.toMatchObject({ code: 'NO_WORKERS', message: expect.stringContaining('no worker joined within 2 s') });
+      expect(log.some((l) => l.includes('waiting up to 2 s for one to join'))).toBe(true);
+    } finally {
+      await coordinator.close();
+    }
+  });
+
+  it('nor at the start: only 0 of 2 workers joined', async () => {
+    const coordinator = await Coordinator.start({ config, data, token: token(), minWorkers: 2, workerWaitMs: 300 });
+    try {
+      await expect(coordinator.run()).rejects.toMatchObject({ code: 'NO_WORKERS', message: expect.stringContaining('only 0 of 2 workers joined') });
+    } finally {
+      await coordinator.close();
+    }
+  });
+});
