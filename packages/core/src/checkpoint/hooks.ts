@@ -6,7 +6,7 @@ import { saveCheckpoint } from './file.js';
 
 /**
  * Steps between two step checkpoints when none is asked for (the one after every epoch is always
- * written). Measured on the development machine (2 cores, ext4, busy): one write of a checkpoint
+ * written). Measured on a 2-core machine (ext4, busy): one write of a checkpoint
  * (64 kB plain SGD, 126 kB with momentum, plus ≈ 0.3 kB of history an epoch): encoding ≈ 0.3 ms,
  * then temporary file + fsync + rename + fsync of the folder, ≈ 1.7–2 ms in all (median; 1 ms on
  * a quiet disk, 10 ms at worst). The fastest run it must not slow down is in-process
