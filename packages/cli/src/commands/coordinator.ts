@@ -3,13 +3,14 @@
  * `train`, through the same recorder; only the engine differs.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import { MnistLrError } from '@mnist-lr/core';
 
 import { remoteWorkersEngine } from '../engines/coordinator.js';
-import { badOption, markUsage } from '../errors.js';
+import { badOption } from '../errors.js';
+import { readOptionFile } from '../options.js';
 import { displayPath } from '../outputs/format.js';
 import type { RunPaths } from '../outputs/recorder.js';
 import { isLoopback, readToken, TOKEN_ENV } from '../token.js';
@@ -71,12 +72,5 @@ export async function coordinatorCommand(options: CoordinatorCommandOptions, std
 function tlsOptions(options: CoordinatorCommandOptions): { cert: Buffer; key: Buffer } | undefined {
   if (!options.tlsCert && !options.tlsKey) return undefined;
   if (!options.tlsCert || !options.tlsKey) throw badOption('--tls-cert and --tls-key go together: pass both PEM files');
-  const read = (flag: string, file: string): Buffer => {
-    try {
-      return readFileSync(file);
-    } catch (e) {
-      throw markUsage(new MnistLrError('FILE_UNREADABLE', `${flag} ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`));
-    }
-  };
-  return { cert: read('--tls-cert', options.tlsCert), key: read('--tls-key', options.tlsKey) };
+  return { cert: readOptionFile('--tls-cert', options.tlsCert), key: readOptionFile('--tls-key', options.tlsKey) };
 }

@@ -1,11 +1,10 @@
 /** `mnist-lr worker`: join a coordinator and compute slices until training completes. */
-import { readFileSync } from 'node:fs';
-
 import { MnistLrError, prepareData } from '@mnist-lr/core';
 import { runWorker } from '@mnist-lr/worker';
 
 import { loadData } from '../data.js';
-import { badOption, markUsage } from '../errors.js';
+import { badOption } from '../errors.js';
+import { readOptionFile } from '../options.js';
 import { readToken, TOKEN_ENV } from '../token.js';
 
 export interface WorkerCommandOptions {
@@ -25,14 +24,7 @@ export async function workerCommand(options: WorkerCommandOptions, stdout: NodeJ
   }
   const token = readToken(options.tokenFile);
   if (token === undefined) throw badOption(`no token: pass --token-file FILE or set ${TOKEN_ENV} to the coordinator's token`);
-  let ca: Buffer | undefined;
-  if (options.ca) {
-    try {
-      ca = readFileSync(options.ca);
-    } catch (e) {
-      throw markUsage(new MnistLrError('FILE_UNREADABLE', `--ca ${options.ca}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`));
-    }
-  }
+  const ca = options.ca === undefined ? undefined : readOptionFile('--ca', options.ca);
   const data = prepareData(loadData(options.dataDir));
   const abort = new AbortController();
   const stop = (): void => abort.abort();

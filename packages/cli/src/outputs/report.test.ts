@@ -4,7 +4,8 @@ import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { bestOf, readMetricsFile, replaceBetweenMarkers, resultsTable, shortNameOf } from './report.js';
+import { shortName as shortNameOf } from '@mnist-lr/core';
+import { bestOf, readMetricsFile, replaceBetweenMarkers, resultsTable } from './report.js';
 import type { EpochLike, RunConfigLike } from './report.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mnist-lr-report-'));

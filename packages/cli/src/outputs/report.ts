@@ -195,11 +195,6 @@ export function bestOf(epochs: readonly EpochLike[], key: MetricKey, mode: 'min'
   return best;
 }
 
-/** `config_sample` → `sample`, `config_1` → `1`; other names are kept as they are. */
-export function shortNameOf(name: string): string {
-  return name.replace(/^config_/, '');
-}
-
 export interface ResultsRun {
   name: string;
   shortName: string;
