@@ -7,20 +7,25 @@
 export class SliceTimer {
   private readonly recent: number[] = [];
   private next = 0;
+  /** Scratch for finding the median: a typed array sorts numerically, natively. */
+  private readonly sorted: Float64Array;
   /** The median of `recent`, kept up to date by record() (deadline() runs for every slice sent). */
   private median: number | undefined;
 
   constructor(
     private readonly options: { minMs: number; maxMs: number; factor: number; window: number },
-  ) {}
+  ) {
+    this.sorted = new Float64Array(options.window);
+  }
 
   /** Records how long a slice took, from sending to the valid answer. */
   record(ms: number): void {
     if (this.recent.length < this.options.window) this.recent.push(ms);
     else this.recent[this.next] = ms;
     this.next = (this.next + 1) % this.options.window;
-    const s = [...this.recent].sort((a, b) => a - b);
-    this.median = s[s.length >> 1];
+    const s = this.sorted.subarray(0, this.recent.length);
+    s.set(this.recent);
+    this.median = s.sort()[s.length >> 1];
   }
 
   /** Median of the recent slice times, or undefined before the first. */

@@ -1,6 +1,7 @@
 import type { WebSocket } from 'ws';
 import { KERNEL_ID } from '@mnist-lr/core';
 import {
+  DecodeBuffers,
   decodeWorkerMessage,
   encodeMessage,
   PROTOCOL_VERSION,
@@ -65,6 +66,7 @@ export interface PoolOptions {
   log: (line: string) => void;
   onReady: (peer: Peer) => void;
   onLost: (peer: Peer, reason: Reason | undefined, detail: string) => void;
+  /** A validated result. Its sums live in storage the pool reuses: read them during the call. */
   onResult: (peer: Peer, m: ResultMessage) => void;
 }
 
@@ -78,6 +80,8 @@ export class Pool {
   readonly traffic: Traffic = { framesOut: 0, bytesOut: 0, framesIn: 0, bytesIn: 0 };
   private nextId = 1;
   private readonly heartbeat: NodeJS.Timeout;
+  /** Where results are decoded: every result is consumed before the next frame is read. */
+  private readonly buffers = new DecodeBuffers();
 
   constructor(private readonly options: PoolOptions) {
     this.heartbeat = setInterval(() => this.beat(), options.heartbeatMs);
@@ -102,7 +106,7 @@ export class Pool {
       if (!isBinary) return this.drop(peer, 'MALFORMED_MESSAGE', 'text frame');
       let m;
       try {
-        m = decodeWorkerMessage(data);
+        m = decodeWorkerMessage(data, this.buffers);
       } catch (e) {
         if (e instanceof ProtocolError) return this.drop(peer, e.reason, e.message);
         throw e;

@@ -50,7 +50,11 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
   const source: GradientSource = new LocalGradientSource(data.train);
   const label = options.label ?? `${hostname()}:${process.pid}`;
   let weights: Weights | null = null;
+  /** The coordinator's version of `weights`; -1 while this connection has sent none. */
   let version = -1;
+  // The kernel caches the weights it was last given by version. Coordinators number theirs from
+  // the start of each run, so the kernel is given this worker's own count of weights received.
+  let received = 0;
   let tasks = 0;
   let failures = 0;
   let since = Date.now();
@@ -68,6 +72,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
       },
       (send) => {
         openedAt = Date.now();
+        weights = null;
+        version = -1;
         send({ type: 'hello', protocol: PROTOCOL_VERSION, dataset: data.fingerprint, kernel: KERNEL_ID, worker: label });
       },
       (m, send, close) => {
@@ -78,6 +84,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
           case 'weights':
             weights = m.weights;
             version = m.version;
+            received++;
             return;
           case 'task': {
             if (weights === null || m.version !== version) {
@@ -88,7 +95,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
                 return close('MALFORMED_MESSAGE', `task ${m.task}: sample index ${m.indices[i]} is beyond the ${data.train.count} training images`);
               }
             }
-            const { sums, rows } = source.compute(m.indices, weights, version) as BatchSums;
+            const { sums, rows } = source.compute(m.indices, weights, received) as BatchSums;
             tasks++;
             tasksThisConnection++;
             return send({ type: 'result', task: m.task, sums, rows: sparseRows(rows) });

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { closeText, decodeCoordinatorMessage, encodeMessage, maxTaskBytes, MAX_SLICE, ProtocolError, REASON_HEADER, REASONS, reasonOfClose, type CoordinatorMessage, type Reason, type WorkerMessage } from '@mnist-lr/core/protocol';
+import { closeText, DecodeBuffers, decodeCoordinatorMessage, encodeMessage, maxTaskBytes, MAX_SLICE, ProtocolError, REASON_HEADER, REASONS, reasonOfClose, type CoordinatorMessage, type Reason, type WorkerMessage } from '@mnist-lr/core/protocol';
 
 /** OpenSSL's verdicts on a certificate it does not trust (Node's `err.code`). */
 const TLS_VERIFY_ERRORS = new Set([
@@ -39,7 +39,9 @@ export interface ConnectionOptions {
 /**
  * One WebSocket connection to a coordinator: token in the upgrade request, binary frames,
  * compression off, a frame limit sized to the largest task, and an idle watchdog so a silent
- * coordinator cannot hold a worker forever. Resolves when the connection is over.
+ * coordinator cannot hold a worker forever. Resolves when the connection is over. The weights of
+ * a `weights` message are decoded into storage the connection reuses: they are valid until the
+ * next `weights` message.
  */
 export function connectOnce(
   options: ConnectionOptions,
@@ -62,10 +64,11 @@ export function connectOnce(
       generateMask: (mask: Buffer) => void mask.fill(0),
     });
     ws.binaryType = 'nodebuffer';
+    const buffers = new DecodeBuffers();
     let idle: NodeJS.Timeout | undefined;
     const watchdog = (): void => {
-      clearTimeout(idle);
-      idle = setTimeout(() => ws.terminate(), options.idleTimeoutMs);
+      if (idle === undefined) idle = setTimeout(() => ws.terminate(), options.idleTimeoutMs);
+      else idle.refresh();
     };
     const send = (m: WorkerMessage): void => {
       if (ws.readyState === WebSocket.OPEN) ws.send(encodeMessage(m), { binary: true });
@@ -98,7 +101,7 @@ export function connectOnce(
       if (!isBinary) return close('MALFORMED_MESSAGE', 'text frames are not part of the protocol');
       let m: CoordinatorMessage;
       try {
-        m = decodeCoordinatorMessage(data);
+        m = decodeCoordinatorMessage(data, buffers);
       } catch (e) {
         if (e instanceof ProtocolError) return close(e.reason, e.message);
         throw e;
