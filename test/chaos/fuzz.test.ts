@@ -479,8 +479,8 @@ class Generator {
       () => ({ type: 'result', task: 1, rows: null, gW: new Uint8Array(W_LEN * 8 - 8 * (1 + this.int(3))), gb: new Uint8Array(80), loss: 0, correct: 0, count: 1 }),
       () => ({ type: 'result', task: 1, rows: u16Bytes([1, 2]), gW: Array.from({ length: 20 }, () => 0), gb: new Uint8Array(80), loss: 0, correct: 0, count: 1 }),
       () => badRowsResult(BAD_ROWS[this.int(BAD_ROWS.length)]!, [1, 5, 9, 100], 1, 1, (n) => this.int(n)),
-      () => ({ type: 'weights', version: 1, W: new Uint8Array(W_LEN * 8), b: new Uint8Array(CLASSES * 8) }),
-      () => ({ type: 'task', task: 1, version: 1, indices: new Uint8Array(4 * this.int(100)) }),
+      () => ({ type: 'task', task: 1, version: 1, indices: new Uint8Array(4 * this.int(100)), W: new Uint8Array(W_LEN * 8), b: new Uint8Array(CLASSES * 8) }),
+      () => ({ type: 'task', task: 1, version: 1, indices: new Uint8Array(4 * this.int(100)), W: null, b: null }),
     ];
     return packr.pack(shapes[this.int(shapes.length)]!());
   }
@@ -524,8 +524,8 @@ function generate(fingerprint: string): Generator {
   repeat(150, (i) => g.add('wrong dataset', [helloWith({ dataset: otherDatasets[i % otherDatasets.length] })]));
   repeat(150, (i) => g.add('wrong kernel', [helloWith({ kernel: [`${KERNEL_ID}x`, 'dense-f64/1', '', 'sparse-exact-f64/2'][i % 4] })]));
 
-  // The protocol's new parts: sparse results (a row list, and only those rows of gW) and the
-  // coordinator's weights message. A result is decoded before anything else is looked at, so a
+  // The protocol's newer parts: sparse results (a row list, and only those rows of gW) and tasks
+  // that carry their weights. A result is decoded before anything else is looked at, so a
   // malformed one closes the connection with MALFORMED_MESSAGE before or after hello alike.
   const M = CODE.MALFORMED_MESSAGE;
   const validSparse = g.result(5, undefined, g.rowList(150, 150));
@@ -539,16 +539,16 @@ function generate(fingerprint: string): Generator {
   repeat(200, () => g.add('mutated sparse result', [bin(g.mutate(validSparse))]));
   repeat(60, () => g.add('mutated sparse result after hello', [hello, bin(g.mutate(validSparse))]));
   // The coordinator's own messages, sent by a worker.
-  const weightsFrame = encodeMessage({ type: 'weights', version: 7, weights: { W: new Float64Array(W_LEN).fill(0.25), b: new Float64Array(CLASSES) } });
+  const weightsFrame = encodeMessage({ type: 'task', task: 1, version: 7, indices: Uint32Array.from([0, 1, 2]), weights: { W: new Float64Array(W_LEN).fill(0.25), b: new Float64Array(CLASSES) } });
   const coordinatorFrames = [
     weightsFrame,
-    encodeMessage({ type: 'weights', version: 0, weights: { W: new Float64Array(W_LEN).fill(NaN), b: new Float64Array(CLASSES) } }),
-    encodeMessage({ type: 'task', task: 1, version: 7, indices: Uint32Array.from([0, 1, 2]) }),
+    encodeMessage({ type: 'task', task: 2, version: 0, indices: Uint32Array.from([4]), weights: { W: new Float64Array(W_LEN).fill(NaN), b: new Float64Array(CLASSES) } }),
+    encodeMessage({ type: 'task', task: 1, version: 7, indices: Uint32Array.from([0, 1, 2]), weights: null }),
     encodeMessage({ type: 'welcome', protocol: PROTOCOL_VERSION, workerId: 1 }),
     encodeMessage({ type: 'bye', reason: 'RUN_COMPLETE', message: 'x' }),
   ];
   repeat(200, (i) => g.add('coordinator message sent by a worker', [...(i % 2 ? [hello] : []), bin(coordinatorFrames[i % coordinatorFrames.length]!)], M));
-  repeat(60, () => g.add('mutated weights frame', [bin(g.mutate(weightsFrame))]));
+  repeat(60, () => g.add('mutated task frame with weights', [bin(g.mutate(weightsFrame))]));
 
   // Interleave the kinds.
   const s = g.scripts;
@@ -606,18 +606,20 @@ interface PeerEnding {
   timedOut: boolean;
 }
 
-/** What every peer of a run saw: the weights frame of each version, and any protocol breach by the coordinator. */
+/** What every peer of a run saw: the weights of each version, and any protocol breach by the coordinator. */
 interface PeerWatch {
+  /** The bytes of W and b of each version, as the first task carrying them had them. */
   weightsFrames: Map<number, Buffer>;
+  /** Tasks that carried weights. */
   weightsMessages: number;
   problems: string[];
 }
 
 /**
- * One connection of a peer: hello, then weights and tasks from the coordinator. The first task is
- * answered with `behaviour`'s frames (an honest behaviour answers every task); the coordinator's
- * messages are checked on the way (a task names the weights last received; a version's weights frame
- * is the same bytes on every connection).
+ * One connection of a peer: hello, then tasks from the coordinator. The first task is answered with
+ * `behaviour`'s frames (an honest behaviour answers every task); the coordinator's messages are
+ * checked on the way (a task without weights names the weights last received; a version's weights
+ * are the same bytes on every connection, and are sent once per connection).
  */
 function taskPeer(
   target: string,
@@ -658,16 +660,16 @@ function taskPeer(
         case 'welcome':
           events.welcomed();
           return;
-        case 'weights': {
-          watch.weightsMessages++;
-          const before = watch.weightsFrames.get(m.version);
-          if (before === undefined) watch.weightsFrames.set(m.version, Buffer.from(data));
-          else if (!before.equals(data)) watch.problems.push(`${label}: weights version ${m.version} arrived as other bytes than on another connection`);
-          if (held !== null && m.version === held.version) watch.problems.push(`${label}: weights version ${m.version} sent twice on one connection`);
-          held = { version: m.version, weights: m.weights };
-          return;
-        }
         case 'task': {
+          if (m.weights !== null) {
+            watch.weightsMessages++;
+            const bytes = Buffer.concat([Buffer.from(m.weights.W.buffer, m.weights.W.byteOffset, m.weights.W.byteLength), Buffer.from(m.weights.b.buffer, m.weights.b.byteOffset, m.weights.b.byteLength)]);
+            const before = watch.weightsFrames.get(m.version);
+            if (before === undefined) watch.weightsFrames.set(m.version, bytes);
+            else if (!before.equals(bytes)) watch.problems.push(`${label}: weights version ${m.version} arrived as other bytes than on another connection`);
+            if (held !== null && m.version === held.version) watch.problems.push(`${label}: weights version ${m.version} sent twice on one connection`);
+            held = { version: m.version, weights: m.weights };
+          }
           tasks++;
           events.tasked();
           if (held === null || held.version !== m.version) {
@@ -950,8 +952,8 @@ describe('chaos: hostile frames against a live coordinator, then an undisturbed 
    * that does not match it, the old shape without rows, impossible sparse sums, a wrong count, a
    * task it was not given, the same answer twice) and reconnects for the next step; an honest peer
    * answers every task in the sparse form. Each hostile connection must close with its code, every
-   * task must follow the weights it names (one encoded frame per version, the same bytes on every
-   * connection), and the run must still end with the in-process trainer's weights, bit for bit.
+   * task must follow the weights it names (sent once per connection and version, the same bytes on
+   * every connection), and the run must still end with the in-process trainer's weights, bit for bit.
    */
   it('hostile answers from peers that were given a task close with their code, and training stays bit-identical', async () => {
     const config2: TrainConfig = { ...config, batch_size: 5000 };
@@ -1040,7 +1042,7 @@ describe('chaos: hostile frames against a live coordinator, then an undisturbed 
     await withTimeout(Promise.all(loops), PROBE_TIMEOUT_MS + 2000, 'the hostile peers');
 
     console.log(
-      `chaos fuzz, hostile answers to real tasks: ${hostileFrames} frames over ${steps} steps, ${c2.reassigned} slices reassigned; weights frames: ${watch.weightsMessages} sent, ${watch.weightsFrames.size} versions; by kind ${JSON.stringify(Object.fromEntries(byKind))}`,
+      `chaos fuzz, hostile answers to real tasks: ${hostileFrames} frames over ${steps} steps, ${c2.reassigned} slices reassigned; tasks with weights: ${watch.weightsMessages} sent, ${watch.weightsFrames.size} versions; by kind ${JSON.stringify(Object.fromEntries(byKind))}`,
     );
     expect(watch.problems).toEqual([]);
     expect(wrong).toEqual([]);
@@ -1050,7 +1052,7 @@ describe('chaos: hostile frames against a live coordinator, then an undisturbed 
     for (const b of hostileKinds) expect(`${b.kind}: ${byKind.get(b.kind)!.tasked}`).toBe(`${b.kind}: ${steps}`);
     expect(byKind.get('honest, sparse rows')!.tasked).toBe(1);
     expect(hostileFrames).toBeGreaterThanOrEqual(hostileKinds.length * steps);
-    // Each version of the weights went out as one encoded frame (the same bytes to everyone), one per step.
+    // Each version of the weights went out with the tasks of one step, the same bytes to everyone.
     expect(watch.weightsFrames.size).toBe(steps);
     expect(watch.weightsMessages).toBeGreaterThanOrEqual(steps * (hostileKinds.length + 1));
     // Slices answered badly were computed again by the honest peers.

@@ -1,5 +1,5 @@
 import { addSums, emptySums, MnistLrError, type BatchSums, type ExactSums, type GradientSource, type Weights } from '@mnist-lr/core';
-import { encodeMessage, type Reason, type ResultMessage } from '@mnist-lr/core/protocol';
+import type { Reason, ResultMessage } from '@mnist-lr/core/protocol';
 import { SliceTimer } from './deadlines.js';
 import type { Peer, Pool } from './pool.js';
 
@@ -58,8 +58,6 @@ export class DistributedGradientSource implements GradientSource {
   private remaining = 0;
   private weights: Weights | null = null;
   private version = -1;
-  /** The `weights` message of `version`, encoded once and sent to every worker that needs it. */
-  private weightsFrame: Uint8Array | null = null;
   private nextTask = 1;
   /** Every task in flight, including backups whose slice is already done. */
   private readonly byTask = new Map<number, Slice>();
@@ -83,7 +81,6 @@ export class DistributedGradientSource implements GradientSource {
     t.loss = 0;
     t.correct = 0;
     t.count = 0;
-    if (version !== this.version || weights !== this.weights) this.weightsFrame = null;
     this.weights = weights;
     this.version = version;
     const peers = this.pool.ready();
@@ -186,18 +183,16 @@ export class DistributedGradientSource implements GradientSource {
     slice.assignments.set(task, peer);
     slice.sentAt.set(task, performance.now());
     peer.pending.add(task);
-    if (peer.version !== this.version) {
-      this.weightsFrame ??= encodeMessage({ type: 'weights', version: this.version, weights: this.weights! });
-      peer.sendFrame(this.weightsFrame);
-      peer.version = this.version;
-    }
     const deadline = this.timer.deadline();
     slice.timers.set(task, setTimeout(() => this.pool.drop(peer, 'STEP_DEADLINE', `no answer to a slice within ${deadline} ms`), deadline));
     if (this.options.backupFactor > 0 && slice.backupTimer === undefined) {
       const typical = this.timer.typical();
       if (typical !== undefined) slice.backupTimer = setTimeout(() => this.backup(slice), Math.max(1, this.options.backupFactor * typical));
     }
-    peer.send({ type: 'task', task, version: this.version, indices: slice.indices });
+    // The weights go with the task when this worker does not hold them yet.
+    const weights = peer.version === this.version ? null : this.weights!;
+    peer.version = this.version;
+    peer.send({ type: 'task', task, version: this.version, indices: slice.indices, weights });
   }
 
   private unassign(slice: Slice, task: number): void {

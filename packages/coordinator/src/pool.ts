@@ -41,12 +41,8 @@ export class Peer {
   ) {}
 
   send(m: CoordinatorMessage): void {
-    this.sendFrame(encodeMessage(m));
-  }
-
-  /** Sends an already-encoded message (the weights frame, encoded once for every worker). */
-  sendFrame(frame: Uint8Array): void {
     if (this.gone) return;
+    const frame = encodeMessage(m);
     this.traffic.framesOut++;
     this.traffic.bytesOut += frame.byteLength;
     this.ws.send(frame, { binary: true });

@@ -81,12 +81,12 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
           case 'welcome':
             log(`joined ${options.url} as worker ${m.workerId}`);
             return;
-          case 'weights':
-            weights = m.weights;
-            version = m.version;
-            received++;
-            return;
           case 'task': {
+            if (m.weights !== null) {
+              weights = m.weights;
+              version = m.version;
+              received++;
+            }
             if (weights === null || m.version !== version) {
               return close('UNEXPECTED_MESSAGE', `task ${m.task} refers to weights version ${m.version}, which this worker does not hold`);
             }

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { CLASSES, PIXELS } from '../math/sparse.js';
-import { decodeCoordinatorMessage, decodeWorkerMessage, encodeMessage, MAX_RESULT_BYTES, MAX_SLICE, maxTaskBytes, ProtocolError } from './codec.js';
+import { DecodeBuffers, decodeCoordinatorMessage, decodeWorkerMessage, encodeMessage, MAX_RESULT_BYTES, MAX_SLICE, maxTaskBytes, ProtocolError } from './codec.js';
 import {
   PROTOCOL_VERSION,
   type ByeMessage,
@@ -10,7 +10,6 @@ import {
   type Message,
   type ResultMessage,
   type TaskMessage,
-  type WeightsMessage,
   type WelcomeMessage,
 } from './messages.js';
 import { REASONS, type Reason } from './reasons.js';
@@ -242,11 +241,12 @@ const DATASET = '2e2c170b225e5ac5a26bc48ca4e2bcb386e2d729927b6a0ef01aa77d313fdc8
 const hello: HelloMessage = { type: 'hello', protocol: PROTOCOL_VERSION, dataset: DATASET, kernel: KERNEL, worker: 'host-ä-😀:4242' };
 const welcome: WelcomeMessage = { type: 'welcome', protocol: PROTOCOL_VERSION, workerId: 2 ** 31 };
 const bye: ByeMessage = { type: 'bye', reason: 'RUN_COMPLETE', message: 'training is complete' };
-const weightsMsg: WeightsMessage = { type: 'weights', version: 12_345, weights: weights(1) };
-const weightsMax: WeightsMessage = { type: 'weights', version: Number.MAX_SAFE_INTEGER, weights: weights(11) };
 const indices = Uint32Array.from({ length: 20_000 }, (_, i) => (i === 0 ? 0 : i === 1 ? 2 ** 32 - 1 : i === 2 ? 59_999 : (i * 2_654_435_761) >>> 0));
-const taskBig: TaskMessage = { type: 'task', task: Number.MAX_SAFE_INTEGER, version: Number.MAX_SAFE_INTEGER, indices };
-const taskSmall: TaskMessage = { type: 'task', task: 1, version: 0, indices: indices.subarray(0, 7) };
+/** A task carrying its weights (a worker's first task, or the first of a step). */
+const weightsMsg: TaskMessage = { type: 'task', task: 3, version: 12_345, indices: indices.subarray(0, 5), weights: weights(1) };
+const weightsMax: TaskMessage = { type: 'task', task: Number.MAX_SAFE_INTEGER, version: Number.MAX_SAFE_INTEGER, indices, weights: weights(11) };
+const taskBig: TaskMessage = { type: 'task', task: Number.MAX_SAFE_INTEGER, version: Number.MAX_SAFE_INTEGER, indices, weights: null };
+const taskSmall: TaskMessage = { type: 'task', task: 1, version: 0, indices: indices.subarray(0, 7), weights: null };
 const result: ResultMessage = { type: 'result', task: Number.MAX_SAFE_INTEGER, sums: sums(MAX_SLICE, 2), rows: null };
 const smallResult: ResultMessage = { type: 'result', task: 7, sums: sums(5, 3), rows: null };
 /** Rows of a sparse result: both ends, the middle, every third row; row 0 holds sums()'s special values. */
@@ -281,39 +281,40 @@ describe('round trips', () => {
     expect(decodeCoordinatorMessage(encodeMessage(longBye))).toEqual(longBye);
   });
 
-  it('weights: every Float64 (-0, subnormals, extremes) bit-exact, any version', () => {
+  it('a task with weights: every Float64 (-0, subnormals, extremes) bit-exact, any version', () => {
     for (const m of [weightsMsg, weightsMax, { ...weightsMsg, version: 0 }]) {
       const back = decodeCoordinatorMessage(encodeMessage(m));
       expectSame(back, m);
-      assertType(back, 'weights');
-      expect(Object.keys(back).sort()).toEqual(['type', 'version', 'weights']);
-      expect(Object.keys(back.weights).sort()).toEqual(['W', 'b']);
-      expect(back.weights.W).toBeInstanceOf(Float64Array);
-      expect(back.weights.b).toBeInstanceOf(Float64Array);
+      assertType(back, 'task');
+      expect(Object.keys(back).sort()).toEqual(['indices', 'task', 'type', 'version', 'weights']);
+      expect(Object.keys(back.weights!).sort()).toEqual(['W', 'b']);
+      expect(back.weights!.W).toBeInstanceOf(Float64Array);
+      expect(back.weights!.b).toBeInstanceOf(Float64Array);
       expect(back.version).toBe(m.version);
-      for (let i = 0; i < W_LEN; i++) if (!Object.is(back.weights.W[i], m.weights.W[i])) expect.fail(`W[${i}]`);
-      for (let k = 0; k < CLASSES; k++) expect(Object.is(back.weights.b[k], m.weights.b[k])).toBe(true);
+      for (let i = 0; i < W_LEN; i++) if (!Object.is(back.weights!.W[i], m.weights!.W[i])) expect.fail(`W[${i}]`);
+      for (let k = 0; k < CLASSES; k++) expect(Object.is(back.weights!.b[k], m.weights!.b[k])).toBe(true);
     }
     const back = decodeCoordinatorMessage(encodeMessage(weightsMsg));
-    assertType(back, 'weights');
-    expect(Object.is(back.weights.W[1], -0)).toBe(true);
-    expect(back.weights.W[2]).toBe(5e-324);
-    expect(back.weights.W[15]).toBe(Number.MAX_VALUE);
-    expect(Object.is(back.weights.b[1], -0)).toBe(true);
+    assertType(back, 'task');
+    expect(Object.is(back.weights!.W[1], -0)).toBe(true);
+    expect(back.weights!.W[2]).toBe(5e-324);
+    expect(back.weights!.W[15]).toBe(Number.MAX_VALUE);
+    expect(Object.is(back.weights!.b[1], -0)).toBe(true);
     // Weights from views into a larger buffer (byteOffset ≠ 0): only their own bytes travel.
     const big = new Float64Array(W_LEN + CLASSES + 3).fill(7);
-    big.set(weightsMsg.weights.W, 1);
-    big.set(weightsMsg.weights.b, 1 + W_LEN);
-    const viewed: WeightsMessage = { ...weightsMsg, weights: { W: big.subarray(1, 1 + W_LEN), b: big.subarray(1 + W_LEN, 1 + W_LEN + CLASSES) } };
+    big.set(weightsMsg.weights!.W, 1);
+    big.set(weightsMsg.weights!.b, 1 + W_LEN);
+    const viewed: TaskMessage = { ...weightsMsg, weights: { W: big.subarray(1, 1 + W_LEN), b: big.subarray(1 + W_LEN, 1 + W_LEN + CLASSES) } };
     expectSame(decodeCoordinatorMessage(encodeMessage(viewed)), viewed);
     expect(Buffer.compare(Buffer.from(encodeMessage(viewed)), Buffer.from(encodeMessage(weightsMsg)))).toBe(0);
   });
 
-  it('task: version and every Uint32 index bit-exact, no weights inside', () => {
+  it('task: version and every Uint32 index bit-exact; without weights, weights is null', () => {
     const back = decodeCoordinatorMessage(encodeMessage(taskBig));
     expectSame(back, taskBig);
     assertType(back, 'task');
-    expect(Object.keys(back).sort()).toEqual(['indices', 'task', 'type', 'version']);
+    expect(Object.keys(back).sort()).toEqual(['indices', 'task', 'type', 'version', 'weights']);
+    expect(back.weights).toBeNull();
     expect(back.indices).toBeInstanceOf(Uint32Array);
     expect([back.indices[0], back.indices[1], back.indices[2]]).toEqual([0, 2 ** 32 - 1, 59_999]);
     expect(back.version).toBe(Number.MAX_SAFE_INTEGER);
@@ -411,7 +412,7 @@ describe('round trips', () => {
       shifted.set(frame, 3);
       const back = decode(shifted.subarray(3));
       const arrays: Typed[] =
-        back.type === 'result' ? [back.sums.gW, back.sums.gb, ...(back.rows ? [back.rows] : [])] : back.type === 'weights' ? [back.weights.W, back.weights.b] : back.type === 'task' ? [back.indices] : [];
+        back.type === 'result' ? [back.sums.gW, back.sums.gb, ...(back.rows ? [back.rows] : [])] : back.type === 'task' ? [back.indices, ...(back.weights ? [back.weights.W, back.weights.b] : [])] : [];
       expect(arrays.length).toBeGreaterThan(0);
       for (const a of arrays) {
         expect(a.byteOffset).toBe(0);
@@ -429,15 +430,46 @@ describe('round trips', () => {
   });
 });
 
+describe('decoding into reused storage', () => {
+  it('gives the same messages, in the same arrays frame after frame', () => {
+    const into = new DecodeBuffers();
+    const w1 = decodeCoordinatorMessage(encodeMessage(weightsMsg), into);
+    expectSame(w1, weightsMsg);
+    assertType(w1, 'task');
+    const W = w1.weights!.W;
+    const other: TaskMessage = { ...weightsMsg, version: 1, weights: weights(5) };
+    const w2 = decodeCoordinatorMessage(encodeMessage(other), into);
+    expectSame(w2, other);
+    assertType(w2, 'task');
+    // The second frame's weights were written over the first's: one array, no allocation.
+    expect(w2.weights!.W).toBe(W);
+    expect(w1.weights!.W).toBe(W);
+    // Results: a sparse one after a full one, and the full one again, in the same gW.
+    for (const m of [result, fewRowsResult, sparseResult, smallResult]) {
+      const back = decodeWorkerMessage(encodeMessage(m), into);
+      expectSame(back, m);
+      assertType(back, 'result');
+      expect(back.sums.gW).toBe(into.f64('gW', W_LEN));
+    }
+    // Without storage, every decode has arrays of its own.
+    const a = decodeCoordinatorMessage(encodeMessage(weightsMsg));
+    const b = decodeCoordinatorMessage(encodeMessage(weightsMsg));
+    assertType(a, 'task');
+    assertType(b, 'task');
+    expect(a.weights!.W).not.toBe(b.weights!.W);
+  });
+});
+
 describe('byte layout', () => {
   it('weights, task and result arrays travel as MessagePack bin of raw little-endian bytes', () => {
     const w = encodeMessage(weightsMsg);
-    expectBin(w, weightsMsg.weights.W); // 62,720 bytes: bin 16 (0xc5)
-    expectBin(w, weightsMsg.weights.b); // 80 bytes: bin 8 (0xc4)
-    expect(Object.keys(packr.unpack(w) as Raw).sort()).toEqual(['W', 'b', 'type', 'version']);
+    expectBin(w, weightsMsg.weights!.W); // 62,720 bytes: bin 16 (0xc5)
+    expectBin(w, weightsMsg.weights!.b); // 80 bytes: bin 8 (0xc4)
+    expect(Object.keys(packr.unpack(w) as Raw).sort()).toEqual(['W', 'b', 'indices', 'task', 'type', 'version']);
     const task = encodeMessage(taskBig);
     expectBin(task, taskBig.indices); // 80,000 bytes: bin 32 (0xc6)
-    expect(Object.keys(packr.unpack(task) as Raw).sort()).toEqual(['indices', 'task', 'type', 'version']);
+    expect(Object.keys(packr.unpack(task) as Raw).sort()).toEqual(['W', 'b', 'indices', 'task', 'type', 'version']);
+    expect((packr.unpack(task) as Raw).W).toBeNull();
     expect(binHeader(W_LEN * 8)[0]).toBe(0xc5);
     expect(binHeader(taskBig.indices.byteLength)[0]).toBe(0xc6);
     const res = encodeMessage(result);
@@ -483,14 +515,13 @@ describe('byte layout', () => {
 
   it('the size limits hold the largest real messages', () => {
     expect(MAX_RESULT_BYTES).toBe((W_LEN + CLASSES) * 8 + PIXELS * 2 + 1024);
-    const weightsBytes = encodeMessage(weightsMax).length;
-    // Worst cases: the largest integers, all weights, a full batch of indices.
+    // Worst cases: the largest integers, the weights, a full batch of indices.
     for (const batch of [1, 10, 100, 5000, 15_000, 15_700, 20_000, MAX_SLICE]) {
-      expect(maxTaskBytes(batch)).toBe(Math.max((W_LEN + CLASSES) * 8, 4 * batch) + 1024);
-      const task: TaskMessage = { type: 'task', task: Number.MAX_SAFE_INTEGER, version: Number.MAX_SAFE_INTEGER, indices: new Uint32Array(batch).fill(2 ** 32 - 1) };
+      expect(maxTaskBytes(batch)).toBe((W_LEN + CLASSES) * 8 + 4 * batch + 1024);
+      const task: TaskMessage = { type: 'task', task: Number.MAX_SAFE_INTEGER, version: Number.MAX_SAFE_INTEGER, indices: new Uint32Array(batch).fill(2 ** 32 - 1), weights: weights(11) };
       expect(encodeMessage(task).length).toBeLessThanOrEqual(maxTaskBytes(batch));
-      expect(weightsBytes).toBeLessThanOrEqual(maxTaskBytes(batch));
     }
+    expect(encodeMessage(weightsMax).length).toBeLessThanOrEqual(maxTaskBytes(weightsMax.indices.length));
     expect(encodeMessage(taskBig).length).toBeLessThanOrEqual(maxTaskBytes(taskBig.indices.length));
     expect(encodeMessage(result).length).toBeLessThanOrEqual(MAX_RESULT_BYTES);
     // The largest result: every row listed, the largest integers everywhere.
@@ -633,10 +664,10 @@ describe('malformed frames throw ProtocolError with the right reason', () => {
       }
     }
     // The new keys were among those removed.
-    for (const k of ['result.rows', 'weights.version', 'weights.W', 'weights.b', 'task.version', 'task.indices']) expect(seen.has(k)).toBe(true);
+    for (const k of ['result.rows', 'task.W', 'task.b', 'task.version', 'task.indices']) expect(seen.has(k)).toBe(true);
   });
 
-  it('the old shapes: a result without "rows" is malformed; a task\'s stray W/b keys are ignored and not decoded', () => {
+  it('the old shapes: a result without "rows", a weights message and a task without W and b are malformed', () => {
     // A result as the previous protocol sent it (full gW, no rows key).
     const { rows: _r, ...oldResult } = rawOf(smallResult);
     worker(oldResult);
@@ -651,14 +682,13 @@ describe('malformed frames throw ProtocolError with the right reason', () => {
     expect((packr.unpack(undef) as Raw).rows).toBeUndefined();
     expect(outcome(decodeWorkerMessage, undef)).toBe('MALFORMED_MESSAGE');
     expect(outcome(decodeWorkerMessage, frame)).toBe('ok');
-    // A task with the weights the previous protocol put inside: the task decodes, the weights do not come with it.
-    const oldTask = { ...rawOf(taskSmall), W: f64Bytes(weightsMsg.weights.W), b: f64Bytes(weightsMsg.weights.b), weights: null };
-    const back = decodeCoordinatorMessage(pack(oldTask));
+    // Protocol 2 sent the weights in a message of their own, and tasks without W and b keys.
+    coord({ type: 'weights', version: 1, W: f64Bytes(weightsMsg.weights!.W), b: f64Bytes(weightsMsg.weights!.b) });
+    const { W: _w, b: _b, ...v2Task } = rawOf(taskSmall);
+    coord(v2Task);
+    // Stray keys are ignored and not decoded.
+    const back = decodeCoordinatorMessage(pack({ ...rawOf(taskSmall), weights: { W: f64Bytes(weightsMsg.weights!.W) }, rows: null }));
     expectSame(back, taskSmall);
-    expect(Object.keys(back).sort()).toEqual(['indices', 'task', 'type', 'version']);
-    // A weights message with a task's keys is still a weights message and nothing more.
-    const back2 = decodeCoordinatorMessage(pack({ ...rawOf(weightsMsg), task: 5, indices: new Uint8Array(8) }));
-    expectSame(back2, weightsMsg);
   });
 
   it('wrong field types', () => {
@@ -695,7 +725,7 @@ describe('malformed frames throw ProtocolError with the right reason', () => {
     }
     for (const key of ['protocol', 'workerId']) check(decodeCoordinatorMessage, welcome, key, never);
     for (const key of ['task', 'version', 'indices']) check(decodeCoordinatorMessage, taskSmall, key, never);
-    // W and b are always there now: null is no longer "no weights".
+    // W and b: both bins, or both null; one of them null is malformed.
     for (const key of ['version', 'W', 'b']) check(decodeCoordinatorMessage, weightsMsg, key, never);
     for (const key of ['reason', 'message']) check(decodeCoordinatorMessage, bye, key, isString);
     // Arrays of numbers in place of bin.
@@ -704,14 +734,15 @@ describe('malformed frames throw ProtocolError with the right reason', () => {
     worker({ ...rawOf(zeroSparse), rows: Array.from(FEW_ROWS) });
     worker({ ...rawOf(zeroSparse), gW: Array.from(packedRows(zero.sums.gW, FEW_ROWS)) });
     coord({ ...rawOf(taskSmall), indices: Array.from(taskSmall.indices) });
-    coord({ ...rawOf(weightsMsg), W: Array.from(weightsMsg.weights.W) });
-    coord({ ...rawOf(weightsMsg), b: Array.from(weightsMsg.weights.b) });
-    // W present, b null; W null, b present; both null (the old "no weights" task).
+    coord({ ...rawOf(weightsMsg), W: Array.from(weightsMsg.weights!.W) });
+    coord({ ...rawOf(weightsMsg), b: Array.from(weightsMsg.weights!.b) });
+    // W present, b null; W null, b present. Both null is a task without weights.
     coord({ ...rawOf(weightsMsg), b: null });
     coord({ ...rawOf(weightsMsg), W: null });
-    coord({ ...rawOf(weightsMsg), W: null, b: null });
+    coord({ ...rawOf(weightsMsg), W: null, b: null }, 'ok' as Reason);
     // The weights nested as an object, as the decoded message holds them, are not the wire format.
-    coord({ type: 'weights', version: 1, weights: { W: f64Bytes(weightsMsg.weights.W), b: f64Bytes(weightsMsg.weights.b) } });
+    const { W: _w, b: _b, ...bare } = rawOf(weightsMsg);
+    coord({ ...bare, weights: { W: f64Bytes(weightsMsg.weights!.W), b: f64Bytes(weightsMsg.weights!.b) } });
     // A typed array as msgpackr's typed-array extension (0x74) is not a bin: a Float64Array for gb,
     // a Uint16Array for rows.
     const asExtension = (m: Message, values: Typed, typeCode: number): Buffer => {
@@ -728,7 +759,7 @@ describe('malformed frames throw ProtocolError with the right reason', () => {
     const rowsExt = asExtension(fewRowsResult, FEW_ROWS, 4);
     expect((packr.unpack(rowsExt) as Raw).rows).toBeInstanceOf(Uint16Array);
     expect(outcome(decodeWorkerMessage, rowsExt)).toBe('MALFORMED_MESSAGE');
-    const bExt = asExtension(weightsMsg, weightsMsg.weights.b, 8);
+    const bExt = asExtension(weightsMsg, weightsMsg.weights!.b, 8);
     expect((packr.unpack(bExt) as Raw).b).toBeInstanceOf(Float64Array);
     expect(outcome(decodeCoordinatorMessage, bExt)).toBe('MALFORMED_MESSAGE');
   });
@@ -818,13 +849,13 @@ describe('malformed frames throw ProtocolError with the right reason', () => {
         worker({ ...s, gb: f64Bytes(gb) }, 'BAD_RESULT');
       }
       const w = rawOf(weightsMsg);
-      const W = Float64Array.from(weightsMsg.weights.W);
+      const W = Float64Array.from(weightsMsg.weights!.W);
       for (const at of [0, 1234, W_LEN - 1]) {
         const W2 = Float64Array.from(W);
         W2[at] = v;
         coord({ ...w, W: f64Bytes(W2) }, Number.isFinite(v) ? ('ok' as Reason) : 'MALFORMED_MESSAGE');
       }
-      const b = Float64Array.from(weightsMsg.weights.b);
+      const b = Float64Array.from(weightsMsg.weights!.b);
       b[0] = v;
       coord({ ...w, b: f64Bytes(b) }, Number.isFinite(v) ? ('ok' as Reason) : 'MALFORMED_MESSAGE');
     }
@@ -1027,7 +1058,7 @@ describe('fuzzing properties (fixed seeds)', () => {
   const large = [
     smallResult,
     { ...smallResult, sums: sums(1, 9) },
-    { type: 'weights', version: 3, weights: weights(5) } satisfies WeightsMessage,
+    { type: 'task', task: 4, version: 3, indices: Uint32Array.of(1, 2), weights: weights(5) } satisfies TaskMessage,
     { ...sparseResult, sums: onlyRows(sums(2, 14), SPARSE_ROWS) },
   ].map(encodeMessage);
   const donors = [...small, ...large];

@@ -31,9 +31,9 @@ export const MAX_SLICE = 60_000;
 /** Bytes of a message beyond its arrays: keys, numbers, strings (hello's labels are capped). */
 const ENVELOPE_BYTES = 1024;
 
-/** The largest frame a coordinator sends for batches of `batchSize`: weights, or a task's indices. */
+/** The largest frame a coordinator sends for batches of `batchSize`: a task with its weights. */
 export function maxTaskBytes(batchSize: number): number {
-  return Math.max((W_LENGTH + CLASSES) * 8, 4 * batchSize) + ENVELOPE_BYTES;
+  return (W_LENGTH + CLASSES) * 8 + 4 * batchSize + ENVELOPE_BYTES;
 }
 
 /** The largest frame a worker sends: a result with full sums (a row list only comes with fewer rows). */
@@ -64,10 +64,17 @@ const gathered = new Float64Array(W_LENGTH);
 
 export function encodeMessage(m: Message): Uint8Array {
   switch (m.type) {
-    case 'weights':
-      return packr.pack({ type: m.type, version: m.version, W: bytesOf(m.weights.W), b: bytesOf(m.weights.b) });
-    case 'task':
-      return packr.pack({ type: m.type, task: m.task, version: m.version, indices: bytesOf(m.indices) });
+    case 'task': {
+      const { weights } = m;
+      return packr.pack({
+        type: m.type,
+        task: m.task,
+        version: m.version,
+        indices: bytesOf(m.indices),
+        W: weights === null ? null : bytesOf(weights.W),
+        b: weights === null ? null : bytesOf(weights.b),
+      });
+    }
     case 'result': {
       const { sums, rows } = m;
       let gW = sums.gW;
@@ -158,19 +165,17 @@ function coordinatorMessage(o: Obj, into: DecodeBuffers): CoordinatorMessage {
   switch (o.type) {
     case 'welcome':
       return { type: 'welcome', protocol: int(o, 'protocol', 0, 2 ** 31), workerId: int(o, 'workerId', 0, 2 ** 31) };
-    case 'weights':
-      return {
-        type: 'weights',
-        version: int(o, 'version', 0, Number.MAX_SAFE_INTEGER),
-        weights: { W: f64(o, 'W', W_LENGTH, Infinity, into.f64('W', W_LENGTH)), b: f64(o, 'b', CLASSES, Infinity, into.f64('b', CLASSES)) },
-      };
-    case 'task':
-      return {
-        type: 'task',
-        task: int(o, 'task', 0, Number.MAX_SAFE_INTEGER),
-        version: int(o, 'version', 0, Number.MAX_SAFE_INTEGER),
-        indices: u32(o, 'indices', MAX_SLICE),
-      };
+    case 'task': {
+      const task = int(o, 'task', 0, Number.MAX_SAFE_INTEGER);
+      const version = int(o, 'version', 0, Number.MAX_SAFE_INTEGER);
+      const indices = u32(o, 'indices', MAX_SLICE);
+      // Both weights arrays, or neither.
+      const weights =
+        field(o, 'W') === null && field(o, 'b') === null
+          ? null
+          : { W: f64(o, 'W', W_LENGTH, Infinity, into.f64('W', W_LENGTH)), b: f64(o, 'b', CLASSES, Infinity, into.f64('b', CLASSES)) };
+      return { type: 'task', task, version, indices, weights };
+    }
     case 'bye':
       return { type: 'bye', reason: str(o, 'reason', 64), message: str(o, 'message', 1024) };
     default:

@@ -5,19 +5,21 @@ import type { Weights } from '../math/model.js';
  * The wire protocol: a discriminated union on `type`.
  *
  *   worker → coordinator   hello, result
- *   coordinator → worker   welcome, weights, task, bye
+ *   coordinator → worker   welcome, task, bye
  *
  * After the HTTP upgrade (which carries the token), the worker sends `hello`; the coordinator
  * answers `welcome` or closes with a coded reason. Then the coordinator sends `task`s (sample
- * indices), each preceded by a `weights` message when the weights changed since that worker last
- * saw them (the same encoded frame goes to every worker); the worker answers each task with a
- * `result` holding the exact sums of that slice (DESIGN.md §2, §5).
+ * indices); a task carries the weights it is for when the worker does not hold them yet (its
+ * first task, and the first of every step), so a step is one message each way per worker. The
+ * worker answers each task with a `result` holding the exact sums of that slice (DESIGN.md §2, §5).
  *
  * Bump the version with every change to a message's shape: a peer of another version is refused
  * at its hello with PROTOCOL_MISMATCH instead of failing on the first message it cannot read.
- * 2: weights travel in their own message, results may carry only the touched rows.
+ * 2: weights travelled in their own message; results may carry only the touched rows.
+ * 3: weights travel inside the task again: one message per worker and step instead of two, which
+ *    costs a second encoding of the weights per step but saves a write and a wake-up per worker.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 export interface HelloMessage {
   type: 'hello';
@@ -37,21 +39,19 @@ export interface WelcomeMessage {
   workerId: number;
 }
 
-export interface WeightsMessage {
-  type: 'weights';
-  /** Identifies these weights; tasks name the version they are for. */
-  version: number;
-  weights: Weights;
-}
-
 export interface TaskMessage {
   type: 'task';
   /** Unique per coordinator run; the result must echo it. */
   task: number;
-  /** Version of the weights to compute with: the last `weights` message the worker received. */
+  /** Version of the weights to compute with. */
   version: number;
   /** Training-set indices of the slice. */
   indices: Uint32Array;
+  /**
+   * The weights of `version`, when the worker does not hold them yet; null when the worker's last
+   * weights are of `version`.
+   */
+  weights: Weights | null;
 }
 
 export interface ResultMessage {
@@ -73,5 +73,5 @@ export interface ByeMessage {
 }
 
 export type WorkerMessage = HelloMessage | ResultMessage;
-export type CoordinatorMessage = WelcomeMessage | WeightsMessage | TaskMessage | ByeMessage;
+export type CoordinatorMessage = WelcomeMessage | TaskMessage | ByeMessage;
 export type Message = WorkerMessage | CoordinatorMessage;
