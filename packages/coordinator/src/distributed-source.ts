@@ -1,4 +1,4 @@
-import { addSums, emptySums, MnistLrError, type BatchSums, type ExactSums, type GradientSource, type Weights } from '@mnist-lr/core';
+import { addRows, addSums, addSumsInRows, clearRows, emptyRowSet, emptySums, MnistLrError, type BatchSums, type ExactSums, type GradientSource, type Weights } from '@mnist-lr/core';
 import type { Reason, ResultMessage } from '@mnist-lr/core/protocol';
 import { SliceTimer } from './deadlines.js';
 import type { Peer, Pool } from './pool.js';
@@ -54,6 +54,10 @@ export interface SchedulerStats {
  */
 export class DistributedGradientSource implements GradientSource {
   private readonly total: ExactSums = emptySums();
+  /** The rows the step's results listed; with plain SGD only these change (core's applyUpdate). */
+  private readonly rows = emptyRowSet();
+  /** A result of this step came with the full gW: any row may have a gradient. */
+  private anyRow = false;
   private slices: Slice[] = [];
   private remaining = 0;
   private weights: Weights | null = null;
@@ -81,6 +85,8 @@ export class DistributedGradientSource implements GradientSource {
     t.loss = 0;
     t.correct = 0;
     t.count = 0;
+    clearRows(this.rows);
+    this.anyRow = false;
     this.weights = weights;
     this.version = version;
     const peers = this.pool.ready();
@@ -149,12 +155,18 @@ export class DistributedGradientSource implements GradientSource {
     this.orphanTimer = undefined;
     // Other assignments of this slice (a straggler and its backup) keep their deadlines: their
     // answers are ignored, but a worker that misses its deadline is still dropped as stalled.
-    addSums(this.total, m.sums);
+    if (m.rows === null) {
+      addSums(this.total, m.sums);
+      this.anyRow = true;
+    } else {
+      addSumsInRows(this.total, m.sums, m.rows);
+      addRows(this.rows, m.rows);
+    }
     if (--this.remaining === 0) {
       const finish = this.finish!;
       this.finish = null;
       this.fail = null;
-      finish({ sums: this.total, rows: null });
+      finish({ sums: this.total, rows: this.anyRow ? null : this.rows });
     }
   }
 

@@ -5,7 +5,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { applyUpdate, epochOrder, initialState, LocalGradientSource, parseConfig, splitTrainingSet, stepsPerEpoch, type TrainConfig, type TrainingData } from '@mnist-lr/core';
 import { Coordinator } from '@mnist-lr/coordinator';
 import { workerThreadEntry } from '@mnist-lr/worker';
-import { median, table } from './stats.js';
+import { mean, median, table } from './stats.js';
 
 export interface DistributedBenchOptions {
   batches: number[];
@@ -16,7 +16,10 @@ export interface DistributedBenchOptions {
 }
 
 interface Cell {
+  /** Median milliseconds per step: the typical step. */
   msPerStep: number;
+  /** Mean milliseconds per step: what an epoch takes, pauses (GC, scheduling) included. */
+  meanMs: number;
   steps: number;
   /** WebSocket payload bytes per step and worker, coordinator to worker and back. */
   bytesDown: number;
@@ -25,10 +28,11 @@ interface Cell {
 
 /**
  * Milliseconds per step (and the seconds per epoch they imply) of in-process training and of a
- * coordinator with 1, 2, 4 local worker threads, beside a plain WebSocket round trip moving the
- * same payload (the bytes per worker and step that the 2-worker run moved: weights out, exact
- * sums back) between two worker threads, measured in the same run: the floor any synchronous
- * parameter-server step over WebSocket pays on this machine.
+ * coordinator with 1, 2, 4 local worker threads, beside two WebSocket round trips moving the same
+ * payload (the bytes per worker and step that the 2-worker run moved: weights out, exact sums
+ * back) between two worker threads, measured in the same run: one with a plain ws client, one
+ * with the workers' own transport settings. They are the floor any synchronous parameter-server
+ * step over WebSocket pays on this machine.
  */
 export async function benchDistributed(data: TrainingData, options: DistributedBenchOptions): Promise<{ table: string; epochs: string }> {
   const steps: string[][] = [];
@@ -41,14 +45,26 @@ export async function benchDistributed(data: TrainingData, options: DistributedB
     for (const n of options.workers) cells.push(await withWorkers(data, config, n, options.budgetMs));
     // The baseline moves the bytes the 2-worker run moved per worker and step, measured above.
     const two = cells[options.workers.indexOf(2)] ?? cells[0]!;
-    const rt = await wsRoundTrip(2, Math.round(two.bytesDown), Math.round(two.bytesUp), options.budgetMs);
-    options.log(`batch ${B}: in-process ${local.msPerStep.toFixed(3)} ms, workers ${cells.map((c) => c.msPerStep.toFixed(3)).join(' / ')} ms, round trip ${rt.toFixed(3)} ms (${Math.round(two.bytesDown)} B down, ${Math.round(two.bytesUp)} B up)`);
-    steps.push([String(B), local.msPerStep.toFixed(3), ...cells.map((c) => c.msPerStep.toFixed(3)), rt.toFixed(3), `${(two.msPerStep / rt).toFixed(2)}×`, `${(two.bytesDown / 1024).toFixed(0)} / ${(two.bytesUp / 1024).toFixed(0)}`]);
-    epochs.push([String(B), ((local.msPerStep * perEpoch) / 1000).toFixed(2), ...cells.map((c) => ((c.msPerStep * perEpoch) / 1000).toFixed(2))]);
+    const down = Math.round(two.bytesDown);
+    const up = Math.round(two.bytesUp);
+    const plain = await wsRoundTrip(2, down, up, options.budgetMs, 'default');
+    const rt = await wsRoundTrip(2, down, up, options.budgetMs, 'worker');
+    options.log(`batch ${B}: in-process ${local.msPerStep.toFixed(3)} ms, workers ${cells.map((c) => c.msPerStep.toFixed(3)).join(' / ')} ms, round trip ${plain.toFixed(3)} ms plain, ${rt.toFixed(3)} ms with the workers' settings (${down} B down, ${up} B up)`);
+    steps.push([
+      String(B),
+      local.msPerStep.toFixed(3),
+      ...cells.map((c) => c.msPerStep.toFixed(3)),
+      plain.toFixed(3),
+      `${(two.msPerStep / plain).toFixed(2)}×`,
+      rt.toFixed(3),
+      `${(two.msPerStep / rt).toFixed(2)}×`,
+      `${(two.bytesDown / 1024).toFixed(0)} / ${(two.bytesUp / 1024).toFixed(0)}`,
+    ]);
+    epochs.push([String(B), ((local.meanMs * perEpoch) / 1000).toFixed(2), ...cells.map((c) => ((c.meanMs * perEpoch) / 1000).toFixed(2))]);
   }
   const names = options.workers.map((n) => `${n} worker${n > 1 ? 's' : ''}`);
   return {
-    table: table(['batch', 'in-process', ...names, 'ws round trip, 2 threads', '2 workers ÷ round trip', 'KiB down / up per worker'], steps),
+    table: table(['batch', 'in-process', ...names, 'plain ws round trip', '2 workers ÷ plain', 'round trip, workers\' settings', '2 workers ÷ that', 'KiB down / up per worker'], steps),
     epochs: table(['batch', 'in-process', ...names], epochs),
   };
 }
@@ -70,7 +86,8 @@ function inProcess(data: TrainingData, config: TrainConfig, budgetMs: number): C
     samples.push(performance.now() - t);
     step++;
   }
-  return { msPerStep: median(samples.slice(Math.min(20, samples.length >> 1))), steps: samples.length, bytesDown: 0, bytesUp: 0 };
+  const measured = samples.slice(Math.min(20, samples.length >> 1));
+  return { msPerStep: median(measured), meanMs: mean(measured), steps: samples.length, bytesDown: 0, bytesUp: 0 };
 }
 
 async function withWorkers(data: TrainingData, config: TrainConfig, n: number, budgetMs: number): Promise<Cell> {
@@ -114,15 +131,17 @@ async function withWorkers(data: TrainingData, config: TrainConfig, n: number, b
     await Promise.all(threads.map((t) => t.terminate()));
   }
   const perWorkerStep = n * times.length;
-  return { msPerStep: median(times.slice(10)), steps: times.length, bytesDown: (to.out - from.out) / perWorkerStep, bytesUp: (to.in - from.in) / perWorkerStep };
+  return { msPerStep: median(times.slice(10)), meanMs: mean(times.slice(10)), steps: times.length, bytesDown: (to.out - from.out) / perWorkerStep, bytesUp: (to.in - from.in) / perWorkerStep };
 }
 
 /**
- * A plain ws round trip: the server sends `down` bytes to each of `clients` worker threads, each
- * answers with `up` bytes, and the server waits for all answers: what one step of any synchronous
- * WebSocket parameter server costs before any encoding or arithmetic.
+ * A ws round trip: the server sends `down` bytes to each of `clients` worker threads, each answers
+ * with `up` bytes, and the server waits for all answers: what one step of any synchronous
+ * WebSocket parameter server costs before any encoding or arithmetic. `settings`: 'default' is a
+ * ws client as it comes (it masks every frame it sends, RFC 6455 §5.3); 'worker' uses a
+ * mnist-lr worker's transport settings (no compression, an all-zero mask).
  */
-export async function wsRoundTrip(clients: number, down: number, up: number, budgetMs: number): Promise<number> {
+export async function wsRoundTrip(clients: number, down: number, up: number, budgetMs: number, settings: 'default' | 'worker'): Promise<number> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: up + 1024 });
   await new Promise<void>((r) => wss.once('listening', () => r()));
   const port = (wss.address() as { port: number }).port;
@@ -137,14 +156,15 @@ export async function wsRoundTrip(clients: number, down: number, up: number, bud
     const { workerData } = require('node:worker_threads');
     const WebSocket = require(workerData.ws);
     const reply = Buffer.alloc(workerData.up, 7);
-    // The same transport settings as a mnist-lr worker (no compression, an all-zero client mask),
-    // so that the ratio to this round trip measures the protocol, not ws options.
-    const ws = new WebSocket('ws://127.0.0.1:' + workerData.port, { perMessageDeflate: false, maxPayload: workerData.down + 1024, generateMask: (m) => m.fill(0) });
+    const options = workerData.settings === 'worker'
+      ? { perMessageDeflate: false, maxPayload: workerData.down + 1024, generateMask: (m) => m.fill(0) }
+      : {};
+    const ws = new WebSocket('ws://127.0.0.1:' + workerData.port, options);
     ws.on('message', () => ws.send(reply));
     ws.on('close', () => process.exit(0));
   `;
   const wsPath = createRequire(import.meta.url).resolve('ws');
-  const threads = Array.from({ length: clients }, () => new Worker(code, { eval: true, workerData: { port, up, down, ws: wsPath } }));
+  const threads = Array.from({ length: clients }, () => new Worker(code, { eval: true, workerData: { port, up, down, ws: wsPath, settings } }));
   await joined;
   const payload = Buffer.alloc(down, 3);
   const times: number[] = [];

@@ -23,6 +23,6 @@ export async function benchCommand(options: BenchCommandOptions, stdout: NodeJS.
   if (options.what !== 'kernel') {
     stdout.write('\n## Distributed: local worker threads over WebSocket on 127.0.0.1, medians, same run\n\n');
     const r = await benchDistributed(data, { batches: [10, 100, 1000, 8192], workers: [1, 2, 4], budgetMs: options.seconds * 1000, log });
-    stdout.write(`Milliseconds per step:\n\n${r.table}\n\nSeconds per epoch (60,000 samples), from the same measurements:\n\n${r.epochs}\n`);
+    stdout.write(`Milliseconds per step (median):\n\n${r.table}\n\nSeconds per epoch (60,000 samples), from the mean step of the same measurements (pauses included):\n\n${r.epochs}\n`);
   }
 }

@@ -49,3 +49,21 @@ export function addSums(into: ExactSums, from: ExactSums): void {
   into.correct += from.correct;
   into.count += from.count;
 }
+
+/**
+ * into += from, where every row of from.gW outside `rows` is zero: only the listed rows of gW are
+ * added. The same bits as addSums: `into` starts at +0 and holds sums of integers, which are never
+ * −0, so adding a zero would change nothing.
+ */
+export function addSumsInRows(into: ExactSums, from: ExactSums, rows: ArrayLike<number>): void {
+  const a = into.gW;
+  const b = from.gW;
+  for (let r = 0; r < rows.length; r++) {
+    const o = rows[r]! * CLASSES;
+    for (let k = o; k < o + CLASSES; k++) a[k]! += b[k]!;
+  }
+  for (let k = 0; k < CLASSES; k++) into.gb[k]! += from.gb[k]!;
+  into.loss += from.loss;
+  into.correct += from.correct;
+  into.count += from.count;
+}

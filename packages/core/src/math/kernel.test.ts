@@ -3,12 +3,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadTrainingData } from '../data/prepare.js';
 import { batchSums } from '../train/source.js';
 import type { TrainingData } from '../train/engine.js';
-import { DELTA_SCALE, addSums, emptySums, type ExactSums } from './exact.js';
+import { DELTA_SCALE, addSums, addSumsInRows, emptySums, type ExactSums } from './exact.js';
 import { evaluate, logits, softmax } from './evaluate.js';
 import { accumulate } from './kernel.js';
 import { cloneWeights, zeroWeights, type Weights } from './model.js';
 import { Rng } from './rng.js';
-import { clearRows, emptyRowSet } from './rows.js';
+import { addRows, clearRows, emptyRowSet } from './rows.js';
 import { CLASSES, PIXELS, type SparseImages } from './sparse.js';
 
 let data: TrainingData;
@@ -303,6 +303,39 @@ describe('accumulate: exact, order-independent sums (property)', () => {
     );
     // The property was exercised on real splits, not only on one-part batches.
     expect(nontrivial).toBeGreaterThan(50);
+  });
+});
+
+describe('addSumsInRows and addRows: how the coordinator adds sparse results', () => {
+  it('the parts added by their touched rows give the bits and the rows of the whole batch', () => {
+    const arb = fc.record({
+      batch: fc.array(fc.integer({ min: 0, max: 59_999 }), { minLength: 1, maxLength: 60 }),
+      weightSeed: fc.integer({ min: 0, max: 0xffffffff }),
+      parts: fc.integer({ min: 1, max: 5 }),
+    });
+    fc.assert(
+      fc.property(arb, ({ batch, weightSeed, parts }) => {
+        const w = randomWeights(weightSeed, 0.03, 1);
+        const order = Uint32Array.from(batch);
+        const whole = emptySums();
+        const wholeRows = emptyRowSet();
+        accumulate(w, train, order, 0, order.length, whole, wholeRows);
+        const total = emptySums();
+        const union = emptyRowSet();
+        for (let p = parts - 1; p >= 0; p--) {
+          const s = emptySums();
+          const r = emptyRowSet();
+          accumulate(w, train, order, Math.floor((p * order.length) / parts), Math.floor(((p + 1) * order.length) / parts), s, r);
+          const list = r.list.slice(0, r.size).sort();
+          addSumsInRows(total, s, list);
+          addRows(union, list);
+        }
+        expect(bitDifference(total, whole)).toBeNull();
+        expect(union.size).toBe(wholeRows.size);
+        expect(new Set(union.list.subarray(0, union.size))).toEqual(new Set(wholeRows.list.subarray(0, wholeRows.size)));
+      }),
+      { numRuns: 100, seed: 20_261_128 },
+    );
   });
 });
 

@@ -27,3 +27,15 @@ export function clearRows(rows: RowSet): void {
     rows.generation = 1;
   }
 }
+
+/** Adds each row of `list` to the set (rows already in it stay where they are). */
+export function addRows(rows: RowSet, list: ArrayLike<number>): void {
+  const { stamp, generation } = rows;
+  for (let i = 0; i < list.length; i++) {
+    const p = list[i]!;
+    if (stamp[p] !== generation) {
+      stamp[p] = generation;
+      rows.list[rows.size++] = p;
+    }
+  }
+}
