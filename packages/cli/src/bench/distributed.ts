@@ -15,6 +15,9 @@ export interface DistributedBenchOptions {
   log: (line: string) => void;
 }
 
+/** Steps run before a distributed cell is timed, milliseconds. */
+const WARMUP_MS = 2000;
+
 interface Cell {
   /** Median milliseconds per step: the typical step. */
   msPerStep: number;
@@ -94,6 +97,7 @@ async function withWorkers(data: TrainingData, config: TrainConfig, n: number, b
   const token = randomBytes(16).toString('hex');
   const abort = new AbortController();
   const times: number[] = [];
+  let warmup: number | undefined;
   let last = 0;
   let started = 0;
   let from = { out: 0, in: 0 };
@@ -110,6 +114,10 @@ async function withWorkers(data: TrainingData, config: TrainConfig, n: number, b
       onStep: () => {
         const now = performance.now();
         const t = coordinator!.traffic;
+        warmup ??= now + WARMUP_MS;
+        // Steps are timed once the workers settled: the first seconds after loading MNIST carry
+        // their start-up garbage collections and JIT tiering, which a long run does not.
+        if (now < warmup) return;
         if (last) times.push(now - last);
         else {
           started = now;
@@ -131,7 +139,7 @@ async function withWorkers(data: TrainingData, config: TrainConfig, n: number, b
     await Promise.all(threads.map((t) => t.terminate()));
   }
   const perWorkerStep = n * times.length;
-  return { msPerStep: median(times.slice(10)), meanMs: mean(times.slice(10)), steps: times.length, bytesDown: (to.out - from.out) / perWorkerStep, bytesUp: (to.in - from.in) / perWorkerStep };
+  return { msPerStep: median(times), meanMs: mean(times), steps: times.length, bytesDown: (to.out - from.out) / perWorkerStep, bytesUp: (to.in - from.in) / perWorkerStep };
 }
 
 /**
