@@ -1,5 +1,8 @@
 #!/usr/bin/env node
 /** The `mnist-lr` command: commander wiring only; each command lives in commands/. */
+// First: it tunes the collector for everything loaded after it.
+import './gc-tuning.js';
+
 import { Command, CommanderError } from 'commander';
 
 import { CONFIG_DOCS, DEFAULT_CHECKPOINT_EVERY, MnistLrError } from '@mnist-lr/core';
