@@ -142,7 +142,10 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
  */
 function sparseRows(rows: RowSet | null): Uint16Array | null {
   if (rows === null || rows.size * 2 > PIXELS) return null;
-  return rows.list.slice(0, rows.size).sort();
+  // In pixel order straight from the set's stamps: a pass over 784 entries, no sort.
+  const out = new Uint16Array(rows.size);
+  for (let p = 0, n = 0; n < rows.size; p++) if (rows.stamp[p] === rows.generation) out[n++] = p;
+  return out;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
