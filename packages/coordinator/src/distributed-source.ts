@@ -1,4 +1,4 @@
-import { addRows, addSums, addSumsInRows, clearRows, emptyRowSet, emptySums, MnistLrError, type BatchSums, type ExactSums, type GradientSource, type Weights } from '@mnist-lr/core';
+import { addRows, addSums, clearRows, emptyRowSet, emptySums, MnistLrError, type BatchSums, type ExactSums, type GradientSource, type Weights } from '@mnist-lr/core';
 import type { Reason, ResultMessage } from '@mnist-lr/core/protocol';
 import { SliceTimer } from './deadlines.js';
 import type { Peer, Pool } from './pool.js';
@@ -155,13 +155,9 @@ export class DistributedGradientSource implements GradientSource {
     this.orphanTimer = undefined;
     // Other assignments of this slice (a straggler and its backup) keep their deadlines: their
     // answers are ignored, but a worker that misses its deadline is still dropped as stalled.
-    if (m.rows === null) {
-      addSums(this.total, m.sums);
-      this.anyRow = true;
-    } else {
-      addSumsInRows(this.total, m.sums, m.rows);
-      addRows(this.rows, m.rows);
-    }
+    addSums(this.total, m.sums, m.rows);
+    if (m.rows === null) this.anyRow = true;
+    else addRows(this.rows, m.rows);
     if (--this.remaining === 0) {
       const finish = this.finish!;
       this.finish = null;

@@ -13,7 +13,7 @@ export { parseConfig, loadConfig, shortName, CONFIG_KEYS, CONFIG_DOCS } from './
 
 export { toSparse, PIXELS, CLASSES, type SparseImages } from './math/sparse.js';
 export { zeroWeights, cloneWeights, type Weights } from './math/model.js';
-export { DELTA_SCALE, MAX_EXACT_SAMPLES, emptySums, clearSums, addSums, addSumsInRows, type ExactSums } from './math/exact.js';
+export { DELTA_SCALE, MAX_EXACT_SAMPLES, emptySums, clearSums, addSums, type ExactSums } from './math/exact.js';
 export { accumulate, KERNEL_ID } from './math/kernel.js';
 export { emptyRowSet, clearRows, addRows, type RowSet } from './math/rows.js';
 export { evaluate, logits, softmax, argmax, type Evaluation } from './math/evaluate.js';

@@ -39,28 +39,22 @@ export function clearSums(s: ExactSums): void {
   s.count = 0;
 }
 
-/** into += from. Exact, so the order in which parts are added does not matter. */
-export function addSums(into: ExactSums, from: ExactSums): void {
-  const a = into.gW;
-  const b = from.gW;
-  for (let i = 0; i < a.length; i++) a[i]! += b[i]!;
-  for (let k = 0; k < CLASSES; k++) into.gb[k]! += from.gb[k]!;
-  into.loss += from.loss;
-  into.correct += from.correct;
-  into.count += from.count;
-}
-
 /**
- * into += from, where every row of from.gW outside `rows` is zero: only the listed rows of gW are
- * added. The same bits as addSums: `into` starts at +0 and holds sums of integers, which are never
- * −0, so adding a zero would change nothing.
+ * into += from. Exact, so the order in which parts are added does not matter. With `rows`, every
+ * row of from.gW outside them is zero and only the listed rows are added: the same bits, because
+ * `into` starts at +0 and holds sums of integers, which are never −0, so adding a zero changes
+ * nothing.
  */
-export function addSumsInRows(into: ExactSums, from: ExactSums, rows: ArrayLike<number>): void {
+export function addSums(into: ExactSums, from: ExactSums, rows: ArrayLike<number> | null = null): void {
   const a = into.gW;
   const b = from.gW;
-  for (let r = 0; r < rows.length; r++) {
-    const o = rows[r]! * CLASSES;
-    for (let k = o; k < o + CLASSES; k++) a[k]! += b[k]!;
+  if (rows === null) {
+    for (let i = 0; i < a.length; i++) a[i]! += b[i]!;
+  } else {
+    for (let r = 0; r < rows.length; r++) {
+      const o = rows[r]! * CLASSES;
+      for (let k = o; k < o + CLASSES; k++) a[k]! += b[k]!;
+    }
   }
   for (let k = 0; k < CLASSES; k++) into.gb[k]! += from.gb[k]!;
   into.loss += from.loss;

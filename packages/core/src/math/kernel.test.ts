@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadTrainingData } from '../data/prepare.js';
 import { batchSums } from '../train/source.js';
 import type { TrainingData } from '../train/engine.js';
-import { DELTA_SCALE, addSums, addSumsInRows, emptySums, type ExactSums } from './exact.js';
+import { DELTA_SCALE, addSums, emptySums, type ExactSums } from './exact.js';
 import { evaluate, logits, softmax } from './evaluate.js';
 import { accumulate } from './kernel.js';
 import { cloneWeights, zeroWeights, type Weights } from './model.js';
@@ -306,7 +306,7 @@ describe('accumulate: exact, order-independent sums (property)', () => {
   });
 });
 
-describe('addSumsInRows and addRows: how the coordinator adds sparse results', () => {
+describe('addSums by rows and addRows: how the coordinator adds sparse results', () => {
   it('the parts added by their touched rows give the bits and the rows of the whole batch', () => {
     const arb = fc.record({
       batch: fc.array(fc.integer({ min: 0, max: 59_999 }), { minLength: 1, maxLength: 60 }),
@@ -327,7 +327,7 @@ describe('addSumsInRows and addRows: how the coordinator adds sparse results', (
           const r = emptyRowSet();
           accumulate(w, train, order, Math.floor((p * order.length) / parts), Math.floor(((p + 1) * order.length) / parts), s, r);
           const list = r.list.slice(0, r.size).sort();
-          addSumsInRows(total, s, list);
+          addSums(total, s, list);
           addRows(union, list);
         }
         expect(bitDifference(total, whole)).toBeNull();
