@@ -1,5 +1,8 @@
-import { initialState, MnistLrError, runTraining, splitTrainingSet, type EngineHooks, type TrainConfig, type TrainingData, type TrainState } from '@mnist-lr/core';
+import { initialState, KERNEL_ID, MnistLrError, runTraining, splitTrainingSet, stepsPerEpoch, type EngineHooks, type TrainConfig, type TrainingData, type TrainState } from '@mnist-lr/core';
 import { DistributedGradientSource, type SchedulerStats } from './distributed-source.js';
+import { createDashboard, type Dashboard } from './http/dashboard.js';
+import { isLoopbackHost } from './http/serve.js';
+import { RunMonitor, type RunInfo } from './observe/run-monitor.js';
 import type { AuthLimiterOptions } from './transport/auth-limiter.js';
 import { Pool, type Traffic } from './pool.js';
 import { listen, type Listening } from './transport/server.js';
@@ -34,6 +37,13 @@ export interface CoordinatorOptions {
   /** A state to continue from; fresh by default. */
   state?: TrainState;
   hooks?: EngineHooks;
+  /**
+   * The run's monitor, which the HTTP surface on this port shows (/, /status, /metrics, …). By
+   * default one is made here; pass your own to name the run or to read it from elsewhere.
+   */
+  monitor?: RunMonitor;
+  /** Milliseconds between two pushes to a watching page. Default 1000. */
+  pushIntervalMs?: number;
   /** Called whenever the number of ready workers changes. */
   onWorkers?: (count: number) => void;
   log?: (line: string) => void;
@@ -52,6 +62,9 @@ export class Coordinator {
     private readonly pool: Pool,
     private readonly source: DistributedGradientSource,
     private readonly readyWaiters: Set<() => void>,
+    /** The run's observable state: what /status, /metrics and the page show. */
+    readonly monitor: RunMonitor,
+    private readonly dashboard: Dashboard,
   ) {}
 
   /** Starts listening; training starts with run(). */
@@ -59,6 +72,7 @@ export class Coordinator {
     if (!options.token) throw new MnistLrError('BAD_OPTION', 'the coordinator needs a token; pass --token-file FILE or set MNIST_LR_TOKEN');
     const log = options.log ?? (() => {});
     const readyWaiters = new Set<() => void>();
+    const monitor = options.monitor ?? new RunMonitor(defaultRunInfo(options));
     let source: DistributedGradientSource;
     const notify = (): void => options.onWorkers?.(pool.ready().length);
     const pool = new Pool({
@@ -67,11 +81,14 @@ export class Coordinator {
       heartbeatMs: options.heartbeatMs ?? 5000,
       log,
       onReady: (peer) => {
+        monitor.joined(peer.record, peer.label);
         source.onReady(peer);
         for (const w of readyWaiters) w();
         notify();
       },
-      onLost: (peer, reason) => {
+      onLost: (peer, reason, detail, evicted) => {
+        // The end of the run closes every connection: not a departure worth counting.
+        if (reason !== 'RUN_COMPLETE' && reason !== 'COORDINATOR_SHUTDOWN') monitor.left(peer.record, reason, detail, evicted);
         source.onLost(peer, reason);
         notify();
       },
@@ -84,27 +101,47 @@ export class Coordinator {
       backupFactor: options.backupFactor ?? 0,
       workerWaitMs: options.workerWaitMs ?? 60_000,
       log,
+      observer: {
+        reassigned: (reason) => monitor.reassigned(reason),
+        backup: () => monitor.backup(),
+        orphaned: () => monitor.setState('waiting', 'no worker connected; waiting for one to join'),
+      },
     });
+    monitor.traffic = pool.traffic;
+    const host = options.host ?? '127.0.0.1';
+    const dashboard = createDashboard({ monitor, token: options.token, open: isLoopbackHost(host), secure: options.tls !== undefined, pushIntervalMs: options.pushIntervalMs, authLimits: options.authLimits });
     const endpoint = await listen({
-      host: options.host ?? '127.0.0.1',
+      host,
       port: options.port ?? 0,
       token: options.token,
       tls: options.tls,
       authLimits: options.authLimits,
       onRefused: (peer, count, delayMs) => {
         // Every refusal up to the eighth from an address, then at powers of two: a guesser
-        // cannot flood the log.
-        if (count <= 8 || (count & (count - 1)) === 0) {
+        // cannot flood the log (nor the monitor's event feed; its counter counts them all).
+        const shown = count <= 8 || (count & (count - 1)) === 0;
+        monitor.refusedUpgrade(peer, 'BAD_TOKEN', shown);
+        if (shown) {
           log(`refused ${peer}: [BAD_TOKEN] wrong or missing token (${count} from this address${delayMs ? `; answers now delayed ${delayMs} ms` : ''})`);
         }
       },
       onConnection: (ws, peer) => pool.accept(ws, peer),
+      onRequest: (req, res) => dashboard.handle(req, res),
     });
-    return new Coordinator(options, endpoint, pool, source, readyWaiters);
+    // Each worker's speed is sampled on a timer; unref'd, it never keeps the process alive.
+    const sampler = setInterval(() => monitor.sampleWorkers(), 1000);
+    sampler.unref();
+    endpoint.server.once('close', () => clearInterval(sampler));
+    return new Coordinator(options, endpoint, pool, source, readyWaiters, monitor, dashboard);
   }
 
   get url(): string {
     return this.endpoint.url;
+  }
+
+  /** Where the dashboard is: the same host and port as `url`, over http(s). */
+  get dashboardUrl(): string {
+    return `${this.endpoint.url.replace(/^ws/, 'http')}/`;
   }
 
   get port(): number {
@@ -136,21 +173,30 @@ export class Coordinator {
     const state = this.options.state ?? initialState(config);
     const onAbort = (): void => this.source.abort(new MnistLrError('PEER_ERROR', 'interrupted'));
     this.options.signal?.addEventListener('abort', onAbort, { once: true });
+    const monitor = this.monitor;
+    monitor.resumeAt(state);
     try {
       await this.waitForWorkers(this.options.minWorkers ?? 1, this.options.workerWaitMs ?? 60_000);
+      monitor.setState('training', null);
       await runTraining({
         config,
         data,
         split: splitTrainingSet(data.train.count, config),
         source: this.source,
         state,
-        hooks: this.options.hooks,
+        hooks: monitor.hooks(this.options.hooks),
         signal: this.options.signal,
       });
-      this.pool.closeAll(this.options.signal?.aborted ? 'COORDINATOR_SHUTDOWN' : 'RUN_COMPLETE');
+      const end = this.options.signal?.aborted ? 'COORDINATOR_SHUTDOWN' : 'RUN_COMPLETE';
+      this.pool.closeAll(end);
+      monitor.releasedAll(end);
+      if (this.options.signal?.aborted) monitor.setState('failed', 'interrupted');
+      else monitor.setState('finished', 'all epochs done');
       return state;
     } catch (e) {
       this.pool.closeAll('COORDINATOR_SHUTDOWN');
+      monitor.releasedAll('COORDINATOR_SHUTDOWN');
+      monitor.failed(e);
       throw e;
     } finally {
       this.options.signal?.removeEventListener('abort', onAbort);
@@ -159,15 +205,18 @@ export class Coordinator {
 
   async close(): Promise<void> {
     this.pool.closeAll('COORDINATOR_SHUTDOWN');
+    this.dashboard.close();
     await this.endpoint.close();
   }
 
   private waitForWorkers(count: number, timeoutMs: number): Promise<void> {
     if (this.workers >= count) return Promise.resolve();
+    this.monitor.setState('waiting', `waiting for ${count} worker${count === 1 ? '' : 's'} (${this.workers} joined)`);
     this.options.log?.(`waiting for ${count} worker${count === 1 ? '' : 's'} at ${this.url} (up to ${Math.round(timeoutMs / 1000)} s)`);
     return new Promise((resolve, reject) => {
       const check = (): void => {
         if (this.workers >= count) done(null);
+        else this.monitor.setState('waiting', `waiting for ${count} workers (${this.workers} joined)`);
       };
       const timer = setTimeout(() => done(new MnistLrError('NO_WORKERS', `only ${this.workers} of ${count} workers joined within ${Math.round(timeoutMs / 1000)} s; start workers with \`mnist-lr worker --connect ${this.url}\` or raise --worker-wait`)), timeoutMs);
       const onAbort = (): void => done(new MnistLrError('PEER_ERROR', 'interrupted while waiting for workers'));
@@ -182,4 +231,17 @@ export class Coordinator {
       this.options.signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
+}
+
+/** What a monitor shows of a coordinator started without one: the config, unnamed. */
+function defaultRunInfo(options: CoordinatorOptions): RunInfo {
+  return {
+    name: 'run',
+    path: '',
+    config: options.config,
+    dataset: options.data.fingerprint,
+    kernel: KERNEL_ID,
+    engine: 'coordinator',
+    stepsPerEpoch: stepsPerEpoch(splitTrainingSet(options.data.train.count, options.config).train.length, options.config.batch_size),
+  };
 }

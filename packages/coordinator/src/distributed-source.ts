@@ -33,6 +33,8 @@ export interface SchedulerOptions {
   /** With no worker connected, wait this long for one before failing with NO_WORKERS. Default 60000 ms. */
   workerWaitMs: number;
   log: (line: string) => void;
+  /** Told of reassignments (with the lost worker's reason) and backups, for the run's monitor. */
+  observer?: { reassigned(reason: Reason | undefined): void; backup(): void; orphaned(): void };
 }
 
 /** Counters of what happened, for logs and tests. */
@@ -117,13 +119,13 @@ export class DistributedGradientSource implements GradientSource {
   }
 
   /** A worker is gone: each unfinished slice it held, and no one else holds, goes to another. */
-  onLost(peer: Peer, _reason: Reason | undefined): void {
+  onLost(peer: Peer, reason: Reason | undefined): void {
     for (const task of peer.pending) {
       const slice = this.byTask.get(task);
       this.byTask.delete(task);
       if (!slice) continue;
       this.unassign(slice, task);
-      if (!slice.done && slice.assignments.size === 0) this.reassign(slice);
+      if (!slice.done && slice.assignments.size === 0) this.reassign(slice, reason);
     }
     peer.pending.clear();
   }
@@ -140,14 +142,16 @@ export class DistributedGradientSource implements GradientSource {
     this.unassign(slice, m.task);
     if (m.sums.count !== slice.indices.length) {
       this.pool.drop(peer, 'BAD_RESULT', `sums over ${m.sums.count} samples for a slice of ${slice.indices.length}`);
-      if (!slice.done && slice.assignments.size === 0) this.reassign(slice);
+      if (!slice.done && slice.assignments.size === 0) this.reassign(slice, 'BAD_RESULT');
       return;
     }
     if (slice.done) {
       this.stats.lateAnswers++;
       return;
     }
-    this.timer.record(performance.now() - sentAt);
+    const ms = performance.now() - sentAt;
+    this.timer.record(ms);
+    peer.record.sliceDone(ms);
     slice.done = true;
     clearTimeout(slice.backupTimer);
     // Progress: a wait for workers (see orphaned()) starts again from now if it is needed again.
@@ -217,11 +221,13 @@ export class DistributedGradientSource implements GradientSource {
     const spare = this.leastBusy(holders);
     if (!spare) return;
     this.stats.backups++;
+    this.options.observer?.backup();
     this.assign(slice, spare);
   }
 
-  private reassign(slice: Slice): void {
+  private reassign(slice: Slice, reason: Reason | undefined): void {
     this.stats.reassigned++;
+    this.options.observer?.reassigned(reason);
     const target = this.leastBusy(new Set());
     if (target) this.assign(slice, target);
     else this.orphaned();
@@ -239,6 +245,7 @@ export class DistributedGradientSource implements GradientSource {
   /** A slice has no worker: wait a bounded time for one to join. */
   private orphaned(): void {
     if (this.orphanTimer) return;
+    this.options.observer?.orphaned();
     this.options.log(`no worker connected; waiting up to ${Math.round(this.options.workerWaitMs / 1000)} s for one to join`);
     this.orphanTimer = setTimeout(() => {
       this.orphanTimer = undefined;
