@@ -52,7 +52,7 @@ export interface SchedulerStats {
  * recomputed by any worker after a failure, or computed twice, and the step's result is the same
  * to the bit.
  */
-export class DistributedGradientSource implements GradientSource {
+export class SliceScheduler implements GradientSource {
   private readonly total: ExactSums = emptySums();
   /** The rows the step's results listed; with plain SGD only these change (core's applyUpdate). */
   private readonly rows = emptyRowSet();
