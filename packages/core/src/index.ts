@@ -3,13 +3,14 @@
  * the wire protocol lives in the "@mnist-lr/core/protocol" subpath.
  */
 export { MnistLrError, ERROR_CODES, isMnistLrError, unwritable, type ErrorCode } from './errors.js';
-export type { TrainConfig, EpochMetrics, Best } from './types.js';
+export type { TrainConfig, ConfigInput, EpochMetrics, Best } from './types.js';
 
 export { parseIdx, readIdxFile, type IdxArray } from './data/idx.js';
 export { loadMnist, defaultMnistDir, IMAGE_SIZE, type Mnist, type MnistSplit } from './data/mnist.js';
 export { prepareData, loadTrainingData } from './data/prepare.js';
 
 export { parseConfig, loadConfig, shortName, CONFIG_KEYS, CONFIG_DOCS } from './config/schema.js';
+export { checkConfig, checkOptions, type OptionRule } from './config/options.js';
 
 export { toSparse, PIXELS, CLASSES, type SparseImages } from './math/sparse.js';
 export { zeroWeights, cloneWeights, type Weights } from './math/model.js';
