@@ -143,14 +143,17 @@ export class Coordinator {
     return new Coordinator(options, endpoint, pool, source, readyWaiters);
   }
 
+  /** The address workers connect to: ws://HOST:PORT (wss:// with `tls`). */
   get url(): string {
     return this.endpoint.url;
   }
 
+  /** The TCP port listened on (the free one picked when `port` was 0). */
   get port(): number {
     return this.endpoint.port;
   }
 
+  /** Workers connected and through the handshake now. */
   get workers(): number {
     return this.pool.ready().length;
   }
@@ -170,7 +173,10 @@ export class Coordinator {
     return this.source.stats;
   }
 
-  /** Waits for min workers, trains to the end, then tells the workers the run is complete. */
+  /**
+   * Waits for `minWorkers` (up to `workerWaitMs`, else NO_WORKERS), trains to the end, then tells
+   * the workers the run is complete. Resolves with the final state (weights, history).
+   */
   async run(): Promise<TrainState> {
     const { config, data } = this.options;
     const state = this.options.state ?? initialState(config);
@@ -197,6 +203,7 @@ export class Coordinator {
     }
   }
 
+  /** Tells every worker the coordinator is shutting down and stops listening. Call it after run(), also when run() threw. */
   async close(): Promise<void> {
     this.pool.closeAll('COORDINATOR_SHUTDOWN');
     await this.endpoint.close();

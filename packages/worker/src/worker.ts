@@ -176,8 +176,3 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', done, { once: true });
   });
 }
-
-/** Throws the coded error for an outcome that is not a normal end. */
-export function assertCompleted(outcome: WorkerOutcome): void {
-  if (outcome.reason !== 'RUN_COMPLETE') throw new MnistLrError('PEER_ERROR', outcome.message);
-}
