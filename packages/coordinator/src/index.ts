@@ -5,3 +5,4 @@ export { SliceTimer } from './deadlines.js';
 export { AuthLimiter, DEFAULT_AUTH_LIMITS, type AuthLimiterOptions } from './transport/auth-limiter.js';
 export { Pool, Peer, type PoolOptions, type Traffic } from './pool.js';
 export { listen, type ListenOptions, type Listening } from './transport/server.js';
+export { checkListen, listenError } from './transport/listen-check.js';

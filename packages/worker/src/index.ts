@@ -7,3 +7,4 @@ import { createRequire } from 'node:module';
 export function workerThreadEntry(): string {
   return createRequire(import.meta.url).resolve('@mnist-lr/worker/thread');
 }
+export { coordinatorUrl } from './transport/url.js';

@@ -3,6 +3,7 @@ import { KERNEL_ID, LocalGradientSource, loadTrainingData, MnistLrError, PIXELS,
 import { PROTOCOL_VERSION, REASONS, type Reason } from '@mnist-lr/core/protocol';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './transport/backoff.js';
 import { connectOnce } from './transport/connection.js';
+import { coordinatorUrl } from './transport/url.js';
 
 export interface WorkerOptions {
   /** ws://host:port or wss://host:port of the coordinator. */
@@ -44,6 +45,8 @@ export interface WorkerOutcome {
  */
 export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> {
   const log = options.log ?? (() => {});
+  // A malformed address is the caller's mistake, thrown before any data is loaded.
+  const url = coordinatorUrl(options.url);
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
   const data = options.data ?? loadTrainingData({ dataDir: options.dataDir });
   // Synchronous in this thread: compute() returns BatchSums, never a promise.
@@ -64,7 +67,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
     let openedAt = Infinity;
     const end = await connectOnce(
       {
-        url: options.url,
+        url,
         token: options.token,
         ca: options.ca,
         idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
@@ -112,7 +115,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
         return { reason: end.reason, message: 'training is complete', tasks };
       }
       // A refusal is the caller's to report (the command line prints it as its error).
-      return { reason: end.reason, message: `refused [${end.reason}]: ${REASONS[end.reason].text} (${end.detail})`, tasks };
+      return { reason: end.reason, message: `[${end.reason}] ${REASONS[end.reason].text} (${end.detail})`, tasks };
     }
     // A connection that did work, or lasted, was healthy: the retry budget starts afresh. One that
     // was closed at once (say, evicted on its first slice, again and again) uses the budget up, so
