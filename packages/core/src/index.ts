@@ -6,7 +6,7 @@ export { MnistLrError, ERROR_CODES, isMnistLrError, unwritable, type ErrorCode }
 export type { TrainConfig, EpochMetrics, Best } from './types.js';
 
 export { parseIdx, readIdxFile, type IdxArray } from './data/idx.js';
-export { loadMnist, defaultMnistDir, IMAGE_SIZE, type Mnist, type MnistSplit } from './data/mnist.js';
+export { loadMnist, loadMnistTest, defaultMnistDir, IMAGE_SIZE, type Mnist, type MnistSplit, type MnistTest } from './data/mnist.js';
 export { prepareData, loadTrainingData } from './data/prepare.js';
 
 export { parseConfig, loadConfig, shortName, CONFIG_KEYS, CONFIG_DOCS } from './config/schema.js';
