@@ -10,7 +10,7 @@
 // ---- For users: data, config, training, evaluation, model files, errors ----
 export { MnistLrError, ERROR_CODES, isMnistLrError, type ErrorCode } from './errors.js';
 export type { TrainConfig, ConfigInput, EpochMetrics, Best } from './types.js';
-export { loadMnist, defaultMnistDir, type Mnist, type MnistSplit } from './data/mnist.js';
+export { loadMnist, loadMnistTest, defaultMnistDir, type Mnist, type MnistSplit, type MnistTest } from './data/mnist.js';
 export { prepareData, loadTrainingData } from './data/prepare.js';
 export { parseConfig, loadConfig, CONFIG_DOCS, type ConfigDoc } from './config/schema.js';
 export { train, type TrainOptions, type TrainResult } from './train/trainer.js';
@@ -39,5 +39,5 @@ export { LocalGradientSource, type GradientSource, type BatchSums, type KernelCh
 export { runTraining, stepsPerEpoch, type EngineInput } from './train/engine.js';
 export { bestOf } from './train/best.js';
 export { writeFileAtomic } from './model/atomic.js';
-export { loadCheckpoint, checkCompatible, type Checkpoint, type ResumeTarget } from './checkpoint/file.js';
+export { loadCheckpoint, saveCheckpoint, checkCompatible, type Checkpoint, type ResumeTarget } from './checkpoint/file.js';
 export { checkpointHooks, DEFAULT_CHECKPOINT_EVERY, type CheckpointHooksOptions, type CheckpointWrite } from './checkpoint/hooks.js';
