@@ -58,6 +58,10 @@ export const ERROR_CODES = {
   NO_WORKERS: 'NO_WORKERS',
   /** A network peer broke the protocol or could not be reached. */
   PEER_ERROR: 'PEER_ERROR',
+  /** An image cannot be used: not a PNG, JPEG or IDX file, damaged, too large, or of the wrong shape. */
+  IMAGE_BAD: 'IMAGE_BAD',
+  /** An image holds no digit: nothing stands out from its background. */
+  IMAGE_BLANK: 'IMAGE_BLANK',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -33,6 +33,10 @@ export { bestOf } from './train/best.js';
 export { encodeModel, decodeModel, saveModel, loadModel, MODEL_FORMAT, MODEL_VERSION, type ModelFile } from './model/file.js';
 export { writeFileAtomic } from './model/atomic.js';
 
+export { predict, predictProba, modelInput, type ImageInput, type Classifier } from './predict/predict.js';
+export { preprocess, DIGIT_BOX, type FitMode, type PreprocessOptions } from './predict/preprocess.js';
+export { toGray, MNIST_SIDE, type Raster, type Gray } from './predict/raster.js';
+
 export {
   encodeCheckpoint,
   decodeCheckpoint,
