@@ -10,6 +10,7 @@ import { CONFIG_DOCS, DEFAULT_CHECKPOINT_EVERY, MnistLrError } from '@mnist-lr/c
 import { benchCommand } from './commands/bench.js';
 import { coordinatorCommand } from './commands/coordinator.js';
 import { evalCommand } from './commands/eval.js';
+import { exportCommand, exportFormat, type ExportFormat } from './commands/export.js';
 import { fitMode, predictCommand } from './commands/predict.js';
 import { reportCommand } from './commands/report.js';
 import { trainCommand } from './commands/train.js';
@@ -68,6 +69,7 @@ Examples:
   mnist-lr worker --connect ws://HOST:7070 --token-file token
   mnist-lr eval --model models/config_sample.model.json
   mnist-lr predict --model models/config_sample.model.json digit.png
+  mnist-lr export --model models/config_sample.model.json --out model.onnx
   mnist-lr report --readme README.md`,
   );
 
@@ -151,6 +153,16 @@ program
   .option('--fit <mode>', 'auto: a 28×28 image is taken as MNIST-formatted, any other is cropped, scaled and centred; always: every image is', fitMode, 'auto')
   .action((images: string[], o: { model: string; json?: boolean; show?: boolean; fit: 'auto' | 'always' }) => {
     predictCommand({ ...o, images });
+  });
+
+program
+  .command('export')
+  .description('write a saved model for other tools: ONNX, NumPy .npz (W 784×10, b 10, float64) or plain JSON')
+  .requiredOption('-m, --model <file>', 'model file written by train (models/<name>.model.json)')
+  .requiredOption('-o, --out <file>', 'file to write')
+  .option('-f, --format <format>', 'onnx, npz or json (default: from the extension of --out)', exportFormat)
+  .action((o: { model: string; out: string; format?: ExportFormat }) => {
+    exportCommand(o);
   });
 
 program

@@ -31,3 +31,9 @@ export {
 } from './commands/train.js';
 export { evalCommand, type EvalCommandOptions } from './commands/eval.js';
 export { reportCommand, compareRunNames, RESULTS_START, RESULTS_END, type ReportCommandOptions } from './commands/report.js';
+export { predictCommand, fitMode, type PredictCommandOptions, type PredictEntry } from './commands/predict.js';
+export { exportCommand, exportFormat, EXPORT_FORMATS, type ExportCommandOptions, type ExportFormat } from './commands/export.js';
+export { toOnnx, ONNX_IR_VERSION, ONNX_OPSET, ONNX_INPUT, ONNX_OUTPUT } from './export/onnx.js';
+export { toNpz, npy } from './export/npz.js';
+export { toWeightsJson, WEIGHTS_JSON_FORMAT } from './export/json.js';
+export { decodeImage, MAX_IMAGE_PIXELS, MAX_IDX_IMAGES, type DecodedImage } from './images/decode.js';
