@@ -25,7 +25,8 @@ export type { EngineHooks, StepInfo, TrainingData } from './train/engine.js';
 export { checkConfig, checkOptions, type OptionRule } from './config/options.js';
 export { shortName } from './config/schema.js';
 export { unwritable } from './errors.js';
-export { toSparse, PIXELS } from './math/sparse.js';
+export { toSparse, PIXELS, CLASSES } from './math/sparse.js';
+export { parseIdx } from './data/idx.js';
 export { zeroWeights } from './math/model.js';
 export { emptySums, addSums, type ExactSums } from './math/exact.js';
 export { KERNEL_ID } from './math/kernel.js';
@@ -40,4 +41,9 @@ export { runTraining, stepsPerEpoch, type EngineInput } from './train/engine.js'
 export { bestOf } from './train/best.js';
 export { writeFileAtomic } from './model/atomic.js';
 export { loadCheckpoint, saveCheckpoint, checkCompatible, type Checkpoint, type ResumeTarget } from './checkpoint/file.js';
+
+// ---- Using a trained model: preprocessing and prediction ----
+export { predict, predictProba, modelInput, type ImageInput, type Classifier } from './predict/predict.js';
+export { preprocess, DIGIT_BOX, type FitMode, type PreprocessOptions } from './predict/preprocess.js';
+export { toGray, MNIST_SIDE, type Raster, type Gray } from './predict/raster.js';
 export { checkpointHooks, DEFAULT_CHECKPOINT_EVERY, type CheckpointHooksOptions, type CheckpointWrite } from './checkpoint/hooks.js';
