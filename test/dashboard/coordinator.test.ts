@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 
 import { loadTrainingData, type TrainingData } from '@mnist-lr/core';
-import { Coordinator, DEFAULT_AUTH_LIMITS, statusSchema, type Status } from '@mnist-lr/coordinator';
+import { Coordinator, statusSchema, type Status } from '@mnist-lr/coordinator';
 
 import { startEvilPeer } from '../helpers/chaos.js';
 import { originConfig, startProcessWorker, startThreadWorker, waitFor, type ProcessWorker } from '../helpers/cluster.js';
@@ -143,7 +143,7 @@ describe('a coordinator listening beyond loopback', () => {
       host: '0.0.0.0',
       minWorkers: 1,
       // Wrong tokens are tried on purpose here: do not slow their answers down.
-      authLimits: { ...DEFAULT_AUTH_LIMITS, freeFailures: 1000 },
+      authLimits: { freeFailures: 1000, baseDelayMs: 250, maxDelayMs: 10_000, forgetAfterMs: 600_000, maxTracked: 10_000 },
       // The run is held at a step while the routes are tried: /readyz then says "training".
       hooks: { onStep: async (info) => (info.epoch === 0 && info.step === 10 ? routes() : undefined) },
     });

