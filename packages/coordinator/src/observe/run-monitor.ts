@@ -151,9 +151,9 @@ export class RunMonitor {
         }
         return r;
       },
-      onEpoch: async (m, state) => {
-        await inner.onEpoch?.(m, state);
+      onEpoch: (m, state) => {
         this.onEpoch(m, state);
+        return inner.onEpoch?.(m, state);
       },
     };
   }
