@@ -13,6 +13,7 @@ import type { EventKind, RunEvent, RunState, Status } from './status-schema.js';
 import { StepHistogram } from './step-histogram.js';
 import { WorkerRecord } from './worker-record.js';
 
+/** What a monitor shows of the run itself: names, config, dataset, kernel, engine. */
 export interface RunInfo {
   /** Config name and the file it came from. */
   name: string;
@@ -27,6 +28,7 @@ export interface RunInfo {
   stepsPerEpoch: number;
 }
 
+/** How often a monitor samples, and its clocks. */
 export interface RunMonitorOptions {
   /** Milliseconds between samples of speed and training loss. Default 500. */
   sampleMs?: number;
@@ -41,6 +43,10 @@ export interface RunMonitorOptions {
 /** Why a connection ended without one of the protocol's codes (a killed process, a cut cable). */
 export const CONNECTION_LOST = 'CONNECTION_LOST';
 
+/**
+ * A run's observable state: counters, events, workers, progress and ETA, written by the training
+ * loop, the pool and the scheduler, read by /status, /metrics, the page and the terminal.
+ */
 export class RunMonitor {
   state: RunState = 'waiting';
   reason: string | null = 'starting';

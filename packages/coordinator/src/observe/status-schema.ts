@@ -44,6 +44,7 @@ export const workerStatusSchema = z.object({
   speed: z.array(z.number().nonnegative()),
 });
 
+/** GET /status: the whole state of a run (validate a response with `statusSchema.parse`). */
 export const statusSchema = z.object({
   state: z.enum(RUN_STATES),
   /** Why the run is not training (waiting for workers, finished, the error), or null. */
@@ -92,12 +93,14 @@ export const statusSchema = z.object({
   lastEventId: count,
 });
 
+/** A /status document. */
 export type Status = z.infer<typeof statusSchema>;
 export type WorkerStatus = z.infer<typeof workerStatusSchema>;
 export type RunState = (typeof RUN_STATES)[number];
 
 export const EVENT_KINDS = ['state', 'join', 'leave', 'evict', 'refuse', 'reassign', 'backup', 'checkpoint', 'decay', 'epoch'] as const;
 
+/** One entry of the event feed (GET /events, `event: feed`). */
 export const runEventSchema = z.object({
   id: z.number().int().positive(),
   at: z.number(),
