@@ -37,3 +37,12 @@ export { toOnnx, ONNX_IR_VERSION, ONNX_OPSET, ONNX_INPUT, ONNX_OUTPUT } from './
 export { toNpz, npy } from './export/npz.js';
 export { toWeightsJson, WEIGHTS_JSON_FORMAT } from './export/json.js';
 export { decodeImage, MAX_IMAGE_PIXELS, MAX_IDX_IMAGES, type DecodedImage } from './images/decode.js';
+export { serveCommand, type ServeCommandOptions } from './commands/serve.js';
+export {
+  startPredictServer,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  type PredictServer,
+  type PredictServerOptions,
+} from './serve/server.js';
+export type { PredictionAnswer } from './serve/predict-route.js';
