@@ -13,7 +13,7 @@ import { MnistLrError, type ModelFile } from '@mnist-lr/core';
 
 import { Access, sessionCookie } from './auth.js';
 import { baseHeaders, readBody, sendError, sendJson, type BodyLimits } from './http.js';
-import { DRAW_CSS, drawPage, loginPage } from './page/html.js';
+import { DRAW_CSS, FAVICON_SVG, drawPage, loginPage } from './page/html.js';
 import { answer } from './predict-route.js';
 
 export interface PredictServerOptions {
@@ -65,6 +65,7 @@ export async function startPredictServer(options: PredictServerOptions): Promise
   const files: Record<string, { type: string; body: string }> = {
     '/draw.js': { type: 'text/javascript; charset=utf-8', body: drawScript() },
     '/draw.css': { type: 'text/css; charset=utf-8', body: DRAW_CSS },
+    '/favicon.svg': { type: 'image/svg+xml', body: FAVICON_SVG },
   };
   const page = drawPage(options.model.name);
 
@@ -74,7 +75,8 @@ export async function startPredictServer(options: PredictServerOptions): Promise
     const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
     const route = `${method} ${path}`;
     if (route === 'GET /healthz') return sendJson(res, 200, { status: 'ok', model: options.model.name });
-    if (route === 'GET /draw.css') return sendFile(res, files['/draw.css']!);
+    // The style and icon hold nothing private; the login form needs them before any session.
+    if (route === 'GET /draw.css' || route === 'GET /favicon.svg') return sendFile(res, files[path]!);
     if (route === 'POST /login') return login(req, res, access);
 
     if (!access.allows(req)) {

@@ -17,7 +17,7 @@ interface ErrorAnswer {
 }
 
 /** Stroke width relative to the canvas side: MNIST's strokes are about 2-3 px of 28. */
-const STROKE = 0.075;
+const STROKE = 0.09;
 
 function element<T extends Element>(selector: string): T {
   const found = document.querySelector<T>(selector);
@@ -29,6 +29,7 @@ const pad = element<HTMLCanvasElement>('#pad');
 const seen = element<HTMLCanvasElement>('#seen');
 const label = element<HTMLOutputElement>('#label');
 const status = element<HTMLParagraphElement>('#status');
+const result = element<HTMLElement>('.result');
 const rows = Array.from(document.querySelectorAll<HTMLLIElement>('#bars li'));
 const ctx = pad.getContext('2d')!;
 const seenCtx = seen.getContext('2d')!;
@@ -62,9 +63,16 @@ function line(from: { x: number; y: number }, to: { x: number; y: number }): voi
   ctx.lineCap = 'round';
   ctx.lineJoin = 'round';
   ctx.beginPath();
-  ctx.moveTo(from.x, from.y);
-  ctx.lineTo(to.x, to.y);
-  ctx.stroke();
+  if (from.x === to.x && from.y === to.y) {
+    // A zero-length line is not stroked at all, caps included: a tap must still leave a dot.
+    ctx.fillStyle = '#fff';
+    ctx.arc(from.x, from.y, ctx.lineWidth / 2, 0, 2 * Math.PI);
+    ctx.fill();
+  } else {
+    ctx.moveTo(from.x, from.y);
+    ctx.lineTo(to.x, to.y);
+    ctx.stroke();
+  }
   inked = true;
 }
 
@@ -100,14 +108,18 @@ function requestPrediction(): void {
   }
   inFlight = true;
   dirty = false;
+  // Busy from the moment a picture is taken until its answer is shown and nothing newer waits.
+  result.setAttribute('aria-busy', 'true');
   pad.toBlob((blob) => {
     if (blob === null) {
       inFlight = false;
+      result.setAttribute('aria-busy', 'false');
       return;
     }
     void send(blob).finally(() => {
       inFlight = false;
       if (dirty) requestPrediction();
+      else result.setAttribute('aria-busy', 'false');
     });
   }, 'image/png');
 }

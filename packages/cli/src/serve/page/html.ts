@@ -19,6 +19,7 @@ export function drawPage(name: string): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Draw a digit · mnist-lr</title>
 <link rel="stylesheet" href="/draw.css">
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <script type="module" src="/draw.js"></script>
 </head>
 <body>
@@ -35,7 +36,7 @@ export function drawPage(name: string): string {
         <p id="status" role="status">Draw a digit from 0 to 9.</p>
       </div>
     </div>
-    <div class="result">
+    <div class="result" aria-live="polite" aria-busy="false">
       <div class="answer">
         <div><span class="caption">it reads</span><output id="label">–</output></div>
         <figure>
@@ -78,6 +79,10 @@ export function loginPage(failed: boolean): string {
 </html>
 `;
 }
+
+/** The tab's icon: a white 7 on black, like an MNIST digit. */
+export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 28 28"><rect width="28" height="28" rx="4" fill="#000"/><path d="M8 7h12l-7 15" fill="none" stroke="#fff" stroke-width="3" stroke-linecap="round" stroke-linejoin="round"/></svg>
+`;
 
 export const DRAW_CSS = `:root {
   color-scheme: light dark;
