@@ -10,7 +10,7 @@ import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { argmax, evaluate, loadMnist, loadModel, logits, softmax, toSparse, type Mnist, type ModelFile } from '@mnist-lr/core';
+import { evaluate, loadMnist, loadModel, predictProba, toSparse, type Mnist, type ModelFile } from '@mnist-lr/core';
 
 import { cli, trainedModel } from '../helpers/cli.js';
 
@@ -59,17 +59,17 @@ describe('mnist-lr predict', () => {
     const entries = JSON.parse(run.stdout) as Entry[];
     expect(entries.map((e) => e.file)).toEqual(files);
 
-    // eval's answer for image i: the first maximum of the logits computed as evaluate() does.
+    // eval's answer for image i: evaluate() on that image alone, read from its confusion matrix.
     const test = toSparse(mnist.test.images, mnist.test.labels, mnist.test.count);
-    const z = new Float64Array(10);
     const indices = Array.from({ length: COUNT }, (_, i) => i);
     const confusion = new Uint32Array(100);
     for (const i of indices) {
-      logits(model.weights, test, i, z);
+      const y = mnist.test.labels[i]!;
+      const evalsAnswer = evaluate(model.weights, test, [i]).confusion.subarray(10 * y, 10 * y + 10).indexOf(1);
       const entry = entries[i]!;
-      expect(entry.label, files[i]).toBe(argmax(z));
-      expect(entry.probabilities).toEqual(Array.from(softmax(z)));
-      confusion[10 * mnist.test.labels[i]! + entry.label!]!++;
+      expect(entry.label, files[i]).toBe(evalsAnswer);
+      expect(entry.probabilities).toEqual(Array.from(predictProba(model, mnist.test.images.subarray(i * 784, (i + 1) * 784))));
+      confusion[10 * y + entry.label!]!++;
     }
     // And the counts eval itself reports over these images, cell by cell.
     expect(confusion).toEqual(evaluate(model.weights, test, indices).confusion);
