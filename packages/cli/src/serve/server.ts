@@ -136,6 +136,6 @@ async function login(req: IncomingMessage, res: ServerResponse, access: Access):
   const token = new URLSearchParams(body.toString('utf8')).get('token') ?? '';
   const session = access.login(token);
   if (session === undefined) return sendHtml(res, 401, loginPage(true));
-  res.writeHead(303, { ...baseHeaders(), location: '/', 'set-cookie': sessionCookie(session), 'content-length': '0' });
+  res.writeHead(303, { ...baseHeaders(), location: './', 'set-cookie': sessionCookie(session), 'content-length': '0' });
   res.end();
 }

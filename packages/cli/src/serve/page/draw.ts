@@ -126,7 +126,7 @@ function requestPrediction(): void {
 
 async function send(png: Blob): Promise<void> {
   try {
-    const res = await fetch('/predict', { method: 'POST', headers: { 'content-type': 'image/png' }, body: png, credentials: 'same-origin' });
+    const res = await fetch('predict', { method: 'POST', headers: { 'content-type': 'image/png' }, body: png, credentials: 'same-origin' });
     const body = (await res.json()) as Answer | ErrorAnswer;
     if ('error' in body) {
       // A blank canvas (cleared mid-request) is not worth an alarm.

@@ -1,6 +1,7 @@
 /**
  * The draw page's HTML and CSS, and the login form. Served by the process itself; the page's
- * script is /draw.js (compiled from draw.ts). Nothing is inline, so a strict CSP holds.
+ * script is draw.js (compiled from draw.ts). Nothing is inline, so a strict CSP holds. Every URL
+ * in them is relative, so the page also works mounted under a path of another server.
  */
 
 /** Escapes text for HTML element content and attribute values. */
@@ -18,9 +19,9 @@ export function drawPage(name: string): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Draw a digit · mnist-lr</title>
-<link rel="stylesheet" href="/draw.css">
-<link rel="icon" href="/favicon.svg" type="image/svg+xml">
-<script type="module" src="/draw.js"></script>
+<link rel="stylesheet" href="draw.css">
+<link rel="icon" href="favicon.svg" type="image/svg+xml">
+<script type="module" src="draw.js"></script>
 </head>
 <body>
 <main>
@@ -63,12 +64,12 @@ export function loginPage(failed: boolean): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Log in · mnist-lr</title>
-<link rel="stylesheet" href="/draw.css">
+<link rel="stylesheet" href="draw.css">
 </head>
 <body>
 <main class="login">
   <h1>mnist-lr</h1>
-  <form method="post" action="/login">
+  <form method="post" action="login">
     <label for="token">Token of this server</label>
     <input id="token" name="token" type="password" autocomplete="current-password" required>
     <button type="submit">Log in</button>
