@@ -120,8 +120,10 @@ describe('mnist-lr predict', () => {
     const good = join(tmp, 'good.png');
     writeFileSync(good, grayPng(28, 28, mnist.test.images.subarray(0, 784)));
     const missing = join(tmp, 'missing.png');
+    const shortIdx = join(tmp, 'short.idx');
+    writeFileSync(shortIdx, Buffer.from([0, 0, 8, 2, 0, 0, 0, 28, 0, 0, 0, 28, 1, 2]));
 
-    const run = await cli('predict', '--model', modelPath, '--json', notImage, truncated, good, blank, huge, missing);
+    const run = await cli('predict', '--model', modelPath, '--json', notImage, truncated, good, blank, huge, missing, shortIdx);
     expect(run.code).toBe(2);
     expect(run.stderr).not.toMatch(/\n\s+at /);
     const errors = run.stderr.trimEnd().split('\n');
@@ -131,9 +133,10 @@ describe('mnist-lr predict', () => {
       expect.stringMatching(new RegExp(`^error \\[IMAGE_BLANK\\]: ${blank}: no digit found`)),
       expect.stringMatching(new RegExp(`^error \\[IMAGE_BAD\\]: ${huge}: 100000×100000 is larger than`)),
       expect.stringMatching(new RegExp(`^error \\[FILE_UNREADABLE\\]: ${missing}: cannot read it \\(ENOENT\\)`)),
+      `error [IMAGE_BAD]: ${shortIdx}: not a usable IDX file (truncated: dimensions [28, 28] need 784 data bytes but the file has 2); save the image as PNG, or as IDX of 28×28 unsigned bytes`,
     ]);
     const entries = JSON.parse(run.stdout) as Entry[];
-    expect(entries.map((e) => e.error?.code ?? e.label)).toEqual(['IMAGE_BAD', 'IMAGE_BAD', expect.any(Number), 'IMAGE_BLANK', 'IMAGE_BAD', 'FILE_UNREADABLE']);
+    expect(entries.map((e) => e.error?.code ?? e.label)).toEqual(['IMAGE_BAD', 'IMAGE_BAD', expect.any(Number), 'IMAGE_BLANK', 'IMAGE_BAD', 'FILE_UNREADABLE', 'IMAGE_BAD']);
   });
 
   it('refuses an unknown --fit and a model that is not one', async () => {
