@@ -69,7 +69,7 @@ export const statusSchema = z.object({
   }),
   lr: z.number().positive(),
   epochs: z.array(epochMetricsSchema),
-  /** Mean training loss so far in the epoch in progress, sampled: [step, loss] pairs. */
+  /** Mean training loss so far in the epoch in progress (the last epoch once finished), sampled: [step, loss] pairs. */
   trainLoss: z.array(z.tuple([count, z.number()])),
   workers: z.array(workerStatusSchema),
   counters: z.object({
