@@ -26,6 +26,8 @@ export { initialState, type TrainState } from './train/state.js';
 export { splitTrainingSet, type Split } from './train/split.js';
 export { LocalGradientSource, batchSums, type GradientSource, type BatchSums, type KernelChoice, type LocalGradientSourceOptions } from './train/source.js';
 export { wasmKernelAvailable } from './math/wasm/wasm-kernel.js';
+export { createKernel } from './math/choose-kernel.js';
+export type { Kernel, KernelName } from './math/kernel-api.js';
 export { runTraining, stepsPerEpoch, type EngineHooks, type EngineInput, type StepInfo, type TrainingData } from './train/engine.js';
 export { train, type TrainOptions, type TrainResult } from './train/trainer.js';
 export { bestOf } from './train/best.js';

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { KERNEL_ID, LocalGradientSource, loadTrainingData, MnistLrError, PIXELS, type BatchSums, type GradientSource, type RowSet, type TrainingData, type Weights } from '@mnist-lr/core';
+import { KERNEL_ID, LocalGradientSource, loadTrainingData, MnistLrError, PIXELS, type BatchSums, type RowSet, type TrainingData, type Weights } from '@mnist-lr/core';
 import { PROTOCOL_VERSION, REASONS, type Reason } from '@mnist-lr/core/protocol';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './transport/backoff.js';
 import { connectOnce } from './transport/connection.js';
@@ -47,7 +47,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
   const data = options.data ?? loadTrainingData({ dataDir: options.dataDir });
   // Synchronous in this thread: compute() returns BatchSums, never a promise.
-  const source: GradientSource = new LocalGradientSource(data.train);
+  const source = new LocalGradientSource(data.train);
   const label = options.label ?? `${hostname()}:${process.pid}`;
   let weights: Weights | null = null;
   /** The coordinator's version of `weights`; -1 while this connection has sent none. */
@@ -90,12 +90,15 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
             if (weights === null || m.version !== version) {
               return close('UNEXPECTED_MESSAGE', `task ${m.task} refers to weights version ${m.version}, which this worker does not hold`);
             }
-            for (let i = 0; i < m.indices.length; i++) {
-              if (m.indices[i]! >= data.train.count) {
-                return close('MALFORMED_MESSAGE', `task ${m.task}: sample index ${m.indices[i]} is beyond the ${data.train.count} training images`);
-              }
+            let out: BatchSums;
+            try {
+              out = source.compute(m.indices, weights, received);
+            } catch (e) {
+              // The kernel checks the indices (once, for every caller); a bad one is the coordinator's fault.
+              if (e instanceof RangeError) return close('MALFORMED_MESSAGE', `task ${m.task}: ${e.message}`);
+              throw e;
             }
-            const { sums, rows } = source.compute(m.indices, weights, received) as BatchSums;
+            const { sums, rows } = out;
             tasks++;
             tasksThisConnection++;
             return send({ type: 'result', task: m.task, sums, rows: sparseRows(rows) });

@@ -1,4 +1,6 @@
 import type { ExactSums } from '../exact.js';
+import type { BatchSums, Kernel } from '../kernel-api.js';
+import { checkIndices } from '../kernel-api.js';
 import type { Weights } from '../model.js';
 import type { RowSet } from '../rows.js';
 import { clearRows } from '../rows.js';
@@ -31,6 +33,8 @@ interface KernelExports {
   maxU16(at: number, n: number): number;
   maxU8(at: number, n: number): number;
   run(n: number, generation: number, rows: number): number;
+  exp(x: number): number;
+  log(x: number): number;
 }
 
 // Byte offsets of the fixed part of the memory; kernel.wat has the same numbers.
@@ -83,18 +87,27 @@ export function wasmKernelAvailable(): boolean {
   return kernelModule() !== null;
 }
 
-export class WasmKernel {
+export class WasmKernel implements Kernel {
+  readonly name = 'wasm';
+  readonly count: number;
+  /** The module's own exp and log, the ones run() calls. */
+  readonly exp: (x: number) => number;
+  readonly log: (x: number) => number;
   /** The sums of the last compute(): gW and gb are views onto the kernel's memory. */
   readonly sums: ExactSums;
   /** The rows the last compute() touched; stamp and list are views onto the kernel's memory. */
   readonly rows: RowSet;
+  private readonly result: BatchSums;
+  // The weights the memory holds a copy of: copied again when any of these differ.
+  private heldVersion = NaN;
+  private heldW: Float64Array | null = null;
+  private heldB: Float64Array | null = null;
   private readonly W: Float64Array;
   private readonly b: Float64Array;
   private readonly batch: Uint32Array;
   private readonly loss: Float64Array;
   private readonly correct: Int32Array;
   private readonly exports: KernelExports;
-  private readonly count: number;
 
   /** Throws when WebAssembly SIMD is missing or the data do not fit; see wasmKernelAvailable(). */
   constructor(data: SparseImages) {
@@ -148,10 +161,13 @@ export class WasmKernel {
       count: 0,
     };
     this.rows = { stamp: new Uint32Array(buf, STAMP_AT, PIXELS), list: new Uint16Array(buf, LIST_AT, PIXELS), size: 0, generation: 1 };
+    this.result = { sums: this.sums, rows: this.rows };
+    this.exp = this.exports.exp;
+    this.log = this.exports.log;
   }
 
-  /** Copies the weights in; compute() uses them until the next call. */
-  setWeights(weights: Weights): void {
+  /** Copies the weights into the module's memory. */
+  private setWeights(weights: Weights): void {
     if (weights.W.length !== PIXELS * CLASSES || weights.b.length !== CLASSES) {
       throw new RangeError(`weights must be ${PIXELS}×${CLASSES} and ${CLASSES}`);
     }
@@ -160,16 +176,19 @@ export class WasmKernel {
   }
 
   /**
-   * The exact sums of `batch` (sample indices) with the weights last set, into this.sums and
-   * this.rows: what accumulate() of ../kernel.ts gives into cleared sums and an emptied row set.
+   * The exact sums of `batch` (sample indices) into this.sums and this.rows: what accumulate() of
+   * ../kernel.ts gives into cleared sums and an emptied row set. See Kernel.compute.
    */
-  compute(batch: Uint32Array): void {
+  compute(batch: Uint32Array, weights: Weights, version: number): BatchSums {
+    checkIndices(batch, this.count);
+    if (version !== this.heldVersion || weights.W !== this.heldW || weights.b !== this.heldB) {
+      this.setWeights(weights);
+      this.heldVersion = version;
+      this.heldW = weights.W;
+      this.heldB = weights.b;
+    }
     const { sums, rows } = this;
     const n = batch.length;
-    for (let t = 0; t < n; t++) {
-      const i = batch[t]!;
-      if (!(i < this.count)) throw new RangeError(`sample index ${i} is beyond the ${this.count} images`);
-    }
     // Zeroes the rows of gW the previous batch touched (the only nonzero ones), gb, loss, correct.
     this.exports.clear(rows.size);
     clearRows(rows);
@@ -183,5 +202,6 @@ export class WasmKernel {
     sums.loss = this.loss[0]!;
     sums.correct = this.correct[0]!;
     sums.count = n;
+    return this.result;
   }
 }
