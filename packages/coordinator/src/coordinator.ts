@@ -1,4 +1,4 @@
-import { initialState, MnistLrError, runTraining, splitTrainingSet, type EngineHooks, type TrainConfig, type TrainingData, type TrainState } from '@mnist-lr/core';
+import { initialState, kernelFingerprint, MnistLrError, runTraining, splitTrainingSet, type EngineHooks, type TrainConfig, type TrainingData, type TrainState } from '@mnist-lr/core';
 import { SliceScheduler, type SchedulerStats } from './scheduler.js';
 import type { AuthLimiterOptions } from './transport/auth-limiter.js';
 import { Pool, type Peer, type Traffic } from './pool.js';
@@ -63,6 +63,7 @@ export class Coordinator {
     const notify = (): void => options.onWorkers?.(pool.ready().length);
     const pool = new Pool({
       dataset: options.data.fingerprint,
+      kernel: kernelFingerprint(),
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? 5000,
       heartbeatMs: options.heartbeatMs ?? 5000,
       log,

@@ -1,5 +1,5 @@
 import { JsKernel } from './js-kernel.js';
-import type { Kernel, KernelName } from './kernel-api.js';
+import type { Kernel, KernelFactory, KernelName } from './kernel-api.js';
 import type { SparseImages } from './sparse.js';
 import { WasmKernel, wasmKernelAvailable } from './wasm/wasm-kernel.js';
 
@@ -8,9 +8,11 @@ export type KernelChoice = 'auto' | KernelName;
 
 /**
  * The kernel for `data`, chosen once. 'auto' (default): WebAssembly SIMD where the runtime has it
- * and the data fit, else JS. 'wasm': WebAssembly or an error. 'js': the JS kernel.
+ * and the data fit, else JS. 'wasm': WebAssembly or an error. 'js': the JS kernel. A factory
+ * builds any other Kernel.
  */
-export function createKernel(data: SparseImages, choice: KernelChoice = 'auto'): Kernel {
+export function createKernel(data: SparseImages, choice: KernelChoice | KernelFactory = 'auto'): Kernel {
+  if (typeof choice === 'function') return choice(data);
   if (choice === 'js') return new JsKernel(data);
   if (choice === 'wasm') return new WasmKernel(data);
   if (wasmKernelAvailable()) {

@@ -1,6 +1,7 @@
 import type { ExactSums } from './exact.js';
 import type { Weights } from './model.js';
 import type { RowSet } from './rows.js';
+import type { SparseImages } from './sparse.js';
 
 /** The exact sums of one batch, and (optionally) the rows of W they touch. */
 export interface BatchSums {
@@ -33,6 +34,9 @@ export interface Kernel {
   /** The log the kernel computes the loss with (log.ts, or the module's own copy). */
   log(x: number): number;
 }
+
+/** Builds a kernel of some implementation over `data`: how a party brings its own Kernel. */
+export type KernelFactory = (data: SparseImages) => Kernel;
 
 /** Throws a RangeError naming the first index of `batch` that is not below `count`. */
 export function checkIndices(batch: Uint32Array, count: number): void {

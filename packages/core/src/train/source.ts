@@ -2,7 +2,8 @@ import type { ExactSums } from '../math/exact.js';
 import { emptySums } from '../math/exact.js';
 import { createKernel, type KernelChoice } from '../math/choose-kernel.js';
 import { accumulate } from '../math/kernel.js';
-import { checkIndices, type BatchSums, type Kernel } from '../math/kernel-api.js';
+import { kernelFingerprint } from '../math/fingerprint.js';
+import { checkIndices, type BatchSums, type Kernel, type KernelFactory } from '../math/kernel-api.js';
 import type { Weights } from '../math/model.js';
 import type { SparseImages } from '../math/sparse.js';
 
@@ -19,17 +20,27 @@ export interface GradientSource {
 }
 
 export interface LocalGradientSourceOptions {
-  /** Which kernel: 'auto' (default, WebAssembly SIMD where the runtime has it), 'wasm' or 'js'. */
-  kernel?: KernelChoice;
+  /**
+   * Which kernel: 'auto' (default, WebAssembly SIMD where the runtime has it), 'wasm', 'js', or a
+   * factory of another Kernel.
+   */
+  kernel?: KernelChoice | KernelFactory;
 }
 
 /** Computes gradients in this thread with the exact sparse kernel, chosen once (createKernel). */
 export class LocalGradientSource implements GradientSource {
   /** The kernel in use. */
   readonly kernel: Kernel;
+  private readonly choice: KernelChoice | KernelFactory;
 
   constructor(data: SparseImages, options: LocalGradientSourceOptions = {}) {
-    this.kernel = createKernel(data, options.kernel ?? 'auto');
+    this.choice = options.kernel ?? 'auto';
+    this.kernel = createKernel(data, this.choice);
+  }
+
+  /** The fingerprint of this source's kernel: the same implementation, run on the probe. */
+  fingerprint(): string {
+    return kernelFingerprint(this.choice === 'auto' ? this.kernel.name : this.choice);
   }
 
   compute(batch: Uint32Array, weights: Weights, version: number): BatchSums {
