@@ -16,6 +16,7 @@ export { parseConfig, loadConfig, CONFIG_DOCS, type ConfigDoc } from './config/s
 export { train, type TrainOptions, type TrainResult } from './train/trainer.js';
 export { evaluate, type Evaluation } from './math/evaluate.js';
 export { encodeModel, saveModel, loadModel, type ModelFile } from './model/file.js';
+export { weightsSha256 } from './model/weights-hash.js';
 export type { Weights } from './math/model.js';
 export type { SparseImages } from './math/sparse.js';
 export type { TrainState } from './train/state.js';
