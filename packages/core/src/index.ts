@@ -33,6 +33,7 @@ export { emptySums, addSums, type ExactSums } from './math/exact.js';
 export { KERNEL_ID } from './math/kernel.js';
 export { emptyRowSet, clearRows, addRows, type RowSet } from './math/rows.js';
 export { denseGradient } from './math/dense.js';
+export { hostMathKernel } from './math/host-math.js';
 export { epochOrder } from './math/rng.js';
 export { applyUpdate } from './train/optimizer.js';
 export { initialState } from './train/state.js';

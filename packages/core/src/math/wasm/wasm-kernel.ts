@@ -6,7 +6,7 @@ import type { RowSet } from '../rows.js';
 import { clearRows } from '../rows.js';
 import type { SparseImages } from '../sparse.js';
 import { CLASSES, PIXELS } from '../sparse.js';
-import { KERNEL_WASM_BASE64 } from './kernel.wasm.js';
+import { KERNEL_HOST_MATH_WASM_BASE64, KERNEL_WASM_BASE64 } from './kernel.wasm.js';
 
 /**
  * The exact kernel of ../kernel.ts in WebAssembly SIMD (kernel.wat): the same arithmetic, the same
@@ -52,6 +52,7 @@ const BATCH_CAPACITY = 1 << 16;
 const PAGE = 65536;
 
 let compiled: object | null | undefined;
+let compiledHostMath: object | undefined;
 
 function api(): WasmApi | null {
   return (globalThis as { WebAssembly?: WasmApi }).WebAssembly ?? null;
@@ -109,11 +110,16 @@ export class WasmKernel implements Kernel {
   private readonly correct: Int32Array;
   private readonly exports: KernelExports;
 
-  /** Throws when WebAssembly SIMD is missing or the data do not fit; see wasmKernelAvailable(). */
-  constructor(data: SparseImages) {
-    const module = kernelModule();
+  /**
+   * Throws when WebAssembly SIMD is missing or the data do not fit; see wasmKernelAvailable().
+   * `hostMath`: the module variant that calls the host's Math.exp and Math.log instead of its own,
+   * whose bits depend on the host: the benchmark's baseline (hostMathKernel), never for training.
+   */
+  constructor(data: SparseImages, options: { hostMath?: boolean } = {}) {
+    let module = kernelModule();
     const wa = api();
     if (module === null || wa === null) throw new Error('WebAssembly SIMD is not available');
+    if (options.hostMath) module = compiledHostMath ??= new wa.Module(Uint8Array.from(Buffer.from(KERNEL_HOST_MATH_WASM_BASE64, 'base64')));
     const count = data.count;
     const nnz = data.offsets[count]!;
     if (data.offsets.length !== count + 1 || data.labels.length < count || data.pixels.length < nnz || data.values.length < nnz) {
@@ -141,7 +147,8 @@ export class WasmKernel implements Kernel {
     const onehot = new Float64Array(buf, ONEHOT_AT, CLASSES * CLASSES);
     for (let y = 0; y < CLASSES; y++) onehot[y * CLASSES + y] = 1;
 
-    const instance = new wa.Instance(module, { env: { memory } });
+    const env = options.hostMath ? { memory, exp: Math.exp, log: Math.log } : { memory };
+    const instance = new wa.Instance(module, { env });
     this.exports = instance.exports as unknown as KernelExports;
     this.exports.setup(offsetsAt, pixelsAt, valuesAt, labelsAt);
     if (this.exports.maxU16(pixelsAt, nnz) >= PIXELS) throw new RangeError('WasmKernel: a pixel index is not 0..783');
