@@ -1,4 +1,4 @@
-import { checkConfig, checkOptions, initialState, KERNEL_ID, loadTrainingData, MnistLrError, runTraining, splitTrainingSet, stepsPerEpoch, type ConfigInput, type EngineHooks, type TrainConfig, type TrainingData, type TrainState } from '@mnist-lr/core';
+import { checkConfig, checkOptions, initialState, kernelFingerprint, loadTrainingData, MnistLrError, runTraining, splitTrainingSet, stepsPerEpoch, type ConfigInput, type EngineHooks, type TrainConfig, type TrainingData, type TrainState } from '@mnist-lr/core';
 import { createDashboard, type Dashboard } from './http/dashboard.js';
 import { isLoopbackHost } from './http/serve.js';
 import { RunMonitor, type RunInfo } from './observe/run-monitor.js';
@@ -119,6 +119,7 @@ export class Coordinator {
     const notify = (): void => options.onWorkers?.(pool.ready().length);
     const pool = new Pool({
       dataset: options.data.fingerprint,
+      kernel: kernelFingerprint(),
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? 5000,
       heartbeatMs: options.heartbeatMs ?? 5000,
       log,
@@ -303,7 +304,7 @@ function defaultRunInfo(options: StartedOptions): RunInfo {
     path: '',
     config: options.config,
     dataset: options.data.fingerprint,
-    kernel: KERNEL_ID,
+    kernel: kernelFingerprint(),
     engine: 'coordinator',
     stepsPerEpoch: stepsPerEpoch(splitTrainingSet(options.data.train.count, options.config).train.length, options.config.batch_size),
   };

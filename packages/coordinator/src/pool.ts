@@ -1,5 +1,4 @@
 import type { WebSocket } from 'ws';
-import { KERNEL_ID } from '@mnist-lr/core';
 import {
   DecodeBuffers,
   decodeWorkerMessage,
@@ -63,6 +62,8 @@ export class Peer {
 
 export interface PoolOptions {
   dataset: string;
+  /** The coordinator's kernel fingerprint (kernelFingerprint of core); a worker's must equal it. */
+  kernel: string;
   /** A connection must complete its hello within this. Default 5000 ms. */
   handshakeTimeoutMs: number;
   /** Ping period; a worker silent for two periods is dropped. Default 5000 ms. */
@@ -127,7 +128,7 @@ export class Pool {
         if (peer.ready) return this.drop(peer, 'UNEXPECTED_MESSAGE', 'second hello');
         if (m.protocol !== PROTOCOL_VERSION) return this.drop(peer, 'PROTOCOL_MISMATCH', `worker speaks protocol ${m.protocol}, coordinator ${PROTOCOL_VERSION}`);
         if (m.dataset !== this.options.dataset) return this.drop(peer, 'DATASET_MISMATCH', `worker dataset ${m.dataset.slice(0, 12)}…, coordinator ${this.options.dataset.slice(0, 12)}…`);
-        if (m.kernel !== KERNEL_ID) return this.drop(peer, 'KERNEL_MISMATCH', `worker kernel ${m.kernel}, coordinator ${KERNEL_ID}`);
+        if (m.kernel !== this.options.kernel) return this.drop(peer, 'KERNEL_MISMATCH', `worker kernel ${m.kernel}, coordinator ${this.options.kernel}`);
         peer.label = m.worker;
         peer.ready = true;
         peer.send({ type: 'welcome', protocol: PROTOCOL_VERSION, workerId: peer.id });

@@ -13,7 +13,7 @@ import {
   checkCompatible,
   checkpointHooks,
   DEFAULT_CHECKPOINT_EVERY,
-  KERNEL_ID,
+  kernelFingerprint,
   loadCheckpoint,
   loadConfig,
   prepareData,
@@ -253,7 +253,7 @@ export async function trainCommand(
     if (interrupt.received) {
       // Stopped between two steps: that point is checkpointed, so --resume repeats nothing.
       if (latest) {
-        saveCheckpoint(checkpointPath, { name, config, dataset: data.fingerprint, kernel: KERNEL_ID, state: latest.state });
+        saveCheckpoint(checkpointPath, { name, config, dataset: data.fingerprint, kernel: kernelFingerprint(), state: latest.state });
         resumable = true;
       }
       const stopped = interruptedError(interrupt.received, latest?.where, resumable);
