@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { KERNEL_ID, loadTrainingData, type TrainingData } from '@mnist-lr/core';
+import { kernelFingerprint, loadTrainingData, type TrainingData } from '@mnist-lr/core';
 import { Coordinator, RunMonitor } from '@mnist-lr/coordinator';
 
 import { browserMissing, collectPageErrors, launchBrowser, VIEWPORTS } from '../helpers/browser.js';
@@ -45,7 +45,7 @@ describe.skipIf(missing)('the dashboard page', () => {
     const workers: ProcessWorker[] = [];
     const seen: string[] = [];
     const config = originConfig('config_1', { num_epoches: 3 });
-    const monitor = new RunMonitor({ name: 'config_1', path: 'configs/config_1.json', config, dataset: data.fingerprint, kernel: KERNEL_ID, engine: 'coordinator with 2 worker processes', stepsPerEpoch: 600 });
+    const monitor = new RunMonitor({ name: 'config_1', path: 'configs/config_1.json', config, dataset: data.fingerprint, kernel: kernelFingerprint(), engine: 'coordinator with 2 worker processes', stepsPerEpoch: 600 });
     const coordinator: Coordinator = await Coordinator.start({
       config,
       data,
