@@ -4,6 +4,6 @@
  * scheduler, the pool and the transport are internal.
  */
 export { Coordinator, type CoordinatorOptions } from './coordinator.js';
-export type { SchedulerStats } from './distributed-source.js';
+export type { SchedulerStats } from './scheduler.js';
 export type { AuthLimiterOptions } from './transport/auth-limiter.js';
 export type { Traffic } from './pool.js';

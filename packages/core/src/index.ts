@@ -26,7 +26,7 @@ export { checkConfig, checkOptions, type OptionRule } from './config/options.js'
 export { shortName } from './config/schema.js';
 export { unwritable } from './errors.js';
 export { toSparse, PIXELS } from './math/sparse.js';
-export { zeroWeights } from './math/model.js';
+export { zeroWeights, cloneWeights } from './math/model.js';
 export { emptySums, addSums, type ExactSums } from './math/exact.js';
 export { KERNEL_ID } from './math/kernel.js';
 export { emptyRowSet, clearRows, addRows, type RowSet } from './math/rows.js';
