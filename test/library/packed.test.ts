@@ -94,6 +94,9 @@ describe.skipIf(unreachable !== undefined)('the packed packages, installed with 
     expect(mine.testAccuracy).toBe(cli.testAccuracy);
     expect(firstDifference(mine.weights, cli.weights)).toBe(-1);
     expect(firstDifference(mine.weights, reference)).toBe(-1);
+    const predicted = await runNode(join(project, 'predict.mjs'), ['example.model.json'], { cwd: project });
+    expect(predicted.code, predicted.output).toBe(0);
+    expect(predicted.output.match(/^test image \d: predicted \d, labelled \d$/gm)).toHaveLength(10);
   });
 
   it('a coordinator hosted in the project\'s code, with two worker threads, gives the in-process bits', async () => {
