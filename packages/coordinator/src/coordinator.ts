@@ -1,5 +1,7 @@
 import { initialState, MnistLrError, runTraining, splitTrainingSet, type EngineHooks, type TrainConfig, type TrainingData, type TrainState } from '@mnist-lr/core';
 import { DistributedGradientSource, type SchedulerStats } from './distributed-source.js';
+import { Refusals } from './refusals.js';
+import type { AdmissionLimits } from './transport/admission.js';
 import type { AuthLimiterOptions } from './transport/auth-limiter.js';
 import { Pool, type Traffic } from './pool.js';
 import { listen, type Listening } from './transport/server.js';
@@ -27,8 +29,13 @@ export interface CoordinatorOptions {
   backupFactor?: number;
   /** Limits on repeated failed authentications (defaults: 3 free, then 250 ms doubling to 10 s). */
   authLimits?: AuthLimiterOptions;
-  /** Deadline for a new connection's hello. Default 5000 ms. */
+  /**
+   * Deadline from accepting a TCP connection to its accepted hello (the authenticated upgrade
+   * included), enforced per connection. Default 10000 ms.
+   */
   handshakeTimeoutMs?: number;
+  /** Caps on connections that have not authenticated yet (defaults: 1024 in all, 64 per address). */
+  connectionLimits?: Partial<Pick<AdmissionLimits, 'maxPending' | 'maxPendingPerAddress'>>;
   /** Heartbeat period. Default 5000 ms. */
   heartbeatMs?: number;
   /** A state to continue from; fresh by default. */
@@ -52,20 +59,25 @@ export class Coordinator {
     private readonly pool: Pool,
     private readonly source: DistributedGradientSource,
     private readonly readyWaiters: Set<() => void>,
+    private readonly refusals: Refusals,
   ) {}
 
   /** Starts listening; training starts with run(). */
   static async start(options: CoordinatorOptions): Promise<Coordinator> {
     if (!options.token) throw new MnistLrError('BAD_OPTION', 'the coordinator needs a token; pass --token-file FILE or set MNIST_LR_TOKEN');
     const log = options.log ?? (() => {});
+    const refusals = new Refusals(log);
+    const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
     const readyWaiters = new Set<() => void>();
     let source: DistributedGradientSource;
     const notify = (): void => options.onWorkers?.(pool.ready().length);
     const pool = new Pool({
       dataset: options.data.fingerprint,
-      handshakeTimeoutMs: options.handshakeTimeoutMs ?? 5000,
+      handshakeTimeoutMs,
       heartbeatMs: options.heartbeatMs ?? 5000,
       log,
+      onRefused: (address, reason, detail) => refusals.refuse(address, reason, detail),
+      onEvicted: (_peer, reason) => refusals.evict(reason),
       onReady: (peer) => {
         source.onReady(peer);
         for (const w of readyWaiters) w();
@@ -91,16 +103,19 @@ export class Coordinator {
       token: options.token,
       tls: options.tls,
       authLimits: options.authLimits,
+      admission: { helloDeadlineMs: handshakeTimeoutMs, ...options.connectionLimits },
+      onAdmissionRefused: (peer, reason, detail) => refusals.refuse(peer, reason, detail),
       onRefused: (peer, count, delayMs) => {
+        refusals.countRefusal('BAD_TOKEN');
         // Every refusal up to the eighth from an address, then at powers of two: a guesser
         // cannot flood the log.
         if (count <= 8 || (count & (count - 1)) === 0) {
           log(`refused ${peer}: [BAD_TOKEN] wrong or missing token (${count} from this address${delayMs ? `; answers now delayed ${delayMs} ms` : ''})`);
         }
       },
-      onConnection: (ws, peer) => pool.accept(ws, peer),
+      onConnection: (ws, peer, helloWithinMs) => pool.accept(ws, peer, helloWithinMs),
     });
-    return new Coordinator(options, endpoint, pool, source, readyWaiters);
+    return new Coordinator(options, endpoint, pool, source, readyWaiters, refusals);
   }
 
   get url(): string {
@@ -123,6 +138,19 @@ export class Coordinator {
   /** Frames and bytes exchanged with workers so far. */
   get traffic(): Readonly<Traffic> {
     return this.pool.traffic;
+  }
+
+  /**
+   * Connections refused before joining, by coded reason (BAD_TOKEN, CONNECTION_LIMIT,
+   * HANDSHAKE_TIMEOUT, PROTOCOL_MISMATCH, …), and joined workers the coordinator closed, by
+   * reason (BAD_RESULT, STEP_DEADLINE, …). Live objects: read them at any time.
+   */
+  get refused(): Readonly<Refusals['refused']> {
+    return this.refusals.refused;
+  }
+
+  get evicted(): Readonly<Refusals['evicted']> {
+    return this.refusals.evicted;
   }
 
   /** Reassignments, backups and late answers so far. */

@@ -55,11 +55,15 @@ export class Peer {
 
 export interface PoolOptions {
   dataset: string;
-  /** A connection must complete its hello within this. Default 5000 ms. */
+  /** A connection must complete its hello within this of connecting. Default 10000 ms. */
   handshakeTimeoutMs: number;
   /** Ping period; a worker silent for two periods is dropped. Default 5000 ms. */
   heartbeatMs: number;
   log: (line: string) => void;
+  /** A connection refused at its handshake (mismatch, timeout, bad first message): count and log it. */
+  onRefused: (address: string, reason: Reason, detail: string) => void;
+  /** A worker that had joined was closed by the coordinator with `reason`. */
+  onEvicted: (peer: Peer, reason: Reason) => void;
   onReady: (peer: Peer) => void;
   onLost: (peer: Peer, reason: Reason | undefined, detail: string) => void;
   /** A validated result. Its sums live in storage the pool reuses: read them during the call. */
@@ -89,10 +93,11 @@ export class Pool {
     return [...this.peers].filter((p) => p.ready && !p.gone);
   }
 
-  accept(ws: WebSocket, address: string): void {
+  /** A new authenticated connection; it must say hello within `helloWithinMs` (default handshakeTimeoutMs). */
+  accept(ws: WebSocket, address: string, helloWithinMs = this.options.handshakeTimeoutMs): void {
     const peer = new Peer(this.nextId++, ws, address, this.traffic);
     this.peers.add(peer);
-    const handshake = setTimeout(() => this.drop(peer, 'HANDSHAKE_TIMEOUT'), this.options.handshakeTimeoutMs);
+    const handshake = setTimeout(() => this.drop(peer, 'HANDSHAKE_TIMEOUT', `no hello within ${this.options.handshakeTimeoutMs / 1000} s of connecting`), helloWithinMs);
     ws.on('pong', () => (peer.alive = true));
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (peer.gone) return;
@@ -135,6 +140,7 @@ export class Pool {
   /** Closes a peer's connection with a coded reason and forgets it now. */
   drop(peer: Peer, reason: Reason, detail?: string): void {
     if (peer.gone) return;
+    if (peer.ready) this.options.onEvicted(peer, reason);
     const text = detail ?? REASONS[reason].text;
     if (peer.ws.readyState === peer.ws.OPEN) peer.ws.close(REASONS[reason].close, closeText(text));
     // A stopped process never answers the closing handshake: do not wait for it.
@@ -158,7 +164,7 @@ export class Pool {
     peer.gone = true;
     this.peers.delete(peer);
     if (peer.ready) this.options.log(`${peer} left: ${reason ? `[${reason}] ` : ''}${detail}`);
-    else if (reason) this.options.log(`refused ${peer.address}: [${reason}] ${detail}`);
+    else if (reason) this.options.onRefused(peer.address, reason, detail);
     this.options.onLost(peer, reason, detail);
   }
 

@@ -28,6 +28,11 @@ export const REASONS = {
   TLS_UNTRUSTED: { close: 4012, fatal: true, text: "the coordinator's TLS certificate is not trusted; pass --ca with the CA certificate that signed it" },
   /** The coordinator's host name does not resolve (seen by the worker only): retrying will not make it. */
   UNKNOWN_HOST: { close: 4020, fatal: true, text: "the coordinator's host name does not resolve; check the host in --connect" },
+  /**
+   * Too many connections are waiting to authenticate, in all or from this address (answered as
+   * HTTP 503 before any WebSocket); the worker retries later.
+   */
+  CONNECTION_LIMIT: { close: 4021, fatal: false, text: 'the coordinator has too many connections waiting to authenticate; retrying later' },
   /** Training finished normally. */
   RUN_COMPLETE: { close: 4000, fatal: true, text: 'training is complete' },
   /** The coordinator is shutting down (interrupted or failed). */
