@@ -10,7 +10,8 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadTrainingData, train, type TrainingData, type Weights } from '@mnist-lr/core';
-import { Coordinator, worthLogging } from '@mnist-lr/coordinator';
+import { Coordinator } from '@mnist-lr/coordinator';
+import { worthLogging } from '../../packages/coordinator/src/refusals.js';
 import { REASON_HEADER } from '@mnist-lr/core/protocol';
 import { firstDifference, originConfig, startThreadWorker, waitFor } from '../helpers/cluster.js';
 

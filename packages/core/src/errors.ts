@@ -64,10 +64,15 @@ export const ERROR_CODES = {
   ADDRESS_UNAVAILABLE: 'ADDRESS_UNAVAILABLE',
   /** The run was interrupted (Ctrl-C, SIGTERM); its checkpoint holds where it stopped. */
   INTERRUPTED: 'INTERRUPTED',
+  /** An image cannot be used: not a PNG, JPEG or IDX file, damaged, too large, or of the wrong shape. */
+  IMAGE_BAD: 'IMAGE_BAD',
+  /** An image holds no digit: nothing stands out from its background. */
+  IMAGE_BLANK: 'IMAGE_BLANK',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/** Whether `e` is a coded MnistLrError (a user's or a peer's mistake, with a message that says what to do). */
 export function isMnistLrError(e: unknown): e is MnistLrError {
   return e instanceof MnistLrError;
 }
