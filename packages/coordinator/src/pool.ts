@@ -8,6 +8,8 @@ import {
   ProtocolError,
   REASONS,
   closeText,
+  inert,
+  LABEL_MAX,
   reasonOfClose,
   type CoordinatorMessage,
   type Reason,
@@ -118,7 +120,7 @@ export class Pool {
         if (m.protocol !== PROTOCOL_VERSION) return this.drop(peer, 'PROTOCOL_MISMATCH', `worker speaks protocol ${m.protocol}, coordinator ${PROTOCOL_VERSION}`);
         if (m.dataset !== this.options.dataset) return this.drop(peer, 'DATASET_MISMATCH', `worker dataset ${m.dataset.slice(0, 12)}…, coordinator ${this.options.dataset.slice(0, 12)}…`);
         if (m.kernel !== KERNEL_ID) return this.drop(peer, 'KERNEL_MISMATCH', `worker kernel ${m.kernel}, coordinator ${KERNEL_ID}`);
-        peer.label = m.worker;
+        peer.label = inert(m.worker, LABEL_MAX);
         peer.ready = true;
         peer.send({ type: 'welcome', protocol: PROTOCOL_VERSION, workerId: peer.id });
         this.options.log(`${peer} joined from ${address}`);
@@ -133,7 +135,7 @@ export class Pool {
     });
     ws.on('close', (code: number, reason: Buffer) => {
       clearTimeout(handshake);
-      if (!peer.gone) this.markGone(peer, reasonOfClose(code), reason.toString() || `connection closed (${code})`);
+      if (!peer.gone) this.markGone(peer, reasonOfClose(code), inert(reason.toString()) || `connection closed (${code})`);
     });
   }
 
