@@ -28,7 +28,7 @@ export { unwritable } from './errors.js';
 export { toSparse, PIXELS, CLASSES } from './math/sparse.js';
 export { parseIdx } from './data/idx.js';
 export { zeroWeights } from './math/model.js';
-export { emptySums, addSums, type ExactSums } from './math/exact.js';
+export { DELTA_SCALE, emptySums, addSums, type ExactSums } from './math/exact.js';
 export { KERNEL_ID } from './math/kernel.js';
 export { emptyRowSet, clearRows, addRows, type RowSet } from './math/rows.js';
 export { denseGradient } from './math/dense.js';
