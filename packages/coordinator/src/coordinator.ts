@@ -1,4 +1,4 @@
-import { checkConfig, checkOptions, initialState, loadTrainingData, MnistLrError, runTraining, splitTrainingSet, type ConfigInput, type EngineHooks, type TrainConfig, type TrainingData, type TrainState } from '@mnist-lr/core';
+import { checkConfig, checkOptions, initialState, LocalGradientSource, loadTrainingData, MnistLrError, runTraining, splitTrainingSet, type ConfigInput, type EngineHooks, type TrainConfig, type TrainingData, type TrainState, type BatchSums, type Weights } from '@mnist-lr/core';
 import { SliceScheduler, type SchedulerStats } from './scheduler.js';
 import { Refusals } from './refusals.js';
 import type { AdmissionLimits } from './transport/admission.js';
@@ -42,6 +42,14 @@ export interface CoordinatorOptions {
    * included), enforced per connection. Default 10000 ms.
    */
   handshakeTimeoutMs?: number;
+  /**
+   * The fraction of slices, chosen at random, also computed by a second worker (or by the
+   * coordinator itself when no other worker is there) and compared bit for bit; on a difference
+   * the coordinator's own computation decides, and a worker that lied is evicted with
+   * RESULT_MISMATCH and refused for the rest of the run. 1: every slice (no single worker can
+   * change the weights). Default 0.
+   */
+  verify?: number;
   /** Caps on connections that have not authenticated yet (defaults: 1024 in all, 64 per address). */
   connectionLimits?: Partial<Pick<AdmissionLimits, 'maxPending' | 'maxPendingPerAddress'>>;
   /** Heartbeat period. Default 5000 ms. */
@@ -95,6 +103,7 @@ export class Coordinator {
       authLimits: { kind: 'object' },
       handshakeTimeoutMs: { kind: 'integer', min: 1, max: MAX_MS },
       connectionLimits: { kind: 'object' },
+      verify: { kind: 'number', min: 0, max: 1 },
       heartbeatMs: { kind: 'integer', min: 1, max: MAX_MS },
       data: { kind: 'object' },
       dataDir: { kind: 'string', nonEmpty: true },
@@ -137,6 +146,10 @@ export class Coordinator {
       backupFactor: options.backupFactor ?? 0,
       workerWaitMs: options.workerWaitMs ?? 60_000,
       log,
+      verify: options.verify ?? 0,
+      // The coordinator's own computations (second opinions and tie-breaks) use the same kernel
+      // as the workers, so an honest worker's sums are the same bits.
+      local: options.verify ? localComputation(options.data.train) : undefined,
     });
     const endpoint = await listen({
       host: options.host ?? '127.0.0.1',
@@ -258,4 +271,10 @@ export class Coordinator {
       this.options.signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
+}
+
+/** A slice's exact sums computed in this thread, for verification. */
+function localComputation(train: TrainingData['train']): (indices: Uint32Array, weights: Weights, version: number) => BatchSums {
+  const source = new LocalGradientSource(train);
+  return (indices, weights, version) => source.compute(indices, weights, version);
 }

@@ -79,6 +79,8 @@ export interface PoolOptions {
  */
 export class Pool {
   private readonly peers = new Set<Peer>();
+  /** Workers refused for the rest of the run (see ban()). */
+  private readonly banned = new Set<string>();
   readonly traffic: Traffic = { framesOut: 0, bytesOut: 0, framesIn: 0, bytesIn: 0 };
   private nextId = 1;
   private readonly heartbeat: NodeJS.Timeout;
@@ -121,6 +123,9 @@ export class Pool {
         if (m.dataset !== this.options.dataset) return this.drop(peer, 'DATASET_MISMATCH', `worker dataset ${m.dataset.slice(0, 12)}…, coordinator ${this.options.dataset.slice(0, 12)}…`);
         if (m.kernel !== KERNEL_ID) return this.drop(peer, 'KERNEL_MISMATCH', `worker kernel ${m.kernel}, coordinator ${KERNEL_ID}`);
         peer.label = inert(m.worker, LABEL_MAX);
+        if (this.banned.has(banKey(address, peer.label))) {
+          return this.drop(peer, 'RESULT_MISMATCH', 'refused for the rest of the run: a worker of this address and label returned wrong sums');
+        }
         peer.ready = true;
         peer.send({ type: 'welcome', protocol: PROTOCOL_VERSION, workerId: peer.id });
         this.options.log(`${peer} joined from ${address}`);
@@ -137,6 +142,15 @@ export class Pool {
       clearTimeout(handshake);
       if (!peer.gone) this.markGone(peer, reasonOfClose(code), inert(reason.toString()) || `connection closed (${code})`);
     });
+  }
+
+  /**
+   * Refuses this worker for the rest of the run, by its address and label: the same worker
+   * reconnecting is refused at its hello. (Other workers on the same host, with their own labels,
+   * are not: local worker threads all share 127.0.0.1.)
+   */
+  ban(peer: Peer): void {
+    this.banned.add(banKey(peer.address, peer.label));
   }
 
   /** Closes a peer's connection with a coded reason and forgets it now. */
@@ -180,4 +194,9 @@ export class Pool {
       if (peer.ws.readyState === peer.ws.OPEN) peer.ws.ping();
     }
   }
+}
+
+/** A worker's identity for a ban: its host (without the port) and its label. */
+function banKey(address: string, label: string): string {
+  return `${address.slice(0, address.lastIndexOf(':'))}\n${label}`;
 }

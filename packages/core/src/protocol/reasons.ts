@@ -33,6 +33,12 @@ export const REASONS = {
    * HTTP 503 before any WebSocket); the worker retries later.
    */
   CONNECTION_LIMIT: { close: 4021, fatal: false, text: 'the coordinator has too many connections waiting to authenticate; retrying later' },
+  /**
+   * The worker's sums for a slice differed from another computation of the same slice, and a
+   * third (the coordinator's own) confirmed the other: it is evicted and refused for the rest of
+   * the run. Exact sums make any difference proof of a fault (--verify).
+   */
+  RESULT_MISMATCH: { close: 4022, fatal: true, text: "the worker's sums differed from a recomputation of the same slice; it is refused for the rest of the run (check its hardware and its mnist-lr build)" },
   /** Training finished normally. */
   RUN_COMPLETE: { close: 4000, fatal: true, text: 'training is complete' },
   /** The coordinator is shutting down (interrupted or failed). */
