@@ -4,12 +4,16 @@
  * model is byte-identical to the in-process run. The liars are real worker threads over real
  * sockets whose result frames are corrupted on the way out (test/helpers/lying-worker.mjs).
  */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadTrainingData, train, type TrainingData, type Weights } from '@mnist-lr/core';
+import { loadModel, loadTrainingData, train, type TrainingData, type Weights } from '@mnist-lr/core';
 import { Coordinator } from '@mnist-lr/coordinator';
 import { REASONS } from '@mnist-lr/core/protocol';
-import { firstDifference, originConfig, startThreadWorker, type ThreadWorker } from '../helpers/cluster.js';
+import { CLI, firstDifference, originConfig, ROOT, startThreadWorker, type ThreadWorker } from '../helpers/cluster.js';
 
 const config = originConfig('config_1', { num_epoches: 1 });
 let data: TrainingData;
@@ -121,5 +125,24 @@ describe('--verify 0.1', () => {
     const verified = r.coordinator.stats.verify.verified;
     expect(verified).toBeGreaterThan(600 * 2 * 0.05);
     expect(verified).toBeLessThan(600 * 3 * 0.2);
+  });
+});
+
+describe('mnist-lr train --verify', () => {
+  it('--workers 2 --verify 1 trains to the in-process weights and ends with the counts', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'mnist-lr-verify-'));
+    try {
+      const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
+        execFile(process.execPath, [CLI, 'train', '--config', 'configs/config_1.json', '--epochs', '1', '--workers', '2', '--verify', '1', '--out', out], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 }, (error, stdout, stderr) => {
+          done({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr });
+        });
+      });
+      expect(r.code, r.stderr).toBe(0);
+      // 600 steps of two slices, each computed by both workers.
+      expect(r.stdout).toContain('--verify 1: 1,200 slices computed twice and compared (0 computations by the coordinator itself); 0 mismatches; 0 workers evicted for RESULT_MISMATCH\n');
+      expect(firstDifference(loadModel(join(out, 'models/config_1.model.json')).weights, reference)).toBe(-1);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });

