@@ -129,7 +129,7 @@ program
 program
   .command('bench')
   .description('benchmarks: the kernel against a dense loop, and distributed steps against a plain ws round trip')
-  .argument('[what]', 'kernel, distributed or all', 'all')
+  .argument('[what]', 'kernel, distributed, verify or all', 'all')
   .option('--seconds <s>', 'measuring time per distributed cell', integerOption('--seconds', 1, 600), 2)
   .action(async (what: string, o: { seconds: number }) => {
     await benchCommand({ what, seconds: o.seconds });

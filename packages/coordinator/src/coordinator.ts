@@ -206,6 +206,7 @@ export class Coordinator {
     return this.refusals.refused;
   }
 
+  /** Joined workers the coordinator closed, by coded reason (RESULT_MISMATCH, BAD_RESULT, STEP_DEADLINE, …). */
   get evicted(): Readonly<Refusals['evicted']> {
     return this.refusals.evicted;
   }

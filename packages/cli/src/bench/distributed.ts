@@ -18,7 +18,7 @@ export interface DistributedBenchOptions {
 /** Steps run before a distributed cell is timed, milliseconds. */
 const WARMUP_MS = 2000;
 
-interface Cell {
+export interface Cell {
   /** Median milliseconds per step: the typical step. */
   msPerStep: number;
   /** Mean milliseconds per step: what an epoch takes, pauses (GC, scheduling) included. */
@@ -93,7 +93,8 @@ function inProcess(data: TrainingData, config: TrainConfig, budgetMs: number): C
   return { msPerStep: median(measured), meanMs: mean(measured), steps: samples.length, bytesDown: 0, bytesUp: 0 };
 }
 
-async function withWorkers(data: TrainingData, config: TrainConfig, n: number, budgetMs: number): Promise<Cell> {
+/** Steps of a coordinator with `n` local worker threads, timed after a warm-up; `verify` as --verify. */
+export async function withWorkers(data: TrainingData, config: TrainConfig, n: number, budgetMs: number, verify = 0): Promise<Cell> {
   const token = randomBytes(16).toString('hex');
   const abort = new AbortController();
   const times: number[] = [];
@@ -109,6 +110,7 @@ async function withWorkers(data: TrainingData, config: TrainConfig, n: number, b
     token,
     minWorkers: n,
     workerWaitMs: 30_000,
+    verify,
     signal: abort.signal,
     hooks: {
       onStep: () => {
