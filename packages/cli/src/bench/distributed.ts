@@ -23,6 +23,11 @@ export interface Cell {
   msPerStep: number;
   /** Mean milliseconds per step: what an epoch takes, pauses (GC, scheduling) included. */
   meanMs: number;
+  /**
+   * CPU milliseconds per step of this process, all its threads (coordinator and workers) together,
+   * over the timed steps: the work a step costs, which waiting for a busy machine does not inflate.
+   */
+  cpuMs: number;
   steps: number;
   /** WebSocket payload bytes per step and worker, coordinator to worker and back. */
   bytesDown: number;
@@ -90,7 +95,7 @@ function inProcess(data: TrainingData, config: TrainConfig, budgetMs: number): C
     step++;
   }
   const measured = samples.slice(Math.min(20, samples.length >> 1));
-  return { msPerStep: median(measured), meanMs: mean(measured), steps: samples.length, bytesDown: 0, bytesUp: 0 };
+  return { msPerStep: median(measured), meanMs: mean(measured), cpuMs: median(measured), steps: samples.length, bytesDown: 0, bytesUp: 0 };
 }
 
 /** Steps of a coordinator with `n` local worker threads, timed after a warm-up; `verify` as --verify. */
@@ -103,6 +108,8 @@ export async function withWorkers(data: TrainingData, config: TrainConfig, n: nu
   let started = 0;
   let from = { out: 0, in: 0 };
   let to = { out: 0, in: 0 };
+  let cpuFrom = process.cpuUsage();
+  let cpuTo = cpuFrom;
   let coordinator: Coordinator | undefined = undefined;
   coordinator = await Coordinator.start({
     config,
@@ -124,10 +131,12 @@ export async function withWorkers(data: TrainingData, config: TrainConfig, n: nu
         else {
           started = now;
           from = { out: t.bytesOut, in: t.bytesIn };
+          cpuFrom = process.cpuUsage();
         }
         last = now;
         if (now - started > budgetMs && times.length >= 20) {
           to = { out: t.bytesOut, in: t.bytesIn };
+          cpuTo = process.cpuUsage();
           abort.abort();
         }
       },
@@ -141,7 +150,8 @@ export async function withWorkers(data: TrainingData, config: TrainConfig, n: nu
     await Promise.all(threads.map((t) => t.terminate()));
   }
   const perWorkerStep = n * times.length;
-  return { msPerStep: median(times), meanMs: mean(times), steps: times.length, bytesDown: (to.out - from.out) / perWorkerStep, bytesUp: (to.in - from.in) / perWorkerStep };
+  const cpuMs = (cpuTo.user - cpuFrom.user + cpuTo.system - cpuFrom.system) / 1000 / Math.max(1, times.length);
+  return { msPerStep: median(times), meanMs: mean(times), cpuMs, steps: times.length, bytesDown: (to.out - from.out) / perWorkerStep, bytesUp: (to.in - from.in) / perWorkerStep };
 }
 
 /**

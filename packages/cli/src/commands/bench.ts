@@ -29,6 +29,6 @@ export async function benchCommand(options: BenchCommandOptions, stdout: NodeJS.
   if (options.what === 'all' || options.what === 'verify') {
     stdout.write('\n## Verified results: 2 local worker threads, --verify 0 against 0.1 and 1, medians, same run\n\n');
     const t = await benchVerify(data, { batches: [100, 1000], fractions: [0, 0.1, 1], budgetMs: options.seconds * 1000, rounds: 3, log });
-    stdout.write(`Milliseconds per step (median of 3 interleaved rounds), and the ratio to --verify 0:\n\n${t}\n`);
+    stdout.write(`Per step, the median of 3 interleaved rounds, and the ratio to --verify 0:\n\n${t}\n`);
   }
 }
