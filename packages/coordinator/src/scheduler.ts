@@ -42,7 +42,7 @@ interface Slice<P> {
   accepted: Answer<P> | undefined;
 }
 
-export interface SchedulerOptions {
+export interface SchedulerOptions<P = unknown> {
   /** Upper bound of a slice's deadline, milliseconds (--step-timeout). Default 10000. */
   stepTimeoutMs: number;
   /** Lower bound of the adaptive deadline, milliseconds. Default 1000. */
@@ -71,6 +71,17 @@ export interface SchedulerOptions {
   local?: (indices: Uint32Array, weights: Weights, version: number) => BatchSums;
   /** Uniform in [0, 1), for choosing slices to verify. Default: crypto-strong, so no worker can predict it. */
   random?: () => number;
+  /** Told of answered slices, reassignments (with the lost worker's reason) and backups: the run's monitor. */
+  observer?: SchedulerObserver<P>;
+}
+
+/** What a scheduler tells the run's monitor. */
+export interface SchedulerObserver<P> {
+  sliceDone(peer: P, ms: number): void;
+  reassigned(reason: Reason | undefined): void;
+  backup(): void;
+  /** A slice has no worker to go to: the run waits for one. */
+  orphaned(): void;
 }
 
 /** Counters of what happened, for logs and tests. */
@@ -114,10 +125,12 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
   /** The fraction of slices verified; > 0 keeps every answer until the step ends. */
   private readonly verifyFraction: number;
   private readonly random: () => number;
+  /** 0-based epoch of the steps being computed; told to workers with each task. */
+  epoch = 0;
 
   constructor(
     private readonly pool: SchedulerWorkers<P>,
-    private readonly options: SchedulerOptions,
+    private readonly options: SchedulerOptions<P>,
   ) {
     this.clock = options.clock ?? systemClock;
     this.timer = new SliceTimer({ minMs: options.minStepTimeoutMs, maxMs: options.stepTimeoutMs, factor: options.deadlineFactor, window: 64 });
@@ -168,13 +181,13 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
   }
 
   /** A worker is gone: each unfinished slice it held, and no one else holds, goes to another. */
-  onLost(peer: P, _reason: Reason | undefined): void {
+  onLost(peer: P, reason: Reason | undefined): void {
     for (const task of peer.pending) {
       const slice = this.byTask.get(task);
       this.byTask.delete(task);
       if (!slice) continue;
       this.unassign(slice, task);
-      this.refill(slice, true);
+      this.refill(slice, true, reason);
     }
     peer.pending.clear();
   }
@@ -191,14 +204,16 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
     this.unassign(slice, m.task);
     if (m.sums.count !== slice.indices.length) {
       this.pool.drop(peer, 'BAD_RESULT', `sums over ${m.sums.count} samples for a slice of ${slice.indices.length}`);
-      this.refill(slice, true);
+      this.refill(slice, true, 'BAD_RESULT');
       return;
     }
     if (slice.done) {
       this.stats.lateAnswers++;
       return;
     }
-    this.timer.record(this.clock.now() - sentAt);
+    const ms = this.clock.now() - sentAt;
+    this.timer.record(ms);
+    this.options.observer?.sliceDone(peer, ms);
     // Progress: a wait for workers (see orphaned()) starts again from now if it is needed again.
     this.clock.clearTimeout(this.orphanTimer);
     this.orphanTimer = undefined;
@@ -290,13 +305,16 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
   /**
    * Gives a slice the computations it still lacks: one for an unverified slice, two by different
    * parties for a verified one (the second by the coordinator itself when no other worker is
-   * there). `failed`: a computation was lost, which counts as a reassignment.
+   * there). `failed`: a computation was lost (for `reason`), which counts as a reassignment.
    */
-  private refill(slice: Slice<P>, failed: boolean): void {
+  private refill(slice: Slice<P>, failed: boolean, reason?: Reason): void {
     if (slice.done) return;
     const needed = (slice.verify ? 2 : 1) - slice.answers.length - slice.assignments.size;
     if (needed <= 0) return;
-    if (failed) this.stats.reassigned++;
+    if (failed) {
+      this.stats.reassigned++;
+      this.options.observer?.reassigned(reason);
+    }
     const parties = new Set<P | null>([...slice.answers.map((a) => a.by), ...slice.assignments.values()]);
     for (let i = 0; i < needed && !slice.done; i++) {
       const target = this.leastBusy(parties as Set<P>);
@@ -347,7 +365,7 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
     // The weights go with the task when this worker does not hold them yet.
     const weights = peer.version === this.version ? null : this.weights!;
     peer.version = this.version;
-    peer.send({ type: 'task', task, version: this.version, indices: slice.indices, weights });
+    peer.send({ type: 'task', task, version: this.version, indices: slice.indices, weights, epoch: this.epoch });
   }
 
   private unassign(slice: Slice<P>, task: number): void {
@@ -364,6 +382,7 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
     const spare = this.leastBusy(holders);
     if (!spare) return;
     this.stats.backups++;
+    this.options.observer?.backup();
     this.assign(slice, spare);
   }
 
@@ -379,6 +398,7 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
   /** A slice has no worker: wait a bounded time for one to join. */
   private orphaned(): void {
     if (this.orphanTimer) return;
+    this.options.observer?.orphaned();
     this.options.log(`no worker connected; waiting up to ${Math.round(this.options.workerWaitMs / 1000)} s for one to join`);
     this.orphanTimer = this.clock.setTimeout(() => {
       this.orphanTimer = undefined;

@@ -28,6 +28,7 @@ import {
   type TrainState,
   type Weights,
 } from '@mnist-lr/core';
+import type { RunMonitor } from '@mnist-lr/coordinator';
 
 import { dataSource, loadData } from '../data.js';
 import { asUsage, badOption } from '../errors.js';
@@ -37,6 +38,7 @@ import { checkWritable } from '../outputs/writable.js';
 import { localWorkersEngine, type WorkerMode } from '../engines/local-workers.js';
 import { interruptedError, watchInterrupt } from '../interrupt.js';
 import { createProgress, type TrainProgress } from '../progress.js';
+import { RunWatch } from '../watch.js';
 
 export interface TrainCommandOptions {
   /** Path of the config file. */
@@ -62,6 +64,10 @@ export interface TrainCommandOptions {
   resume?: boolean;
   /** The fraction of slices computed twice and compared, with workers (--verify). Default 0. */
   verify?: number;
+  /** In-process runs: serve the dashboard on a free loopback port (runs with workers always do). */
+  dashboard?: boolean;
+  /** Seconds to keep the dashboard up after the run ends. Default 0. */
+  linger?: number;
 }
 
 /** What an engine may tell the user while it runs. */
@@ -81,12 +87,19 @@ export interface TrainingJob {
   /** The state to continue from (a resumed run); a fresh one when absent. */
   state?: TrainState;
   signal?: AbortSignal;
+  /** The run's monitor: a coordinator shows it on its port (see watch.ts). */
+  monitor?: RunMonitor;
 }
 
 /** What an engine returns: the final weights and every epoch's metrics. */
 export interface TrainingOutcome {
   weights: Weights;
   history: EpochMetrics[];
+  /**
+   * Stops what the engine still holds open (its coordinator, whose port serves the dashboard);
+   * called once the run's outputs are written and shown.
+   */
+  release?: () => Promise<void>;
 }
 
 /** One way of carrying out training; every engine yields the same weights, bit for bit. */
@@ -182,6 +195,17 @@ export async function trainCommand(
     stdout.write(`${resumeLine(checkpoint, config, data.train.count, checkpointPath)}\n`);
   }
 
+  const watch = await RunWatch.start({
+    name,
+    path,
+    config,
+    data,
+    engine: engine.description,
+    serve: engine.workers === 0 && options.dashboard === true,
+    lingerSeconds: options.linger ?? 0,
+    log: (line) => stdout.write(`${line}\n`),
+  });
+  watch.resumeAt(checkpoint?.state);
   const recorder = RunRecorder.start(out, {
     name,
     config,
@@ -201,7 +225,7 @@ export async function trainCommand(
   /** The engine's state after its latest step (consistent between steps), and where that was. */
   let latest: { state: TrainState; where: string } | undefined;
   const interrupt = watchInterrupt();
-  const hooks = checkpointHooks({
+  const hooks = watch.hooks(checkpointHooks({
     path: checkpointPath,
     every: options.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY,
     name,
@@ -217,14 +241,19 @@ export async function trainCommand(
         await recorder.epoch(m, (line) => progress!.epochDone(line));
       },
     },
-    onWrite: () => (resumable = true),
-  });
+    onWrite: (write) => {
+      resumable = true;
+      watch.checkpointWritten(write);
+    },
+  }));
   let outcome: TrainingOutcome;
   try {
-    outcome = await engine.run({ config, data, hooks, state: checkpoint?.state, signal: interrupt.signal });
+    outcome = await engine.run({ config, data, hooks, state: checkpoint?.state, signal: interrupt.signal, monitor: watch.monitor });
     if (interrupt.received) throw interrupt.signal.reason;
   } catch (e) {
     progress.stop();
+    watch.failed(e);
+    await watch.shutdown();
     if (interrupt.received) {
       // Stopped between two steps: that point is checkpointed, so --resume repeats nothing.
       if (latest) {
@@ -244,9 +273,18 @@ export async function trainCommand(
     interrupt.dispose();
   }
 
-  const summary = await recorder.finish(outcome.weights);
+  let summary: Awaited<ReturnType<RunRecorder['finish']>>;
+  try {
+    summary = await recorder.finish(outcome.weights);
+  } catch (e) {
+    watch.failed(e);
+    await watch.shutdown();
+    await outcome.release?.();
+    throw e;
+  }
   const shown = (p: string): string => relative(out, p);
   const p = summary.paths;
+  watch.finished({ log: p.log, metrics: p.metrics, 'loss plot': p.lossPlot, 'accuracy plot': p.accuracyPlot, model: p.model, checkpoint: checkpointPath }, outcome.weights);
   stdout.write(
     [
       '',
@@ -260,6 +298,8 @@ export async function trainCommand(
       '',
     ].join('\n'),
   );
+  await watch.close();
+  await outcome.release?.();
   return summary.paths;
 }
 

@@ -26,7 +26,7 @@ export function remoteWorkersEngine(options: RemoteWorkersOptions): TrainingEngi
   return {
     description: `coordinator on ${options.host}:${options.port}, at least ${options.minWorkers} worker${options.minWorkers === 1 ? '' : 's'}`,
     workers: options.minWorkers,
-    async run({ config, data, hooks, state, signal }) {
+    async run({ config, data, hooks, state, signal, monitor }) {
       const coordinator = await CoordinatorClass.start({
         config,
         data,
@@ -42,6 +42,7 @@ export function remoteWorkersEngine(options: RemoteWorkersOptions): TrainingEngi
         state,
         hooks,
         signal,
+        monitor,
         log: options.log,
         onWorkers: options.onWorkers,
       });
@@ -50,9 +51,11 @@ export function remoteWorkersEngine(options: RemoteWorkersOptions): TrainingEngi
         const state = await coordinator.run();
         const verified = verifySummary(coordinator, options.verify);
         if (verified) options.log(verified);
-        return { weights: state.weights, history: state.history };
-      } finally {
+        // The port serves the dashboard until the run's outputs are shown on it.
+        return { weights: state.weights, history: state.history, release: () => coordinator.close() };
+      } catch (e) {
         await coordinator.close();
+        throw e;
       }
     },
   };

@@ -36,7 +36,7 @@ export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine
   return {
     description: `coordinator with ${n} local worker ${n === 1 ? options.mode : options.mode === 'thread' ? 'threads' : 'processes'}`,
     workers: n,
-    async run({ config, data, hooks, state, signal }) {
+    async run({ config, data, hooks, state, signal, monitor }) {
       const token = randomBytes(32).toString('hex');
       const coordinator = await Coordinator.start({
         config,
@@ -47,24 +47,31 @@ export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine
         state,
         hooks,
         signal,
+        monitor,
         onWorkers: options.onWorkers,
         // Joins are expected here; departures and refusals are worth a line.
         log: (line) => {
           if (!/ joined from /.test(line)) options.log(line);
         },
       });
+      options.log(`dashboard: ${coordinator.dashboardUrl}  (also /status, /metrics, /healthz, /readyz)`);
       const stops: Array<() => Promise<void>> = [];
       for (let i = 0; i < n; i++) {
         stops.push(options.mode === 'thread' ? startThread(coordinator.url, token, i, options) : startProcess(coordinator.url, token, i, options));
       }
+      const release = async (): Promise<void> => {
+        await coordinator.close();
+        await Promise.all(stops.map((stop) => stop()));
+      };
       try {
         const state = await coordinator.run();
         const verified = verifySummary(coordinator, options.verify ?? 0);
         if (verified) options.log(verified);
-        return { weights: state.weights, history: state.history };
-      } finally {
-        await coordinator.close();
-        await Promise.all(stops.map((stop) => stop()));
+        // The coordinator's port serves the dashboard until the run's outputs are shown on it.
+        return { weights: state.weights, history: state.history, release };
+      } catch (e) {
+        await release();
+        throw e;
       }
     },
   };

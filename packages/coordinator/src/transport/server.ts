@@ -1,4 +1,4 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -26,6 +26,8 @@ export interface ListenOptions {
   onAdmissionRefused?: (peer: string, reason: AdmissionRefusal, detail: string) => void;
   /** Called with every authenticated WebSocket, and the milliseconds left of its deadline for the hello. */
   onConnection: (ws: WebSocket, peer: string, helloWithinMs: number) => void;
+  /** Answers plain HTTP requests (the run's dashboard); by default they get 426 and a hint. */
+  onRequest?: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
 export interface Listening {
@@ -45,10 +47,14 @@ export async function listen(options: ListenOptions): Promise<Listening> {
   const server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }) : createHttpServer();
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_RESULT_BYTES, clientTracking: true });
 
-  server.on('request', (_req, res) => {
-    res.writeHead(426, { 'content-type': 'text/plain', connection: 'close' });
-    res.end('mnist-lr coordinator: workers connect with `mnist-lr worker --connect <this address>`\n');
-  });
+  server.on(
+    'request',
+    options.onRequest ??
+      ((_req: IncomingMessage, res: ServerResponse) => {
+        res.writeHead(426, { 'content-type': 'text/plain', connection: 'close' });
+        res.end('mnist-lr coordinator: workers connect with `mnist-lr worker --connect <this address>`\n');
+      }),
+  );
   const limiter = new AuthLimiter(options.authLimits);
   let delayed = 0;
   // Every connection gets its own deadline from the moment it is accepted (see admission.ts).
