@@ -249,7 +249,11 @@ export async function trainCommand(
   let outcome: TrainingOutcome;
   try {
     outcome = await engine.run({ config, data, hooks, state: checkpoint?.state, signal: interrupt.signal, monitor: watch.monitor });
-    if (interrupt.received) throw interrupt.signal.reason;
+    if (interrupt.received) {
+      // The engine returned at a step's end after the signal: let go of its workers and port.
+      await outcome.release?.();
+      throw interrupt.signal.reason;
+    }
   } catch (e) {
     progress.stop();
     watch.failed(e);
