@@ -7,7 +7,7 @@
 import { once } from 'node:events';
 
 import { RunMonitor, serveDashboard, type DashboardServer } from '@mnist-lr/coordinator';
-import { evaluate, KERNEL_ID, splitTrainingSet, stepsPerEpoch, type CheckpointWrite, type EngineHooks, type TrainConfig, type TrainingData, type TrainState, type Weights } from '@mnist-lr/core';
+import { evaluate, kernelFingerprint, splitTrainingSet, stepsPerEpoch, type CheckpointWrite, type EngineHooks, type TrainConfig, type TrainingData, type TrainState, type Weights } from '@mnist-lr/core';
 
 export interface WatchOptions {
   name: string;
@@ -38,7 +38,7 @@ export class RunWatch {
       path: options.path,
       config,
       dataset: data.fingerprint,
-      kernel: KERNEL_ID,
+      kernel: kernelFingerprint(),
       engine: options.engine,
       stepsPerEpoch: stepsPerEpoch(splitTrainingSet(data.train.count, config).train.length, config.batch_size),
     });

@@ -1,4 +1,4 @@
-import { checkConfig, checkOptions, initialState, KERNEL_ID, LocalGradientSource, loadTrainingData, MnistLrError, runTraining, splitTrainingSet, stepsPerEpoch, type ConfigInput, type EngineHooks, type TrainConfig, type TrainingData, type TrainState, type BatchSums, type Weights } from '@mnist-lr/core';
+import { checkConfig, checkOptions, initialState, kernelFingerprint, LocalGradientSource, loadTrainingData, MnistLrError, runTraining, splitTrainingSet, stepsPerEpoch, type ConfigInput, type EngineHooks, type TrainConfig, type TrainingData, type TrainState, type BatchSums, type Weights } from '@mnist-lr/core';
 import { createDashboard, type Dashboard } from './http/dashboard.js';
 import { isLoopbackHost } from './http/serve.js';
 import { RunMonitor, type RunInfo } from './observe/run-monitor.js';
@@ -139,6 +139,7 @@ export class Coordinator {
     const notify = (): void => options.onWorkers?.(pool.ready().length);
     const pool = new Pool({
       dataset: options.data.fingerprint,
+      kernel: kernelFingerprint(),
       handshakeTimeoutMs,
       heartbeatMs: options.heartbeatMs ?? 5000,
       log,
@@ -352,7 +353,7 @@ function defaultRunInfo(options: StartedOptions): RunInfo {
     path: '',
     config: options.config,
     dataset: options.data.fingerprint,
-    kernel: KERNEL_ID,
+    kernel: kernelFingerprint(),
     engine: 'coordinator',
     stepsPerEpoch: stepsPerEpoch(splitTrainingSet(options.data.train.count, options.config).train.length, options.config.batch_size),
   };

@@ -1,5 +1,4 @@
 import type { WebSocket } from 'ws';
-import { KERNEL_ID } from '@mnist-lr/core';
 import {
   DecodeBuffers,
   decodeWorkerMessage,
@@ -65,6 +64,8 @@ export class Peer {
 
 export interface PoolOptions {
   dataset: string;
+  /** The coordinator's kernel fingerprint (kernelFingerprint of core); a worker's must equal it. */
+  kernel: string;
   /** A connection must complete its hello within this of connecting. Default 10000 ms. */
   handshakeTimeoutMs: number;
   /** Ping period; a worker silent for two periods is dropped. Default 5000 ms. */
@@ -136,7 +137,7 @@ export class Pool {
         if (peer.ready) return this.drop(peer, 'UNEXPECTED_MESSAGE', 'second hello');
         if (m.protocol !== PROTOCOL_VERSION) return this.drop(peer, 'PROTOCOL_MISMATCH', `worker speaks protocol ${m.protocol}, coordinator ${PROTOCOL_VERSION}`);
         if (m.dataset !== this.options.dataset) return this.drop(peer, 'DATASET_MISMATCH', `worker dataset ${m.dataset.slice(0, 12)}…, coordinator ${this.options.dataset.slice(0, 12)}…`);
-        if (m.kernel !== KERNEL_ID) return this.drop(peer, 'KERNEL_MISMATCH', `worker kernel ${m.kernel}, coordinator ${KERNEL_ID}`);
+        if (m.kernel !== this.options.kernel) return this.drop(peer, 'KERNEL_MISMATCH', `worker kernel ${m.kernel}, coordinator ${this.options.kernel}`);
         peer.label = inert(m.worker, LABEL_MAX);
         if (this.banned.has(banKey(address, peer.label))) {
           return this.drop(peer, 'RESULT_MISMATCH', 'refused for the rest of the run: a worker of this address and label returned wrong sums');

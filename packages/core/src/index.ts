@@ -16,6 +16,7 @@ export { parseConfig, loadConfig, CONFIG_DOCS, type ConfigDoc } from './config/s
 export { train, type TrainOptions, type TrainResult } from './train/trainer.js';
 export { evaluate, type Evaluation } from './math/evaluate.js';
 export { encodeModel, saveModel, loadModel, type ModelFile } from './model/file.js';
+export { weightsSha256 } from './model/weights-hash.js';
 export type { Weights } from './math/model.js';
 export type { SparseImages } from './math/sparse.js';
 export type { TrainState } from './train/state.js';
@@ -32,11 +33,15 @@ export { DELTA_SCALE, emptySums, addSums, type ExactSums } from './math/exact.js
 export { KERNEL_ID } from './math/kernel.js';
 export { emptyRowSet, clearRows, addRows, rowList, type RowSet } from './math/rows.js';
 export { denseGradient } from './math/dense.js';
+export { hostMathKernel } from './math/host-math.js';
 export { epochOrder } from './math/rng.js';
 export { applyUpdate } from './train/optimizer.js';
 export { initialState } from './train/state.js';
 export { splitTrainingSet, type Split } from './train/split.js';
 export { LocalGradientSource, type GradientSource, type BatchSums, type KernelChoice, type LocalGradientSourceOptions } from './train/source.js';
+export { createKernel } from './math/choose-kernel.js';
+export type { Kernel, KernelFactory, KernelName } from './math/kernel-api.js';
+export { kernelFingerprint } from './math/fingerprint.js';
 export { runTraining, stepsPerEpoch, type EngineInput } from './train/engine.js';
 export { bestOf } from './train/best.js';
 export { writeFileAtomic } from './model/atomic.js';

@@ -3,6 +3,7 @@ import { loadMnist, prepareData } from '@mnist-lr/core';
 
 import { benchDashboard } from '../bench/dashboard.js';
 import { benchDistributed } from '../bench/distributed.js';
+import { benchExpLog } from '../bench/exp-log.js';
 import { benchKernel } from '../bench/kernel.js';
 import { benchVerify } from '../bench/verify.js';
 import { badOption } from '../errors.js';
@@ -21,6 +22,8 @@ export async function benchCommand(options: BenchCommandOptions, stdout: NodeJS.
   if (options.what === 'all' || options.what === 'kernel') {
     stdout.write('\n## Kernel: seconds per epoch (60,000 samples, gradient + SGD step), medians, same run\n\n');
     stdout.write(`${benchKernel(data, mnist.train.images, { batches: [10, 100, 1000], repeats: 7, denseRepeats: 3, log })}\n`);
+    stdout.write('\n## Kernel: its own exp and log against the host\'s Math.exp and Math.log, seconds per epoch, medians, same run\n\n');
+    stdout.write(`${benchExpLog(data, { batches: [10, 100], repeats: 7, log })}\n`);
   }
   if (options.what === 'all' || options.what === 'distributed') {
     stdout.write('\n## Distributed: local worker threads over WebSocket on 127.0.0.1, medians, same run\n\n');

@@ -13,7 +13,7 @@ import {
   checkCompatible,
   checkpointHooks,
   DEFAULT_CHECKPOINT_EVERY,
-  KERNEL_ID,
+  kernelFingerprint,
   loadCheckpoint,
   loadConfig,
   prepareData,
@@ -246,22 +246,20 @@ export async function trainCommand(
       watch.checkpointWritten(write);
     },
   }));
-  let outcome: TrainingOutcome;
+  let outcome: TrainingOutcome | undefined;
   try {
     outcome = await engine.run({ config, data, hooks, state: checkpoint?.state, signal: interrupt.signal, monitor: watch.monitor });
-    if (interrupt.received) {
-      // The engine returned at a step's end after the signal: let go of its workers and port.
-      await outcome.release?.();
-      throw interrupt.signal.reason;
-    }
+    if (interrupt.received) throw interrupt.signal.reason;
   } catch (e) {
     progress.stop();
     watch.failed(e);
     await watch.shutdown();
+    // An engine that returned (an interrupted run stops between steps) still holds its coordinator.
+    await outcome?.release?.();
     if (interrupt.received) {
       // Stopped between two steps: that point is checkpointed, so --resume repeats nothing.
       if (latest) {
-        saveCheckpoint(checkpointPath, { name, config, dataset: data.fingerprint, kernel: KERNEL_ID, state: latest.state });
+        saveCheckpoint(checkpointPath, { name, config, dataset: data.fingerprint, kernel: kernelFingerprint(), state: latest.state });
         resumable = true;
       }
       const stopped = interruptedError(interrupt.received, latest?.where, resumable);

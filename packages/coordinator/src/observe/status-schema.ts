@@ -52,6 +52,7 @@ export const statusSchema = z.object({
   run: z.object({
     config: z.object({ name: z.string(), path: z.string(), values: z.record(z.string(), z.number()) }),
     dataset: z.string(),
+    /** Fingerprint of the kernel's arithmetic (the handshake compares it; see core's kernelFingerprint). */
     kernel: z.string(),
     seed: z.number().int().nonnegative(),
     engine: z.string(),
