@@ -8,6 +8,7 @@ export { Coordinator, type CoordinatorOptions } from './coordinator.js';
 export type { SchedulerStats } from './scheduler.js';
 export type { AuthLimiterOptions } from './transport/auth-limiter.js';
 export type { Traffic } from './pool.js';
+export type { AdmissionLimits } from './transport/admission.js';
 export { checkListen, listenError } from './transport/listen-check.js';
 export { RunMonitor, type RunInfo, type RunMonitorOptions } from './observe/run-monitor.js';
 export { statusSchema, runEventSchema, type Status, type WorkerStatus, type RunEvent, type RunState } from './observe/status-schema.js';

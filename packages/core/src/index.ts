@@ -31,7 +31,7 @@ export { parseIdx } from './data/idx.js';
 export { zeroWeights, cloneWeights } from './math/model.js';
 export { DELTA_SCALE, emptySums, addSums, type ExactSums } from './math/exact.js';
 export { KERNEL_ID } from './math/kernel.js';
-export { emptyRowSet, clearRows, addRows, type RowSet } from './math/rows.js';
+export { emptyRowSet, clearRows, addRows, rowList, type RowSet } from './math/rows.js';
 export { denseGradient } from './math/dense.js';
 export { hostMathKernel } from './math/host-math.js';
 export { epochOrder } from './math/rng.js';
