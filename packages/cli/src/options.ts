@@ -20,6 +20,16 @@ export function integerOption(flag: string, min: number, max: number): (raw: str
   };
 }
 
+/** A commander argument parser accepting a decimal number in [0, 1] ("0.1", "1", ".5"). */
+export function fractionOption(flag: string): (raw: string) => number {
+  return (raw: string): number => {
+    const text = raw.trim();
+    const value = /^(\d+(\.\d*)?|\.\d+)$/.test(text) ? Number(text) : Number.NaN;
+    if (!(value >= 0 && value <= 1)) throw badOption(`${flag} must be a fraction in [0, 1], got ${JSON.stringify(raw)}`);
+    return value;
+  };
+}
+
 /** Bounds shared with the config schema (see CONFIG_DOCS). */
 export const EPOCHS_MAX = 100_000;
 export const SEED_MAX = 2 ** 32 - 1;

@@ -13,6 +13,7 @@ import type { EventKind, RunEvent, RunState, Status } from './status-schema.js';
 import { StepHistogram } from './step-histogram.js';
 import { WorkerRecord } from './worker-record.js';
 
+/** What a monitor shows of the run itself: names, config, dataset, kernel, engine. */
 export interface RunInfo {
   /** Config name and the file it came from. */
   name: string;
@@ -27,6 +28,7 @@ export interface RunInfo {
   stepsPerEpoch: number;
 }
 
+/** How often a monitor samples, and its clocks. */
 export interface RunMonitorOptions {
   /** Milliseconds between samples of speed and training loss. Default 500. */
   sampleMs?: number;
@@ -41,6 +43,10 @@ export interface RunMonitorOptions {
 /** Why a connection ended without one of the protocol's codes (a killed process, a cut cable). */
 export const CONNECTION_LOST = 'CONNECTION_LOST';
 
+/**
+ * A run's observable state: counters, events, workers, progress and ETA, written by the training
+ * loop, the pool and the scheduler, read by /status, /metrics, the page and the terminal.
+ */
 export class RunMonitor {
   state: RunState = 'waiting';
   reason: string | null = 'starting';
@@ -68,6 +74,7 @@ export class RunMonitor {
   private readonly gone: WorkerRecord[] = [];
   private readonly rate = new RateMeter();
   private readonly sampleMs: number;
+  private readonly goneKept: number;
   private readonly now: () => number;
   private readonly clock: () => number;
   private epoch = 0;
@@ -75,6 +82,7 @@ export class RunMonitor {
   private lr: number;
   private readonly history: EpochMetrics[] = [];
   private trainLoss: Array<[number, number]> = [];
+  private trainLossEnded = false;
   private lastStepAt = NaN;
   private lastSample = -Infinity;
   private lastWorkerSample: number;
@@ -90,6 +98,7 @@ export class RunMonitor {
     options: RunMonitorOptions = {},
   ) {
     this.sampleMs = options.sampleMs ?? 500;
+    this.goneKept = options.goneKept ?? 32;
     this.now = options.now ?? Date.now;
     this.clock = options.clock ?? (() => performance.now());
     this.startedAt = this.now();
@@ -149,9 +158,9 @@ export class RunMonitor {
         }
         return r;
       },
-      onEpoch: async (m, state) => {
-        await inner.onEpoch?.(m, state);
+      onEpoch: (m, state) => {
         this.onEpoch(m, state);
+        return inner.onEpoch?.(m, state);
       },
     };
   }
@@ -165,6 +174,10 @@ export class RunMonitor {
     this.epoch = info.epoch;
     this.step = info.step;
     if (this.state !== 'training') this.setState('training', null);
+    if (this.trainLossEnded) {
+      this.trainLoss = [];
+      this.trainLossEnded = false;
+    }
     if (info.step === info.steps) this.endOfStepsAt = t;
     if (t - this.lastSample >= this.sampleMs || info.step === info.steps) {
       this.lastSample = t;
@@ -178,7 +191,8 @@ export class RunMonitor {
     const t = this.clock();
     if (Number.isFinite(this.endOfStepsAt)) this.evalSeconds = (t - this.endOfStepsAt) / 1000;
     this.history.push(m);
-    this.trainLoss = [];
+    // The finished epoch's curve stays up until the next epoch's first step (or for good, at the end).
+    this.trainLossEnded = true;
     this.epoch = state.epoch;
     this.step = 0;
     this.event('epoch', `epoch ${m.epoch}/${this.info.config.num_epoches}: test loss ${m.testLoss.toFixed(4)}, accuracy ${(m.testAccuracy * 100).toFixed(2)} %`);
@@ -193,7 +207,7 @@ export class RunMonitor {
     this.counters.checkpoints++;
     this.checkpointInfo = { path, epoch, step, at: this.now() };
     // A checkpoint every few thousand steps is worth a line; the ones at epoch ends go with the epoch.
-    this.event('checkpoint', `checkpoint at epoch ${epoch + (step === 0 ? 0 : 1)}, step ${step}: ${path}`);
+    this.event('checkpoint', `checkpoint ${step === 0 ? `after epoch ${epoch}` : `at epoch ${epoch + 1}, step ${step}`}: ${path}`);
   }
 
   // ---- the workers -----------------------------------------------------------------------------
@@ -220,8 +234,12 @@ export class RunMonitor {
     const code = reason ?? CONNECTION_LOST;
     const why = inertText(detail, 160);
     if (!this.workers.has(record.id)) {
-      bump(this.counters.refused, code);
-      this.event('refuse', `refused ${record.address}: [${code}] ${why}`, code);
+      // Closed before its hello was accepted: refused if this side closed it (wrong protocol,
+      // dataset or kernel, no hello in time); otherwise it simply went away.
+      if (evicted) {
+        bump(this.counters.refused, code);
+        this.event('refuse', `refused ${record.address}: [${code}] ${why}`, code);
+      }
       return;
     }
     this.workers.delete(record.id);
@@ -229,16 +247,30 @@ export class RunMonitor {
     record.leftAt = this.now();
     record.reason = code;
     this.gone.push(record);
-    if (this.gone.length > 32) this.gone.shift();
+    if (this.gone.length > this.goneKept) this.gone.shift();
     bump(this.counters.leaves, code);
     if (evicted) bump(this.counters.evictions, code);
     this.event(evicted ? 'evict' : 'leave', `worker ${record.id} (${record.label || record.address}) ${evicted ? 'evicted' : 'left'}: [${code}] ${why}`, code);
   }
 
-  /** An upgrade refused before any WebSocket existed (a wrong token). */
-  refusedUpgrade(address: string, reason: string): void {
+  /** The coordinator closed every connection (the run ended): the workers are released, not lost. */
+  releasedAll(reason: string): void {
+    for (const w of this.workers.values()) {
+      w.connected = false;
+      w.leftAt = this.now();
+      w.reason = reason;
+      this.gone.push(w);
+    }
+    this.gone.splice(0, Math.max(0, this.gone.length - this.goneKept));
+    if (this.workers.size > 0) this.event('leave', `${this.workers.size} worker${this.workers.size === 1 ? '' : 's'} released: [${reason}]`, reason);
+    this.workers.clear();
+  }
+
+  /** An upgrade refused before any WebSocket existed (a wrong token); `shown`: in the feed too. */
+  refusedUpgrade(address: string, reason: string, shown = true): void {
     bump(this.counters.refused, reason);
-    this.event('refuse', `refused ${address}: [${reason}]`, reason);
+    if (shown) this.event('refuse', `refused ${address}: [${reason}]`, reason);
+    else this.version++;
   }
 
   reassigned(reason: string | undefined): void {
