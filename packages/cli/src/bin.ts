@@ -10,14 +10,11 @@ import { CONFIG_DOCS, DEFAULT_CHECKPOINT_EVERY, MnistLrError } from '@mnist-lr/c
 import { benchCommand } from './commands/bench.js';
 import { coordinatorCommand } from './commands/coordinator.js';
 import { evalCommand } from './commands/eval.js';
-import { exportCommand, exportFormat, type ExportFormat } from './commands/export.js';
-import { fitMode, predictCommand } from './commands/predict.js';
 import { reportCommand } from './commands/report.js';
-import { serveCommand } from './commands/serve.js';
 import { trainCommand } from './commands/train.js';
 import { workerCommand } from './commands/worker.js';
 import { EXIT, reportError } from './errors.js';
-import { EPOCHS_MAX, SEED_MAX, WORKERS_MAX, fractionOption, integerOption } from './options.js';
+import { EPOCHS_MAX, SEED_MAX, WORKERS_MAX, exportFormat, fitMode, fractionOption, integerOption, type ExportFormat } from './options.js';
 import { VERSION } from './version.js';
 
 function workerMode(raw: string): 'thread' | 'process' {
@@ -156,7 +153,10 @@ program
   .option('--json', 'print one JSON array: file, label and the 10 probabilities of each image')
   .option('--show', 'also draw each image as the model saw it: 28×28, in block characters')
   .option('--fit <mode>', 'auto: a 28×28 image is taken as MNIST-formatted, any other is cropped, scaled and centred; always: every image is', fitMode, 'auto')
-  .action((images: string[], o: { model: string; json?: boolean; show?: boolean; fit: 'auto' | 'always' }) => {
+  // The image decoders, ONNX schema and HTTP server load only for the commands that use them:
+  // every worker process starts through this file.
+  .action(async (images: string[], o: { model: string; json?: boolean; show?: boolean; fit: 'auto' | 'always' }) => {
+    const { predictCommand } = await import('./commands/predict.js');
     predictCommand({ ...o, images });
   });
 
@@ -166,7 +166,8 @@ program
   .requiredOption('-m, --model <file>', 'model file written by train (models/<name>.model.json)')
   .requiredOption('-o, --out <file>', 'file to write')
   .option('-f, --format <format>', 'onnx, npz or json (default: from the extension of --out)', exportFormat)
-  .action((o: { model: string; out: string; format?: ExportFormat }) => {
+  .action(async (o: { model: string; out: string; format?: ExportFormat }) => {
+    const { exportCommand } = await import('./commands/export.js');
     exportCommand(o);
   });
 
@@ -180,6 +181,7 @@ program
   .option('--max-body <KiB>', 'largest request body, in KiB', integerOption('--max-body', 1, 65_536), 2048)
   .option('--request-timeout <seconds>', 'time for a request to arrive whole', integerOption('--request-timeout', 1, 600), 10)
   .action(async (o: { model: string; host: string; port: number; tokenFile?: string; maxBody: number; requestTimeout: number }) => {
+    const { serveCommand } = await import('./commands/serve.js');
     await serveCommand(o);
   });
 
