@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { checkOptions, LocalGradientSource, loadTrainingData, MnistLrError, PIXELS, type BatchSums, type KernelChoice, type KernelFactory, type RowSet, type TrainingData, type Weights } from '@mnist-lr/core';
+import { checkOptions, LocalGradientSource, loadTrainingData, MnistLrError, rowList, type BatchSums, type KernelChoice, type KernelFactory, type TrainingData, type Weights } from '@mnist-lr/core';
 import { PROTOCOL_VERSION, REASONS, type Reason } from '@mnist-lr/core/protocol';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './transport/backoff.js';
 import { connectOnce } from './transport/connection.js';
@@ -132,7 +132,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
             if (line) log(line);
             tasks++;
             tasksThisConnection++;
-            return send({ type: 'result', task: m.task, sums, rows: sparseRows(rows) });
+            return send({ type: 'result', task: m.task, sums, rows: rowList(rows) });
           }
           case 'bye':
             log(`coordinator says: ${m.message}`);
@@ -170,18 +170,6 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
     await sleep(backoffDelay(failures, policy), options.signal);
   }
   return { reason: 'ABORTED', message: 'stopped', tasks };
-}
-
-/**
- * The touched rows, ascending, when sending only them is worth it (fewer than half of all rows);
- * null to send the full gradient.
- */
-function sparseRows(rows: RowSet | null): Uint16Array | null {
-  if (rows === null || rows.size * 2 > PIXELS) return null;
-  // In pixel order straight from the set's stamps: a pass over 784 entries, no sort.
-  const out = new Uint16Array(rows.size);
-  for (let p = 0, n = 0; n < rows.size; p++) if (rows.stamp[p] === rows.generation) out[n++] = p;
-  return out;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -5,6 +5,7 @@ import { benchDashboard } from '../bench/dashboard.js';
 import { benchDistributed } from '../bench/distributed.js';
 import { benchExpLog } from '../bench/exp-log.js';
 import { benchKernel } from '../bench/kernel.js';
+import { benchVerify } from '../bench/verify.js';
 import { badOption } from '../errors.js';
 
 export interface BenchCommandOptions {
@@ -14,7 +15,7 @@ export interface BenchCommandOptions {
 }
 
 export async function benchCommand(options: BenchCommandOptions, stdout: NodeJS.WritableStream = process.stdout): Promise<void> {
-  if (!['all', 'kernel', 'distributed', 'dashboard'].includes(options.what)) throw badOption(`bench ${options.what}: expected kernel, distributed, dashboard or all`);
+  if (!['all', 'kernel', 'distributed', 'dashboard', 'verify'].includes(options.what)) throw badOption(`bench ${options.what}: expected kernel, distributed, dashboard, verify or all`);
   const log = (line: string): void => void process.stderr.write(`  ${line}\n`);
   const mnist = loadMnist();
   const data = prepareData(mnist);
@@ -32,5 +33,10 @@ export async function benchCommand(options: BenchCommandOptions, stdout: NodeJS.
   if (options.what === 'all' || options.what === 'dashboard') {
     stdout.write('\n## Watching: step time with the dashboard open against nobody watching, interleaved windows of one run\n\n');
     stdout.write(`${await benchDashboard(data, { windowSeconds: Math.max(2, options.seconds), rounds: 5, log })}\n`);
+  }
+  if (options.what === 'all' || options.what === 'verify') {
+    stdout.write('\n## Verified results: 2 local worker threads, --verify 0 against 0.1 and 1, medians, same run\n\n');
+    const t = await benchVerify(data, { batches: [100, 1000], fractions: [0, 0.1, 1], budgetMs: options.seconds * 1000, rounds: 3, log });
+    stdout.write(`Per step, the median of 3 interleaved rounds, and the ratio to --verify 0:\n\n${t}\n`);
   }
 }

@@ -66,6 +66,7 @@ export async function coordinatorCommand(options: CoordinatorCommandOptions, std
       workerWaitMs: options.workerWait * 1000,
       stepTimeoutMs: options.stepTimeout * 1000,
       backupFactor: options.backupAfter,
+      verify: options.verify ?? 0,
       log: (line) => ui.log(`coordinator: ${line}`),
       onWorkers: (count) => ui.workers(count),
       onListening: (c) => {

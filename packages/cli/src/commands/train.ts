@@ -31,7 +31,7 @@ import {
 import type { RunMonitor } from '@mnist-lr/coordinator';
 
 import { dataSource, loadData } from '../data.js';
-import { asUsage } from '../errors.js';
+import { asUsage, badOption } from '../errors.js';
 import { describeConfig, displayPath, duration, int, invocation } from '../outputs/format.js';
 import { RunRecorder, summaryLines, type RunPaths } from '../outputs/recorder.js';
 import { checkWritable } from '../outputs/writable.js';
@@ -62,6 +62,8 @@ export interface TrainCommandOptions {
   checkpointEvery?: number;
   /** Continue the run from <out>/checkpoints/<name>.ckpt instead of starting afresh. */
   resume?: boolean;
+  /** The fraction of slices computed twice and compared, with workers (--verify). Default 0. */
+  verify?: number;
   /** In-process runs: serve the dashboard on a free loopback port (runs with workers always do). */
   dashboard?: boolean;
   /** Seconds to keep the dashboard up after the run ends. Default 0. */
@@ -121,8 +123,12 @@ export const inProcessEngine: TrainingEngine = {
 
 /** The engine for `--workers N`: in this process for 0, else a coordinator with N local workers. */
 export function selectEngine(options: TrainCommandOptions, ui: EngineUi): TrainingEngine {
-  if (options.workers === 0) return inProcessEngine;
+  if (options.workers === 0) {
+    if (options.verify) throw badOption(`--verify checks the results of workers, and --workers 0 has none; add --workers N`);
+    return inProcessEngine;
+  }
   return localWorkersEngine({
+    verify: options.verify ?? 0,
     workers: options.workers,
     mode: options.workerMode ?? 'thread',
     dataDir: options.dataDir,

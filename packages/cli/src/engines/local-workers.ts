@@ -13,6 +13,7 @@ import { workerThreadEntry } from '@mnist-lr/worker';
 
 import type { TrainingEngine } from '../commands/train.js';
 import { TOKEN_ENV } from '../token.js';
+import { verifySummary } from './verify-summary.js';
 
 export type WorkerMode = 'thread' | 'process';
 
@@ -24,6 +25,8 @@ export interface LocalWorkersOptions {
   log: (line: string) => void;
   /** The number of connected workers, whenever it changes. */
   onWorkers?: (count: number) => void;
+  /** The fraction of slices computed twice and compared (--verify). Default 0. */
+  verify?: number;
 }
 
 const BIN = fileURLToPath(new URL('../bin.js', import.meta.url));
@@ -40,6 +43,7 @@ export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine
         data,
         token,
         minWorkers: n,
+        verify: options.verify ?? 0,
         state,
         hooks,
         signal,
@@ -61,6 +65,8 @@ export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine
       };
       try {
         const state = await coordinator.run();
+        const verified = verifySummary(coordinator, options.verify ?? 0);
+        if (verified) options.log(verified);
         // The coordinator's port serves the dashboard until the run's outputs are shown on it.
         return { weights: state.weights, history: state.history, release };
       } catch (e) {
