@@ -3,7 +3,7 @@ import { createDashboard, type Dashboard } from './http/dashboard.js';
 import { isLoopbackHost } from './http/serve.js';
 import { RunMonitor, type RunInfo } from './observe/run-monitor.js';
 import { SliceScheduler, type SchedulerStats } from './scheduler.js';
-import { Refusals } from './refusals.js';
+import { Refusals, worthLogging } from './refusals.js';
 import type { AdmissionLimits } from './transport/admission.js';
 import type { AuthLimiterOptions } from './transport/auth-limiter.js';
 import { Pool, type Peer, type Traffic } from './pool.js';
@@ -186,7 +186,11 @@ export class Coordinator {
       tls: options.tls,
       authLimits: options.authLimits,
       admission: { helloDeadlineMs: handshakeTimeoutMs, ...options.connectionLimits },
-      onAdmissionRefused: (peer, reason, detail) => refusals.refuse(peer, reason, detail),
+      onAdmissionRefused: (peer, reason, detail) => {
+        refusals.refuse(peer, reason, detail);
+        // The monitor counts every one; its feed shows the ones the log shows.
+        monitor.refusedUpgrade(peer, reason, worthLogging(refusals.refused[reason] ?? 0));
+      },
       onRefused: (peer, count, delayMs) => {
         refusals.countRefusal('BAD_TOKEN');
         // Every refusal up to the eighth from an address, then at powers of two: a guesser

@@ -26,7 +26,7 @@ export const epochMetricsSchema = z.object({
 
 export const workerStatusSchema = z.object({
   id: z.number().int().positive(),
-  /** The worker's own name for itself, made inert (see inertText). */
+  /** The worker's own name for itself, made inert (core's protocol `inert`: no control or bidi characters). */
   label: z.string(),
   address: z.string(),
   state: z.enum(['connected', 'gone']),
