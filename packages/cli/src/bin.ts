@@ -7,7 +7,7 @@ import { Command, CommanderError } from 'commander';
 
 import { CONFIG_DOCS, DEFAULT_CHECKPOINT_EVERY, MnistLrError } from '@mnist-lr/core';
 
-import { benchCommand } from './commands/bench.js';
+import { BENCH_SECTIONS, benchCommand } from './commands/bench.js';
 import { coordinatorCommand } from './commands/coordinator.js';
 import { evalCommand } from './commands/eval.js';
 import { reportCommand } from './commands/report.js';
@@ -123,11 +123,12 @@ program
 
 program
   .command('bench')
-  .description('benchmarks: the kernel against a dense loop, and distributed steps against a plain ws round trip')
-  .argument('[what]', 'kernel, distributed or all', 'all')
+  .description('benchmarks: whole runs against the NumPy origin, start-up and memory, the kernel against a dense loop, distributed steps against a plain ws round trip')
+  .argument('[what]', `${BENCH_SECTIONS.join(', ')} or all`, 'all')
   .option('--seconds <s>', 'measuring time per distributed cell', integerOption('--seconds', 1, 600), 2)
-  .action(async (what: string, o: { seconds: number }) => {
-    await benchCommand({ what, seconds: o.seconds });
+  .option('--runs <n>', 'interleaved runs of each whole process (origin, footprint)', integerOption('--runs', 1, 100), 5)
+  .action(async (what: string, o: { seconds: number; runs: number }) => {
+    await benchCommand({ what, seconds: o.seconds, runs: o.runs });
   });
 
 program

@@ -1,26 +1,46 @@
-/** `mnist-lr bench`: the kernel and distributed benchmarks, as markdown tables. */
+/** `mnist-lr bench`: the kernel, distributed and whole-process benchmarks, as markdown tables. */
 import { loadMnist, prepareData } from '@mnist-lr/core';
 
 import { benchDistributed } from '../bench/distributed.js';
+import { benchFootprint } from '../bench/footprint.js';
 import { benchKernel } from '../bench/kernel.js';
+import { benchOrigin, originUnavailable } from '../bench/origin.js';
 import { badOption } from '../errors.js';
 
+/** The sections, in the order `all` runs them. */
+export const BENCH_SECTIONS = ['origin', 'footprint', 'kernel', 'distributed'] as const;
+
 export interface BenchCommandOptions {
+  /** A section of BENCH_SECTIONS, or 'all'. */
   what: string;
   /** Seconds of measurement per distributed cell. */
   seconds: number;
+  /** Interleaved runs of each whole process (origin, footprint); medians are reported. */
+  runs: number;
 }
 
 export async function benchCommand(options: BenchCommandOptions, stdout: NodeJS.WritableStream = process.stdout): Promise<void> {
-  if (!['all', 'kernel', 'distributed'].includes(options.what)) throw badOption(`bench ${options.what}: expected kernel, distributed or all`);
+  const sections: readonly string[] = BENCH_SECTIONS;
+  if (options.what !== 'all' && !sections.includes(options.what)) throw badOption(`bench ${options.what}: expected ${BENCH_SECTIONS.join(', ')} or all`);
+  const runs = (what: string): boolean => options.what === 'all' || options.what === what;
   const log = (line: string): void => void process.stderr.write(`  ${line}\n`);
+  if (runs('origin')) {
+    stdout.write(`\n## Against the NumPy origin: whole processes, all epochs, medians of ${options.runs} interleaved runs\n\n`);
+    const why = originUnavailable();
+    stdout.write(why === null ? `${await benchOrigin({ configs: ['config_sample', 'config_1'], runs: options.runs, log })}\n` : `Skipped: ${why}.\n`);
+  }
+  if (runs('footprint')) {
+    stdout.write(`\n## Start-up and memory: whole processes, peak RSS from the operating system, medians of ${options.runs} interleaved runs\n\n`);
+    stdout.write(`${await benchFootprint({ runs: options.runs, log })}\n`);
+  }
+  if (!runs('kernel') && !runs('distributed')) return;
   const mnist = loadMnist();
   const data = prepareData(mnist);
-  if (options.what !== 'distributed') {
+  if (runs('kernel')) {
     stdout.write('\n## Kernel: seconds per epoch (60,000 samples, gradient + SGD step), medians, same run\n\n');
     stdout.write(`${benchKernel(data, mnist.train.images, { batches: [10, 100, 1000], repeats: 7, denseRepeats: 3, log })}\n`);
   }
-  if (options.what !== 'kernel') {
+  if (runs('distributed')) {
     stdout.write('\n## Distributed: local worker threads over WebSocket on 127.0.0.1, medians, same run\n\n');
     const r = await benchDistributed(data, { batches: [10, 100, 1000, 8192], workers: [1, 2, 4], budgetMs: options.seconds * 1000, log });
     stdout.write(`Milliseconds per step (median):\n\n${r.table}\n\nSeconds per epoch (60,000 samples), from the mean step of the same measurements (pauses included):\n\n${r.epochs}\n`);
