@@ -1,7 +1,7 @@
 import { initialState, MnistLrError, runTraining, splitTrainingSet, type EngineHooks, type TrainConfig, type TrainingData, type TrainState } from '@mnist-lr/core';
-import { DistributedGradientSource, type SchedulerStats } from './distributed-source.js';
+import { SliceScheduler, type SchedulerStats } from './scheduler.js';
 import type { AuthLimiterOptions } from './transport/auth-limiter.js';
-import { Pool, type Traffic } from './pool.js';
+import { Pool, type Peer, type Traffic } from './pool.js';
 import { listen, type Listening } from './transport/server.js';
 
 export interface CoordinatorOptions {
@@ -50,7 +50,7 @@ export class Coordinator {
     private readonly options: CoordinatorOptions,
     private readonly endpoint: Listening,
     private readonly pool: Pool,
-    private readonly source: DistributedGradientSource,
+    private readonly source: SliceScheduler<Peer>,
     private readonly readyWaiters: Set<() => void>,
   ) {}
 
@@ -59,7 +59,7 @@ export class Coordinator {
     if (!options.token) throw new MnistLrError('BAD_OPTION', 'the coordinator needs a token; pass --token-file FILE or set MNIST_LR_TOKEN');
     const log = options.log ?? (() => {});
     const readyWaiters = new Set<() => void>();
-    let source: DistributedGradientSource;
+    let source: SliceScheduler<Peer>;
     const notify = (): void => options.onWorkers?.(pool.ready().length);
     const pool = new Pool({
       dataset: options.data.fingerprint,
@@ -77,7 +77,7 @@ export class Coordinator {
       },
       onResult: (peer, m) => source.onResult(peer, m),
     });
-    source = new DistributedGradientSource(pool, {
+    source = new SliceScheduler(pool, {
       stepTimeoutMs: options.stepTimeoutMs ?? 10_000,
       minStepTimeoutMs: Math.min(options.minStepTimeoutMs ?? 1000, options.stepTimeoutMs ?? 10_000),
       deadlineFactor: 20,

@@ -1,19 +1,36 @@
 import { addRows, addSums, clearRows, emptyRowSet, emptySums, MnistLrError, type BatchSums, type ExactSums, type GradientSource, type Weights } from '@mnist-lr/core';
-import type { Reason, ResultMessage } from '@mnist-lr/core/protocol';
+import type { Reason, ResultMessage, TaskMessage } from '@mnist-lr/core/protocol';
+import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { SliceTimer } from './deadlines.js';
-import type { Peer, Pool } from './pool.js';
+
+/** A worker as the scheduler sees it (the pool's Peer, or an in-memory one in tests). */
+export interface SchedulerPeer {
+  /** Weights version this worker holds (-1: none yet). */
+  version: number;
+  /** Tasks sent and not yet answered. */
+  readonly pending: Set<number>;
+  send(m: TaskMessage): void;
+}
+
+/** The workers a scheduler may use, and how it gets rid of one (the pool). */
+export interface SchedulerWorkers<P extends SchedulerPeer> {
+  /** Workers that completed the handshake and are still connected. */
+  ready(): P[];
+  /** Closes a worker's connection with a coded reason; the scheduler hears of it by onLost. */
+  drop(peer: P, reason: Reason, detail?: string): void;
+}
 
 /** A contiguous part of a batch, and the workers computing it (more than one with backups). */
-interface Slice {
+interface Slice<P> {
   indices: Uint32Array;
   done: boolean;
   /** Task id → the worker it was sent to, for every assignment still in flight. */
-  assignments: Map<number, Peer>;
+  assignments: Map<number, P>;
   /** Deadline timer of each assignment in flight. */
-  timers: Map<number, NodeJS.Timeout>;
-  /** When each assignment was sent (performance.now). */
+  timers: Map<number, TimerHandle>;
+  /** When each assignment was sent (clock.now()). */
   sentAt: Map<number, number>;
-  backupTimer: NodeJS.Timeout | undefined;
+  backupTimer: TimerHandle | undefined;
 }
 
 export interface SchedulerOptions {
@@ -33,6 +50,8 @@ export interface SchedulerOptions {
   /** With no worker connected, wait this long for one before failing with NO_WORKERS. Default 60000 ms. */
   workerWaitMs: number;
   log: (line: string) => void;
+  /** Time and timers. Default: the system clock. */
+  clock?: Clock;
 }
 
 /** Counters of what happened, for logs and tests. */
@@ -52,29 +71,31 @@ export interface SchedulerStats {
  * recomputed by any worker after a failure, or computed twice, and the step's result is the same
  * to the bit.
  */
-export class DistributedGradientSource implements GradientSource {
+export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
   private readonly total: ExactSums = emptySums();
   /** The rows the step's results listed; with plain SGD only these change (core's applyUpdate). */
   private readonly rows = emptyRowSet();
   /** A result of this step came with the full gW: any row may have a gradient. */
   private anyRow = false;
-  private slices: Slice[] = [];
+  private slices: Slice<P>[] = [];
   private remaining = 0;
   private weights: Weights | null = null;
   private version = -1;
   private nextTask = 1;
   /** Every task in flight, including backups whose slice is already done. */
-  private readonly byTask = new Map<number, Slice>();
+  private readonly byTask = new Map<number, Slice<P>>();
   private finish: ((r: BatchSums) => void) | null = null;
   private fail: ((e: Error) => void) | null = null;
-  private orphanTimer: NodeJS.Timeout | undefined;
+  private orphanTimer: TimerHandle | undefined;
+  private readonly clock: Clock;
   private readonly timer: SliceTimer;
   readonly stats: SchedulerStats = { reassigned: 0, backups: 0, lateAnswers: 0 };
 
   constructor(
-    private readonly pool: Pool,
+    private readonly pool: SchedulerWorkers<P>,
     private readonly options: SchedulerOptions,
   ) {
+    this.clock = options.clock ?? systemClock;
     this.timer = new SliceTimer({ minMs: options.minStepTimeoutMs, maxMs: options.stepTimeoutMs, factor: options.deadlineFactor, window: 64 });
   }
 
@@ -110,14 +131,14 @@ export class DistributedGradientSource implements GradientSource {
    * is not over until a slice is answered: a worker that joins and fails at once, again and again,
    * must not hold the run forever.
    */
-  onReady(peer: Peer): void {
+  onReady(peer: P): void {
     for (const slice of this.slices) {
       if (!slice.done && slice.assignments.size === 0) this.assign(slice, peer);
     }
   }
 
   /** A worker is gone: each unfinished slice it held, and no one else holds, goes to another. */
-  onLost(peer: Peer, _reason: Reason | undefined): void {
+  onLost(peer: P, _reason: Reason | undefined): void {
     for (const task of peer.pending) {
       const slice = this.byTask.get(task);
       this.byTask.delete(task);
@@ -128,7 +149,7 @@ export class DistributedGradientSource implements GradientSource {
     peer.pending.clear();
   }
 
-  onResult(peer: Peer, m: ResultMessage): void {
+  onResult(peer: P, m: ResultMessage): void {
     const slice = this.byTask.get(m.task);
     if (!slice || !peer.pending.has(m.task)) {
       this.pool.drop(peer, 'UNEXPECTED_MESSAGE', `result for task ${m.task}, which this worker was not given`);
@@ -147,11 +168,11 @@ export class DistributedGradientSource implements GradientSource {
       this.stats.lateAnswers++;
       return;
     }
-    this.timer.record(performance.now() - sentAt);
+    this.timer.record(this.clock.now() - sentAt);
     slice.done = true;
-    clearTimeout(slice.backupTimer);
+    this.clock.clearTimeout(slice.backupTimer);
     // Progress: a wait for workers (see orphaned()) starts again from now if it is needed again.
-    clearTimeout(this.orphanTimer);
+    this.clock.clearTimeout(this.orphanTimer);
     this.orphanTimer = undefined;
     // Other assignments of this slice (a straggler and its backup) keep their deadlines: their
     // answers are ignored, but a worker that misses its deadline is still dropped as stalled.
@@ -168,11 +189,11 @@ export class DistributedGradientSource implements GradientSource {
 
   /** Fails the step in progress (shutdown). */
   abort(error: Error): void {
-    clearTimeout(this.orphanTimer);
+    this.clock.clearTimeout(this.orphanTimer);
     this.orphanTimer = undefined;
     for (const s of this.slices) {
-      for (const timer of s.timers.values()) clearTimeout(timer);
-      clearTimeout(s.backupTimer);
+      for (const timer of s.timers.values()) this.clock.clearTimeout(timer);
+      this.clock.clearTimeout(s.backupTimer);
     }
     const fail = this.fail;
     this.finish = null;
@@ -185,17 +206,17 @@ export class DistributedGradientSource implements GradientSource {
     return this.timer.deadline();
   }
 
-  private assign(slice: Slice, peer: Peer): void {
+  private assign(slice: Slice<P>, peer: P): void {
     const task = this.nextTask++;
     this.byTask.set(task, slice);
     slice.assignments.set(task, peer);
-    slice.sentAt.set(task, performance.now());
+    slice.sentAt.set(task, this.clock.now());
     peer.pending.add(task);
     const deadline = this.timer.deadline();
-    slice.timers.set(task, setTimeout(() => this.pool.drop(peer, 'STEP_DEADLINE', `no answer to a slice within ${deadline} ms`), deadline));
+    slice.timers.set(task, this.clock.setTimeout(() => this.pool.drop(peer, 'STEP_DEADLINE', `no answer to a slice within ${deadline} ms`), deadline));
     if (this.options.backupFactor > 0 && slice.backupTimer === undefined) {
       const typical = this.timer.typical();
-      if (typical !== undefined) slice.backupTimer = setTimeout(() => this.backup(slice), Math.max(1, this.options.backupFactor * typical));
+      if (typical !== undefined) slice.backupTimer = this.clock.setTimeout(() => this.backup(slice), Math.max(1, this.options.backupFactor * typical));
     }
     // The weights go with the task when this worker does not hold them yet.
     const weights = peer.version === this.version ? null : this.weights!;
@@ -203,15 +224,15 @@ export class DistributedGradientSource implements GradientSource {
     peer.send({ type: 'task', task, version: this.version, indices: slice.indices, weights });
   }
 
-  private unassign(slice: Slice, task: number): void {
-    clearTimeout(slice.timers.get(task));
+  private unassign(slice: Slice<P>, task: number): void {
+    this.clock.clearTimeout(slice.timers.get(task));
     slice.timers.delete(task);
     slice.assignments.delete(task);
     slice.sentAt.delete(task);
   }
 
   /** A straggling slice is also given to the least busy worker that does not hold it yet. */
-  private backup(slice: Slice): void {
+  private backup(slice: Slice<P>): void {
     if (slice.done) return;
     const holders = new Set(slice.assignments.values());
     const spare = this.leastBusy(holders);
@@ -220,15 +241,15 @@ export class DistributedGradientSource implements GradientSource {
     this.assign(slice, spare);
   }
 
-  private reassign(slice: Slice): void {
+  private reassign(slice: Slice<P>): void {
     this.stats.reassigned++;
     const target = this.leastBusy(new Set());
     if (target) this.assign(slice, target);
     else this.orphaned();
   }
 
-  private leastBusy(exclude: Set<Peer>): Peer | undefined {
-    let best: Peer | undefined;
+  private leastBusy(exclude: Set<P>): P | undefined {
+    let best: P | undefined;
     for (const p of this.pool.ready()) {
       if (exclude.has(p)) continue;
       if (!best || p.pending.size < best.pending.size) best = p;
@@ -240,7 +261,7 @@ export class DistributedGradientSource implements GradientSource {
   private orphaned(): void {
     if (this.orphanTimer) return;
     this.options.log(`no worker connected; waiting up to ${Math.round(this.options.workerWaitMs / 1000)} s for one to join`);
-    this.orphanTimer = setTimeout(() => {
+    this.orphanTimer = this.clock.setTimeout(() => {
       this.orphanTimer = undefined;
       this.abort(new MnistLrError('NO_WORKERS', `no worker joined within ${Math.round(this.options.workerWaitMs / 1000)} s; start workers with \`mnist-lr worker --connect <url>\` or raise --worker-wait`));
     }, this.options.workerWaitMs);
