@@ -8,8 +8,6 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
-import { Coordinator } from '@mnist-lr/coordinator';
-import { workerThreadEntry } from '@mnist-lr/worker';
 
 import type { TrainingEngine } from '../commands/train.js';
 import { TOKEN_ENV } from '../token.js';
@@ -34,6 +32,8 @@ export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine
     description: `coordinator with ${n} local worker ${n === 1 ? options.mode : options.mode === 'thread' ? 'threads' : 'processes'}`,
     workers: n,
     async run({ config, data, hooks, state, signal }) {
+      // Loaded here, not with the module: `train --workers 0` needs neither ws nor msgpackr.
+      const [{ Coordinator }, { workerThreadEntry }] = await Promise.all([import('@mnist-lr/coordinator'), import('@mnist-lr/worker')]);
       const token = randomBytes(32).toString('hex');
       const coordinator = await Coordinator.start({
         config,
@@ -51,7 +51,7 @@ export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine
       });
       const stops: Array<() => Promise<void>> = [];
       for (let i = 0; i < n; i++) {
-        stops.push(options.mode === 'thread' ? startThread(coordinator.url, token, i, options) : startProcess(coordinator.url, token, i, options));
+        stops.push(options.mode === 'thread' ? startThread(workerThreadEntry(), coordinator.url, token, i, options) : startProcess(coordinator.url, token, i, options));
       }
       try {
         const state = await coordinator.run();
@@ -64,8 +64,8 @@ export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine
   };
 }
 
-function startThread(url: string, token: string, i: number, options: LocalWorkersOptions): () => Promise<void> {
-  const worker = new Worker(workerThreadEntry(), { workerData: { url, token, label: `thread ${i + 1}`, dataDir: options.dataDir } });
+function startThread(entry: string, url: string, token: string, i: number, options: LocalWorkersOptions): () => Promise<void> {
+  const worker = new Worker(entry, { workerData: { url, token, label: `thread ${i + 1}`, dataDir: options.dataDir } });
   worker.on('error', (e) => options.log(`worker thread ${i + 1} failed: ${e.message}`));
   return async () => {
     await worker.terminate();
