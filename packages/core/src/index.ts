@@ -7,7 +7,8 @@ export type { TrainConfig, EpochMetrics, Best } from './types.js';
 
 export { parseIdx, readIdxFile, type IdxArray } from './data/idx.js';
 export { loadMnist, defaultMnistDir, IMAGE_SIZE, type Mnist, type MnistSplit } from './data/mnist.js';
-export { prepareData, loadTrainingData } from './data/prepare.js';
+export { prepareData } from './data/prepare.js';
+export { loadTrainingData } from './data/training-data.js';
 
 export { parseConfig, loadConfig, shortName, CONFIG_KEYS, CONFIG_DOCS } from './config/schema.js';
 

@@ -5,7 +5,7 @@
  * is allowed (that may be the point), but the user is told, on stderr, that the numbers are not
  * comparable with those recorded at training.
  */
-import { evaluate, loadModel, toSparse, type Evaluation, type ModelFile } from '@mnist-lr/core';
+import { evaluate, loadModel, type Evaluation, type ModelFile } from '@mnist-lr/core';
 
 import { dataSource, loadData } from '../data.js';
 import { asUsage } from '../errors.js';
@@ -25,19 +25,19 @@ export function evalCommand(
   stderr: NodeJS.WritableStream = process.stderr,
 ): Evaluation {
   const model = asUsage(() => loadModel(options.model));
-  const mnist = loadData(options.dataDir);
-  const test = toSparse(mnist.test.images, mnist.test.labels, mnist.test.count);
+  const { data, dir } = loadData(options.dataDir);
+  const test = data.test;
 
   stdout.write(
     `model: ${model.name} (${displayPath(options.model)}), ${model.epochs} epoch${model.epochs === 1 ? '' : 's'}, ` +
       `trained on sha256 ${model.dataset.slice(0, 12)}\n` +
-      `data:  ${int(test.count)} test images, sha256 ${mnist.fingerprint.slice(0, 12)}, from ${dataSource(mnist.dir)}\n`,
+      `data:  ${int(test.count)} test images, sha256 ${data.fingerprint.slice(0, 12)}, from ${dataSource(dir)}\n`,
   );
-  const sameData = mnist.fingerprint === model.dataset;
+  const sameData = data.fingerprint === model.dataset;
   if (!sameData) {
     stderr.write(
       `warning [DATASET_MISMATCH]: ${displayPath(options.model)} was trained on dataset sha256 ${model.dataset.slice(0, 12)}, ` +
-        `but the data in ${dataSource(mnist.dir)} is sha256 ${mnist.fingerprint.slice(0, 12)}; evaluating on it anyway ` +
+        `but the data in ${dataSource(dir)} is sha256 ${data.fingerprint.slice(0, 12)}; evaluating on it anyway ` +
         `(fine if you mean to test on other data; the numbers are not comparable with those recorded at training)\n`,
     );
   }

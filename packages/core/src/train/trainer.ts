@@ -1,4 +1,4 @@
-import { loadTrainingData } from '../data/prepare.js';
+import { loadTrainingData } from '../data/training-data.js';
 import type { Weights } from '../math/model.js';
 import type { Best, EpochMetrics, TrainConfig } from '../types.js';
 import { bestOf } from './best.js';
