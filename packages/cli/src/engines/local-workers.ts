@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 
+import type { TrainingData } from '@mnist-lr/core';
+
 import type { TrainingEngine } from '../commands/train.js';
 import { TOKEN_ENV } from '../token.js';
 
@@ -51,7 +53,7 @@ export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine
       });
       const stops: Array<() => Promise<void>> = [];
       for (let i = 0; i < n; i++) {
-        stops.push(options.mode === 'thread' ? startThread(workerThreadEntry(), coordinator.url, token, i, options) : startProcess(coordinator.url, token, i, options));
+        stops.push(options.mode === 'thread' ? startThread(workerThreadEntry(), coordinator.url, token, i, data, options) : startProcess(coordinator.url, token, i, options));
       }
       try {
         const state = await coordinator.run();
@@ -64,8 +66,10 @@ export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine
   };
 }
 
-function startThread(entry: string, url: string, token: string, i: number, options: LocalWorkersOptions): () => Promise<void> {
-  const worker = new Worker(entry, { workerData: { url, token, label: `thread ${i + 1}`, dataDir: options.dataDir } });
+function startThread(entry: string, url: string, token: string, i: number, data: TrainingData, options: LocalWorkersOptions): () => Promise<void> {
+  // The data's arrays live in SharedArrayBuffers (core's loadTrainingData): the thread reads this
+  // process's copy instead of loading its own.
+  const worker = new Worker(entry, { workerData: { url, token, label: `thread ${i + 1}`, data } });
   worker.on('error', (e) => options.log(`worker thread ${i + 1} failed: ${e.message}`));
   return async () => {
     await worker.terminate();
