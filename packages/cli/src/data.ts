@@ -1,7 +1,7 @@
 /** Loading MNIST for a command, and naming where it came from. */
 import { resolve } from 'node:path';
 
-import { defaultMnistDir, loadTrainingData, type TrainingData } from '@mnist-lr/core';
+import { defaultMnistDir, loadMnistTest, loadTrainingData, type MnistTest, type TrainingData } from '@mnist-lr/core';
 
 import { asUsage } from './errors.js';
 import { displayPath } from './outputs/format.js';
@@ -15,6 +15,12 @@ export function loadData(dataDir: string | undefined): { data: TrainingData; dir
   const load = (): TrainingData => loadTrainingData({ dataDir });
   const data = dataDir === undefined ? load() : asUsage(load);
   return { data, dir: resolve(dataDir ?? defaultMnistDir()) };
+}
+
+/** The test set only (for eval), from `dataDir` or the bundled copy; errors as for loadData. */
+export function loadTestData(dataDir: string | undefined): MnistTest {
+  const load = (): MnistTest => loadMnistTest({ dataDir });
+  return dataDir === undefined ? load() : asUsage(load);
 }
 
 /** Where MNIST was read from, short for the bundled copy. */

@@ -35,3 +35,21 @@ export function readOptionFile(flag: string, file: string): Buffer {
     throw markUsage(new MnistLrError('FILE_UNREADABLE', `${flag} ${file}: cannot read it (${why})`, { cause: e }));
   }
 }
+
+// Parsers of options whose commands load heavy modules (image decoders, ONNX): they live here so
+// that defining the command line loads none of those.
+
+/** Parser of predict's --fit: "auto" or "always". */
+export function fitMode(raw: string): 'auto' | 'always' {
+  if (raw === 'auto' || raw === 'always') return raw;
+  throw badOption(`--fit must be "auto" or "always", got ${JSON.stringify(raw)}`);
+}
+
+export const EXPORT_FORMATS = ['onnx', 'npz', 'json'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** Parser of export's --format. */
+export function exportFormat(raw: string): ExportFormat {
+  if ((EXPORT_FORMATS as readonly string[]).includes(raw)) return raw as ExportFormat;
+  throw badOption(`--format must be one of ${EXPORT_FORMATS.join(', ')}, got ${JSON.stringify(raw)}`);
+}
