@@ -122,7 +122,7 @@ program
 program
   .command('bench')
   .description('benchmarks: whole runs against the NumPy origin, start-up and memory, the kernel against a dense loop, distributed steps against a plain ws round trip')
-  .argument('[what]', 'origin, footprint, kernel, distributed or all', 'all')
+  .argument('[what]', 'origin, footprint, accuracy, kernel, distributed or all', 'all')
   .option('--seconds <s>', 'measuring time per distributed cell', integerOption('--seconds', 1, 600), 2)
   .option('--runs <n>', 'interleaved runs of each whole process (origin, footprint)', integerOption('--runs', 1, 100), 5)
   .action(async (what: string, o: { seconds: number; runs: number }) => {

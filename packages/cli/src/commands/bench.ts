@@ -1,6 +1,7 @@
 /** `mnist-lr bench`: the kernel, distributed and whole-process benchmarks, as markdown tables. */
 import { loadMnist, prepareData } from '@mnist-lr/core';
 
+import { benchAccuracy } from '../bench/accuracy.js';
 import { benchDistributed } from '../bench/distributed.js';
 import { benchFootprint } from '../bench/footprint.js';
 import { benchKernel } from '../bench/kernel.js';
@@ -8,7 +9,7 @@ import { benchOrigin, originUnavailable } from '../bench/origin.js';
 import { badOption } from '../errors.js';
 
 /** The sections, in the order `all` runs them. */
-export const BENCH_SECTIONS = ['origin', 'footprint', 'kernel', 'distributed'] as const;
+export const BENCH_SECTIONS = ['origin', 'footprint', 'accuracy', 'kernel', 'distributed'] as const;
 
 export interface BenchCommandOptions {
   /** A section of BENCH_SECTIONS, or 'all'. */
@@ -32,6 +33,10 @@ export async function benchCommand(options: BenchCommandOptions, stdout: NodeJS.
   if (runs('footprint')) {
     stdout.write(`\n## Start-up and memory: whole processes, peak RSS from the operating system, medians of ${options.runs} interleaved runs\n\n`);
     stdout.write(`${await benchFootprint({ runs: options.runs, log })}\n`);
+  }
+  if (runs('accuracy')) {
+    stdout.write(`\n## Time to accuracy: whole processes, medians of ${options.runs} runs\n\n`);
+    stdout.write(`${await benchAccuracy({ config: 'config_fast', runs: options.runs, log })}\n`);
   }
   if (!runs('kernel') && !runs('distributed')) return;
   const mnist = loadMnist();
