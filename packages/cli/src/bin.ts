@@ -64,6 +64,7 @@ Examples:
   mnist-lr eval --model models/config_sample.model.json
   mnist-lr predict --model models/config_sample.model.json digit.png
   mnist-lr export --model models/config_sample.model.json --out model.onnx
+  mnist-lr serve --model models/config_sample.model.json
   mnist-lr report --readme README.md`,
   );
 
@@ -121,8 +122,8 @@ program
 
 program
   .command('bench')
-  .description('benchmarks: whole runs against the NumPy origin, start-up and memory, the kernel against a dense loop, distributed steps against a plain ws round trip')
-  .argument('[what]', 'origin, footprint, accuracy, kernel, distributed or all', 'all')
+  .description('benchmarks: whole runs against the NumPy origin, start-up and memory, time to accuracy, the kernel against a dense loop, distributed steps against a plain ws round trip, step time while watched')
+  .argument('[what]', 'origin, footprint, accuracy, kernel, distributed, dashboard or all', 'all')
   .option('--seconds <s>', 'measuring time per distributed cell', integerOption('--seconds', 1, 600), 2)
   .option('--runs <n>', 'interleaved runs of each whole process (origin, footprint)', integerOption('--runs', 1, 100), 5)
   .action(async (what: string, o: { seconds: number; runs: number }) => {
@@ -158,6 +159,19 @@ program
   .option('-f, --format <format>', 'onnx, npz or json (default: from the extension of --out)', exportFormat)
   .action(async (o: { model: string; out: string; format?: ExportFormat }) => {
     (await import('./commands/export.js')).exportCommand(o);
+  });
+
+program
+  .command('serve')
+  .description('serve predictions over HTTP (POST /predict) and a page to draw digits on (GET /)')
+  .requiredOption('-m, --model <file>', 'model file written by train (models/<name>.model.json)')
+  .option('--host <host>', 'interface to listen on; anything but loopback needs a token', '127.0.0.1')
+  .option('-p, --port <port>', 'TCP port (0: any free port)', integerOption('--port', 0, 65535), 8080)
+  .option('--token-file <file>', 'file holding the token that clients beyond loopback must send (default: $MNIST_LR_TOKEN)')
+  .option('--max-body <KiB>', 'largest request body, in KiB', integerOption('--max-body', 1, 65_536), 2048)
+  .option('--request-timeout <seconds>', 'time for a request to arrive whole', integerOption('--request-timeout', 1, 600), 10)
+  .action(async (o: { model: string; host: string; port: number; tokenFile?: string; maxBody: number; requestTimeout: number }) => {
+    await (await import('./commands/serve.js')).serveCommand(o);
   });
 
 program

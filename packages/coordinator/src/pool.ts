@@ -14,6 +14,8 @@ import {
   type ResultMessage,
 } from '@mnist-lr/core/protocol';
 
+import { WorkerRecord } from './observe/worker-record.js';
+
 /** Frames and bytes through the pool's connections, both ways (WebSocket payloads). */
 export interface Traffic {
   framesOut: number;
@@ -32,19 +34,25 @@ export class Peer {
   gone = false;
   label = '';
   alive = true;
+  /** What the run's monitor shows of this connection, updated in place. */
+  readonly record: WorkerRecord;
 
   constructor(
     readonly id: number,
     readonly ws: WebSocket,
     readonly address: string,
     private readonly traffic: Traffic,
-  ) {}
+  ) {
+    this.record = new WorkerRecord(id, address);
+  }
 
   send(m: CoordinatorMessage): void {
     if (this.gone) return;
     const frame = encodeMessage(m);
     this.traffic.framesOut++;
     this.traffic.bytesOut += frame.byteLength;
+    this.record.framesOut++;
+    this.record.bytesOut += frame.byteLength;
     this.ws.send(frame, { binary: true });
   }
 
@@ -61,7 +69,8 @@ export interface PoolOptions {
   heartbeatMs: number;
   log: (line: string) => void;
   onReady: (peer: Peer) => void;
-  onLost: (peer: Peer, reason: Reason | undefined, detail: string) => void;
+  /** A connection ended; `evicted`: this side closed it, for `reason`. */
+  onLost: (peer: Peer, reason: Reason | undefined, detail: string, evicted: boolean) => void;
   /** A validated result. Its sums live in storage the pool reuses: read them during the call. */
   onResult: (peer: Peer, m: ResultMessage) => void;
 }
@@ -93,12 +102,18 @@ export class Pool {
     const peer = new Peer(this.nextId++, ws, address, this.traffic);
     this.peers.add(peer);
     const handshake = setTimeout(() => this.drop(peer, 'HANDSHAKE_TIMEOUT'), this.options.handshakeTimeoutMs);
-    ws.on('pong', () => (peer.alive = true));
+    ws.on('pong', () => {
+      peer.alive = true;
+      peer.record.lastHeard = Date.now();
+    });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (peer.gone) return;
       peer.alive = true;
       this.traffic.framesIn++;
       this.traffic.bytesIn += data.length;
+      peer.record.framesIn++;
+      peer.record.bytesIn += data.length;
+      peer.record.lastHeard = Date.now();
       if (!isBinary) return this.drop(peer, 'MALFORMED_MESSAGE', 'text frame');
       let m;
       try {
@@ -128,7 +143,7 @@ export class Pool {
     });
     ws.on('close', (code: number, reason: Buffer) => {
       clearTimeout(handshake);
-      if (!peer.gone) this.markGone(peer, reasonOfClose(code), reason.toString() || `connection closed (${code})`);
+      if (!peer.gone) this.markGone(peer, reasonOfClose(code), reason.toString() || `connection closed (${code})`, false);
     });
   }
 
@@ -139,7 +154,7 @@ export class Pool {
     if (peer.ws.readyState === peer.ws.OPEN) peer.ws.close(REASONS[reason].close, closeText(text));
     // A stopped process never answers the closing handshake: do not wait for it.
     setTimeout(() => peer.ws.terminate(), 1000).unref();
-    this.markGone(peer, reason, text);
+    this.markGone(peer, reason, text, true);
   }
 
   /** Closes every connection with `reason` (end of run or shutdown). */
@@ -154,12 +169,12 @@ export class Pool {
     this.peers.clear();
   }
 
-  private markGone(peer: Peer, reason: Reason | undefined, detail: string): void {
+  private markGone(peer: Peer, reason: Reason | undefined, detail: string, evicted: boolean): void {
     peer.gone = true;
     this.peers.delete(peer);
     if (peer.ready) this.options.log(`${peer} left: ${reason ? `[${reason}] ` : ''}${detail}`);
     else if (reason) this.options.log(`refused ${peer.address}: [${reason}] ${detail}`);
-    this.options.onLost(peer, reason, detail);
+    this.options.onLost(peer, reason, detail, evicted);
   }
 
   private beat(): void {

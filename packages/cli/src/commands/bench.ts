@@ -1,7 +1,8 @@
-/** `mnist-lr bench`: the kernel, distributed and whole-process benchmarks, as markdown tables. */
+/** `mnist-lr bench`: the whole-process, kernel, distributed and dashboard benchmarks, as markdown tables. */
 import { loadMnist, prepareData } from '@mnist-lr/core';
 
 import { benchAccuracy } from '../bench/accuracy.js';
+import { benchDashboard } from '../bench/dashboard.js';
 import { benchDistributed } from '../bench/distributed.js';
 import { benchFootprint } from '../bench/footprint.js';
 import { benchKernel } from '../bench/kernel.js';
@@ -9,14 +10,14 @@ import { benchOrigin, originUnavailable } from '../bench/origin.js';
 import { badOption } from '../errors.js';
 
 /** The sections, in the order `all` runs them. */
-export const BENCH_SECTIONS = ['origin', 'footprint', 'accuracy', 'kernel', 'distributed'] as const;
+export const BENCH_SECTIONS = ['origin', 'footprint', 'accuracy', 'kernel', 'distributed', 'dashboard'] as const;
 
 export interface BenchCommandOptions {
   /** A section of BENCH_SECTIONS, or 'all'. */
   what: string;
   /** Seconds of measurement per distributed cell. */
   seconds: number;
-  /** Interleaved runs of each whole process (origin, footprint); medians are reported. */
+  /** Interleaved runs of each whole process (origin, footprint, accuracy); medians are reported. */
   runs: number;
 }
 
@@ -38,7 +39,7 @@ export async function benchCommand(options: BenchCommandOptions, stdout: NodeJS.
     stdout.write(`\n## Time to accuracy: whole processes, medians of ${options.runs} runs\n\n`);
     stdout.write(`${await benchAccuracy({ config: 'config_fast', runs: options.runs, log })}\n`);
   }
-  if (!runs('kernel') && !runs('distributed')) return;
+  if (!runs('kernel') && !runs('distributed') && !runs('dashboard')) return;
   const mnist = loadMnist();
   const data = prepareData(mnist);
   if (runs('kernel')) {
@@ -49,5 +50,9 @@ export async function benchCommand(options: BenchCommandOptions, stdout: NodeJS.
     stdout.write('\n## Distributed: local worker threads over WebSocket on 127.0.0.1, medians, same run\n\n');
     const r = await benchDistributed(data, { batches: [10, 100, 1000, 8192], workers: [1, 2, 4], budgetMs: options.seconds * 1000, log });
     stdout.write(`Milliseconds per step (median):\n\n${r.table}\n\nSeconds per epoch (60,000 samples), from the mean step of the same measurements (pauses included):\n\n${r.epochs}\n`);
+  }
+  if (runs('dashboard')) {
+    stdout.write('\n## Watching: step time with the dashboard open against nobody watching, interleaved windows of one run\n\n');
+    stdout.write(`${await benchDashboard(data, { windowSeconds: Math.max(2, options.seconds), rounds: 5, log })}\n`);
   }
 }
