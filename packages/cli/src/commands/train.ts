@@ -13,7 +13,7 @@ import {
   checkCompatible,
   checkpointHooks,
   DEFAULT_CHECKPOINT_EVERY,
-  KERNEL_ID,
+  kernelFingerprint,
   loadCheckpoint,
   loadConfig,
   saveCheckpoint,
@@ -27,15 +27,17 @@ import {
   type TrainState,
   type Weights,
 } from '@mnist-lr/core';
+import type { RunMonitor } from '@mnist-lr/coordinator';
 
 import { dataSource, loadData } from '../data.js';
-import { asUsage } from '../errors.js';
+import { asUsage, badOption } from '../errors.js';
 import { describeConfig, displayPath, duration, int, invocation } from '../outputs/format.js';
 import { RunRecorder, summaryLines, type RunPaths } from '../outputs/recorder.js';
 import { checkWritable } from '../outputs/writable.js';
 import { localWorkersEngine, type WorkerMode } from '../engines/local-workers.js';
 import { interruptedError, watchInterrupt } from '../interrupt.js';
 import { createProgress, type TrainProgress } from '../progress.js';
+import { RunWatch } from '../watch.js';
 
 export interface TrainCommandOptions {
   /** Path of the config file. */
@@ -59,6 +61,12 @@ export interface TrainCommandOptions {
   checkpointEvery?: number;
   /** Continue the run from <out>/checkpoints/<name>.ckpt instead of starting afresh. */
   resume?: boolean;
+  /** The fraction of slices computed twice and compared, with workers (--verify). Default 0. */
+  verify?: number;
+  /** In-process runs: serve the dashboard on a free loopback port (runs with workers always do). */
+  dashboard?: boolean;
+  /** Seconds to keep the dashboard up after the run ends. Default 0. */
+  linger?: number;
 }
 
 /** What an engine may tell the user while it runs. */
@@ -78,12 +86,19 @@ export interface TrainingJob {
   /** The state to continue from (a resumed run); a fresh one when absent. */
   state?: TrainState;
   signal?: AbortSignal;
+  /** The run's monitor: a coordinator shows it on its port (see watch.ts). */
+  monitor?: RunMonitor;
 }
 
 /** What an engine returns: the final weights and every epoch's metrics. */
 export interface TrainingOutcome {
   weights: Weights;
   history: EpochMetrics[];
+  /**
+   * Stops what the engine still holds open (its coordinator, whose port serves the dashboard);
+   * called once the run's outputs are written and shown.
+   */
+  release?: () => Promise<void>;
 }
 
 /** One way of carrying out training; every engine yields the same weights, bit for bit. */
@@ -107,8 +122,12 @@ export const inProcessEngine: TrainingEngine = {
 
 /** The engine for `--workers N`: in this process for 0, else a coordinator with N local workers. */
 export function selectEngine(options: TrainCommandOptions, ui: EngineUi): TrainingEngine {
-  if (options.workers === 0) return inProcessEngine;
+  if (options.workers === 0) {
+    if (options.verify) throw badOption(`--verify checks the results of workers, and --workers 0 has none; add --workers N`);
+    return inProcessEngine;
+  }
   return localWorkersEngine({
+    verify: options.verify ?? 0,
     workers: options.workers,
     mode: options.workerMode ?? 'thread',
     dataDir: options.dataDir,
@@ -174,6 +193,17 @@ export async function trainCommand(
     stdout.write(`${resumeLine(checkpoint, config, data.train.count, checkpointPath)}\n`);
   }
 
+  const watch = await RunWatch.start({
+    name,
+    path,
+    config,
+    data,
+    engine: engine.description,
+    serve: engine.workers === 0 && options.dashboard === true,
+    lingerSeconds: options.linger ?? 0,
+    log: (line) => stdout.write(`${line}\n`),
+  });
+  watch.resumeAt(checkpoint?.state);
   const recorder = RunRecorder.start(out, {
     name,
     config,
@@ -193,7 +223,7 @@ export async function trainCommand(
   /** The engine's state after its latest step (consistent between steps), and where that was. */
   let latest: { state: TrainState; where: string } | undefined;
   const interrupt = watchInterrupt();
-  const hooks = checkpointHooks({
+  const hooks = watch.hooks(checkpointHooks({
     path: checkpointPath,
     every: options.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY,
     name,
@@ -209,18 +239,25 @@ export async function trainCommand(
         await recorder.epoch(m, (line) => progress!.epochDone(line));
       },
     },
-    onWrite: () => (resumable = true),
-  });
-  let outcome: TrainingOutcome;
+    onWrite: (write) => {
+      resumable = true;
+      watch.checkpointWritten(write);
+    },
+  }));
+  let outcome: TrainingOutcome | undefined;
   try {
-    outcome = await engine.run({ config, data, hooks, state: checkpoint?.state, signal: interrupt.signal });
+    outcome = await engine.run({ config, data, hooks, state: checkpoint?.state, signal: interrupt.signal, monitor: watch.monitor });
     if (interrupt.received) throw interrupt.signal.reason;
   } catch (e) {
     progress.stop();
+    watch.failed(e);
+    await watch.shutdown();
+    // An engine that returned (an interrupted run stops between steps) still holds its coordinator.
+    await outcome?.release?.();
     if (interrupt.received) {
       // Stopped between two steps: that point is checkpointed, so --resume repeats nothing.
       if (latest) {
-        saveCheckpoint(checkpointPath, { name, config, dataset: data.fingerprint, kernel: KERNEL_ID, state: latest.state });
+        saveCheckpoint(checkpointPath, { name, config, dataset: data.fingerprint, kernel: kernelFingerprint(), state: latest.state });
         resumable = true;
       }
       const stopped = interruptedError(interrupt.received, latest?.where, resumable);
@@ -236,9 +273,18 @@ export async function trainCommand(
     interrupt.dispose();
   }
 
-  const summary = await recorder.finish(outcome.weights);
+  let summary: Awaited<ReturnType<RunRecorder['finish']>>;
+  try {
+    summary = await recorder.finish(outcome.weights);
+  } catch (e) {
+    watch.failed(e);
+    await watch.shutdown();
+    await outcome.release?.();
+    throw e;
+  }
   const shown = (p: string): string => relative(out, p);
   const p = summary.paths;
+  watch.finished({ log: p.log, metrics: p.metrics, 'loss plot': p.lossPlot, 'accuracy plot': p.accuracyPlot, model: p.model, checkpoint: checkpointPath }, outcome.weights);
   stdout.write(
     [
       '',
@@ -252,6 +298,8 @@ export async function trainCommand(
       '',
     ].join('\n'),
   );
+  await watch.close();
+  await outcome.release?.();
   return summary.paths;
 }
 

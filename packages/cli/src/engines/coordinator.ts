@@ -3,6 +3,7 @@ import type { Coordinator, CoordinatorOptions } from '@mnist-lr/coordinator';
 import { Coordinator as CoordinatorClass } from '@mnist-lr/coordinator';
 
 import type { TrainingEngine } from '../commands/train.js';
+import { verifySummary } from './verify-summary.js';
 
 export interface RemoteWorkersOptions {
   host: string;
@@ -12,6 +13,8 @@ export interface RemoteWorkersOptions {
   workerWaitMs: number;
   stepTimeoutMs: number;
   backupFactor: number;
+  /** The fraction of slices computed twice and compared (--verify). */
+  verify: number;
   tls?: CoordinatorOptions['tls'];
   log: (line: string) => void;
   onWorkers?: (count: number) => void;
@@ -23,7 +26,7 @@ export function remoteWorkersEngine(options: RemoteWorkersOptions): TrainingEngi
   return {
     description: `coordinator on ${options.host}:${options.port}, at least ${options.minWorkers} worker${options.minWorkers === 1 ? '' : 's'}`,
     workers: options.minWorkers,
-    async run({ config, data, hooks, state, signal }) {
+    async run({ config, data, hooks, state, signal, monitor }) {
       const coordinator = await CoordinatorClass.start({
         config,
         data,
@@ -35,18 +38,24 @@ export function remoteWorkersEngine(options: RemoteWorkersOptions): TrainingEngi
         workerWaitMs: options.workerWaitMs,
         stepTimeoutMs: options.stepTimeoutMs,
         backupFactor: options.backupFactor,
+        verify: options.verify,
         state,
         hooks,
         signal,
+        monitor,
         log: options.log,
         onWorkers: options.onWorkers,
       });
       options.onListening?.(coordinator);
       try {
         const state = await coordinator.run();
-        return { weights: state.weights, history: state.history };
-      } finally {
+        const verified = verifySummary(coordinator, options.verify);
+        if (verified) options.log(verified);
+        // The port serves the dashboard until the run's outputs are shown on it.
+        return { weights: state.weights, history: state.history, release: () => coordinator.close() };
+      } catch (e) {
         await coordinator.close();
+        throw e;
       }
     },
   };

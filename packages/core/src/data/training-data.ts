@@ -13,11 +13,12 @@ import { createHash, type Hash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 
+import { checkOptions } from '../config/options.js';
 import { MnistLrError } from '../errors.js';
 import { allocSparse, PIXELS, type SparseImages } from '../math/sparse.js';
 import type { TrainingData } from '../train/engine.js';
 import { IDX_MAX_HEADER, parseIdx, parseIdxHeader, readIdxBytes } from './idx.js';
-import { checkLabels, defaultMnistDir, imageCount, mnistPaths } from './mnist.js';
+import { checkLabels, DATA_OPTIONS, defaultMnistDir, imageCount, mnistPaths } from './mnist.js';
 
 /** Images per chunk read: 4096 × 784 bytes, about 3 MB of buffer. */
 const CHUNK_IMAGES = 4096;
@@ -27,6 +28,7 @@ const CHUNK_IMAGES = 4096;
  * live in SharedArrayBuffers (see allocSparse). Same errors as loadMnist.
  */
 export function loadTrainingData(options: { dataDir?: string } = {}): TrainingData {
+  checkOptions(options, 'loadTrainingData()', DATA_OPTIONS);
   const paths = mnistPaths(resolve(options.dataDir ?? defaultMnistDir()));
   // The fingerprint hashes the four files in this order, as fingerprintOf does.
   const hash = createHash('sha256');

@@ -3,6 +3,7 @@ import { MAX_EXACT_SAMPLES, type ExactSums } from '../math/exact.js';
 import { CLASSES, PIXELS } from '../math/sparse.js';
 import type { CoordinatorMessage, Message, WorkerMessage } from './messages.js';
 import type { Reason } from './reasons.js';
+import { inert } from './inert.js';
 
 /**
  * MessagePack encoding of the protocol's messages. Float64/Uint32 arrays travel as MessagePack
@@ -18,7 +19,8 @@ export class ProtocolError extends Error {
     readonly reason: Reason,
     message: string,
   ) {
-    super(message);
+    // Messages quote what a peer sent, and end up in logs and on terminals.
+    super(inert(message, 400));
   }
 }
 
@@ -73,6 +75,8 @@ export function encodeMessage(m: Message): Uint8Array {
         indices: bytesOf(m.indices),
         W: weights === null ? null : bytesOf(weights.W),
         b: weights === null ? null : bytesOf(weights.b),
+        // Only when known: a task without it has exactly the keys it had before.
+        ...(m.epoch === undefined ? {} : { epoch: m.epoch }),
       });
     }
     case 'result': {
@@ -174,7 +178,9 @@ function coordinatorMessage(o: Obj, into: DecodeBuffers): CoordinatorMessage {
         field(o, 'W') === null && field(o, 'b') === null
           ? null
           : { W: f64(o, 'W', W_LENGTH, Infinity, into.f64('W', W_LENGTH)), b: f64(o, 'b', CLASSES, Infinity, into.f64('b', CLASSES)) };
-      return { type: 'task', task, version, indices, weights };
+      // Optional (see TaskMessage): absent or undefined from coordinators that do not send it.
+      if (!Object.hasOwn(o, 'epoch')) return { type: 'task', task, version, indices, weights };
+      return { type: 'task', task, version, indices, weights, epoch: int(o, 'epoch', 0, 2 ** 31) };
     }
     case 'bye':
       return { type: 'bye', reason: str(o, 'reason', 64), message: str(o, 'message', 1024) };
@@ -239,7 +245,8 @@ function str(o: Obj, key: string, maxLength: number): string {
   if (typeof v !== 'string' || v.length > maxLength) {
     throw new ProtocolError('MALFORMED_MESSAGE', `${describe(o.type)}: "${key}" must be a string of at most ${maxLength} characters`);
   }
-  return v;
+  // Every string a peer sends is printed somewhere sooner or later.
+  return inert(v, maxLength);
 }
 
 function bin(o: Obj, key: string, byteLength: number | null, maxBytes: number): Uint8Array {
