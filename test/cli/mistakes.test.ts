@@ -171,7 +171,7 @@ describe('Ctrl-C', () => {
     expect(await exited).toBe(130);
     const rest = screen.slice(screen.lastIndexOf('steps/s'));
     // The bar's line is erased (ESC [2K) before the message, which is one coded line.
-    expect(rest).toMatch(/\x1b\[2Kerror \[INTERRUPTED\]: interrupted by SIGINT at epoch 1\/1, step \d+\/6000; its checkpoint holds that point; continue with: mnist-lr train --config configs\/config_sample\.json --epochs 1 --out \S+ --resume\r?\n/);
+    expect(rest).toMatch(/\x1b\[2Kerror \[INTERRUPTED\]: interrupted by SIGINT at epoch 1\/1, step \d+\/6000; its checkpoint holds that point; continue with: (?:pnpm )?mnist-lr train --config configs\/config_sample\.json --epochs 1 --out \S+ --resume\r?\n/);
     expect(screen).not.toMatch(/\n\s+at /);
     expect(readFileSync(join(out, 'logs/config_sample.log'), 'utf8')).toContain('error [INTERRUPTED]');
 
