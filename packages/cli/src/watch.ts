@@ -6,7 +6,10 @@
  */
 import { once } from 'node:events';
 
-import { RunMonitor, serveDashboard, type DashboardServer } from '@mnist-lr/coordinator';
+import type { DashboardServer } from '@mnist-lr/coordinator';
+// The monitor alone: the package root would load the coordinator, ws and msgpackr, which an
+// in-process run needs only when it serves the dashboard.
+import { RunMonitor } from '@mnist-lr/coordinator/observe';
 import { evaluate, kernelFingerprint, splitTrainingSet, stepsPerEpoch, type CheckpointWrite, type EngineHooks, type TrainConfig, type TrainingData, type TrainState, type Weights } from '@mnist-lr/core';
 
 export interface WatchOptions {
@@ -42,7 +45,7 @@ export class RunWatch {
       engine: options.engine,
       stepsPerEpoch: stepsPerEpoch(splitTrainingSet(data.train.count, config).train.length, config.batch_size),
     });
-    const server = options.serve ? await serveDashboard({ monitor }) : undefined;
+    const server = options.serve ? await (await import('@mnist-lr/coordinator')).serveDashboard({ monitor }) : undefined;
     if (server) options.log(`dashboard: ${server.url}  (also /status, /metrics, /healthz, /readyz)`);
     return new RunWatch(monitor, server, options);
   }

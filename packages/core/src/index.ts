@@ -11,7 +11,8 @@
 export { MnistLrError, ERROR_CODES, isMnistLrError, type ErrorCode } from './errors.js';
 export type { TrainConfig, ConfigInput, EpochMetrics, Best } from './types.js';
 export { loadMnist, loadMnistTest, defaultMnistDir, type Mnist, type MnistSplit, type MnistTest } from './data/mnist.js';
-export { prepareData, loadTrainingData } from './data/prepare.js';
+export { prepareData } from './data/prepare.js';
+export { loadTrainingData } from './data/training-data.js';
 export { parseConfig, loadConfig, CONFIG_DOCS, type ConfigDoc } from './config/schema.js';
 export { train, type TrainOptions, type TrainResult } from './train/trainer.js';
 export { evaluate, type Evaluation } from './math/evaluate.js';

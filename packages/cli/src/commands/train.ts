@@ -16,7 +16,6 @@ import {
   kernelFingerprint,
   loadCheckpoint,
   loadConfig,
-  prepareData,
   saveCheckpoint,
   stepsPerEpoch,
   train,
@@ -174,11 +173,10 @@ export async function trainCommand(
     );
   }
   const loadStart = performance.now();
-  const mnist = loadData(options.dataDir);
-  const data = prepareData(mnist);
+  const { data, dir } = loadData(options.dataDir);
   stdout.write(
     `data: ${int(data.train.count)} training / ${int(data.test.count)} test images, sha256 ` +
-      `${data.fingerprint.slice(0, 12)}, from ${dataSource(mnist.dir)} (${duration((performance.now() - loadStart) / 1000)})\n`,
+      `${data.fingerprint.slice(0, 12)}, from ${dataSource(dir)} (${duration((performance.now() - loadStart) / 1000)})\n`,
   );
 
   if (checkpoint) {

@@ -8,8 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
-import { Coordinator } from '@mnist-lr/coordinator';
-import { workerThreadEntry } from '@mnist-lr/worker';
+import type { TrainingData } from '@mnist-lr/core';
 
 import type { TrainingEngine } from '../commands/train.js';
 import { TOKEN_ENV } from '../token.js';
@@ -37,6 +36,8 @@ export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine
     description: `coordinator with ${n} local worker ${n === 1 ? options.mode : options.mode === 'thread' ? 'threads' : 'processes'}`,
     workers: n,
     async run({ config, data, hooks, state, signal, monitor }) {
+      // Loaded here, not with the module: `train --workers 0` needs neither ws nor msgpackr.
+      const [{ Coordinator }, { workerThreadEntry }] = await Promise.all([import('@mnist-lr/coordinator'), import('@mnist-lr/worker')]);
       const token = randomBytes(32).toString('hex');
       const coordinator = await Coordinator.start({
         config,
@@ -57,7 +58,7 @@ export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine
       options.log(`dashboard: ${coordinator.dashboardUrl}  (also /status, /metrics, /healthz, /readyz)`);
       const stops: Array<() => Promise<void>> = [];
       for (let i = 0; i < n; i++) {
-        stops.push(options.mode === 'thread' ? startThread(coordinator.url, token, i, options) : startProcess(coordinator.url, token, i, options));
+        stops.push(options.mode === 'thread' ? startThread(workerThreadEntry(), coordinator.url, token, i, data, options) : startProcess(coordinator.url, token, i, options));
       }
       const release = async (): Promise<void> => {
         await coordinator.close();
@@ -77,8 +78,10 @@ export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine
   };
 }
 
-function startThread(url: string, token: string, i: number, options: LocalWorkersOptions): () => Promise<void> {
-  const worker = new Worker(workerThreadEntry(), { workerData: { url, token, label: `thread ${i + 1}`, dataDir: options.dataDir } });
+function startThread(entry: string, url: string, token: string, i: number, data: TrainingData, options: LocalWorkersOptions): () => Promise<void> {
+  // The data's arrays live in SharedArrayBuffers (core's loadTrainingData): the thread reads this
+  // process's copy instead of loading its own.
+  const worker = new Worker(entry, { workerData: { url, token, label: `thread ${i + 1}`, data } });
   worker.on('error', (e) => options.log(`worker thread ${i + 1} failed: ${e.message}`));
   return async () => {
     await worker.terminate();

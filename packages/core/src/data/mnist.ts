@@ -92,14 +92,20 @@ export function fingerprintOf(files: readonly Uint8Array[]): string {
   return hash.digest('hex');
 }
 
-function splitOf(images: IdxArray, imagesPath: string, labels: IdxArray, labelsPath: string): MnistSplit {
-  const [n, rows, cols] = images.dims;
-  if (images.dims.length !== 3 || rows !== SIDE || cols !== SIDE || n === undefined) {
+/** Checks an image file's dimensions ([n, 28, 28]) and returns n. */
+export function imageCount(dims: readonly number[], imagesPath: string): number {
+  const [n, rows, cols] = dims;
+  if (dims.length !== 3 || rows !== SIDE || cols !== SIDE || n === undefined) {
     throw new MnistLrError(
       'IDX_BAD_SHAPE',
-      `${imagesPath}: image file has dimensions [${images.dims.join(', ')}], expected [n, ${SIDE}, ${SIDE}]; is it a label file, or not MNIST? Point --data-dir at intact MNIST files`,
+      `${imagesPath}: image file has dimensions [${dims.join(', ')}], expected [n, ${SIDE}, ${SIDE}]; is it a label file, or not MNIST? Point --data-dir at intact MNIST files`,
     );
   }
+  return n;
+}
+
+/** Checks a label file against its image file's count, and every label against 0..9. */
+export function checkLabels(labels: IdxArray, labelsPath: string, n: number, imagesPath: string): Uint8Array {
   if (labels.dims.length !== 1) {
     throw new MnistLrError(
       'IDX_BAD_SHAPE',
@@ -112,7 +118,6 @@ function splitOf(images: IdxArray, imagesPath: string, labels: IdxArray, labelsP
       `${imagesPath} holds ${n} images but ${labelsPath} holds ${labels.dims[0]} labels; the files come from different sets, use a matching pair`,
     );
   }
-  // The only per-byte loop of the load: 70k bytes, negligible next to reading 55 MB.
   const lab = labels.data;
   for (let i = 0; i < lab.length; i++) {
     if ((lab[i] ?? 0) >= NUM_CLASSES) {
@@ -122,7 +127,23 @@ function splitOf(images: IdxArray, imagesPath: string, labels: IdxArray, labelsP
       );
     }
   }
-  return { count: n, images: images.data, labels: lab };
+  return lab;
+}
+
+function splitOf(images: IdxArray, imagesPath: string, labels: IdxArray, labelsPath: string): MnistSplit {
+  const n = imageCount(images.dims, imagesPath);
+  return { count: n, images: images.data, labels: checkLabels(labels, labelsPath, n, imagesPath) };
+}
+
+/** The four files' paths in `dir`, in fingerprint order; all located before any is read. */
+export function mnistPaths(dir: string): { trainImages: string; trainLabels: string; testImages: string; testLabels: string } {
+  // Locate all four before reading any, so a missing file is reported before 55 MB are read.
+  return {
+    trainImages: findFile(dir, ...FILES.trainImages),
+    trainLabels: findFile(dir, ...FILES.trainLabels),
+    testImages: findFile(dir, ...FILES.testImages),
+    testLabels: findFile(dir, ...FILES.testLabels),
+  };
 }
 
 /**
@@ -132,13 +153,7 @@ function splitOf(images: IdxArray, imagesPath: string, labels: IdxArray, labelsP
 export function loadMnist(options?: { dataDir?: string }): Mnist {
   checkOptions(options ?? {}, 'loadMnist()', DATA_OPTIONS);
   const dir = resolve(options?.dataDir ?? defaultMnistDir());
-  // Locate all four before reading any, so a missing file is reported before 55 MB are read.
-  const paths = {
-    trainImages: findFile(dir, ...FILES.trainImages),
-    trainLabels: findFile(dir, ...FILES.trainLabels),
-    testImages: findFile(dir, ...FILES.testImages),
-    testLabels: findFile(dir, ...FILES.testLabels),
-  };
+  const paths = mnistPaths(dir);
   // Keep the whole decompressed files (header included) for the fingerprint; the parsed
   // arrays are views into them, so this costs no extra memory.
   const bytes = {

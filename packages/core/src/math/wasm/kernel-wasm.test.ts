@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../config/schema.js';
-import { loadTrainingData } from '../../data/prepare.js';
+import { loadTrainingData } from '../../data/training-data.js';
 import { runTraining, type TrainingData } from '../../train/engine.js';
 import { LocalGradientSource, batchSums, type BatchSums } from '../../train/source.js';
 import { splitTrainingSet } from '../../train/split.js';
