@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { KERNEL_ID, loadTrainingData } from '@mnist-lr/core';
+import { kernelFingerprint, loadTrainingData } from '@mnist-lr/core';
 import { Coordinator } from '@mnist-lr/coordinator';
 import { encodeMessage, PROTOCOL_VERSION } from '@mnist-lr/core/protocol';
 import { CLI, originConfig, ROOT, waitFor } from '../helpers/cluster.js';
@@ -50,7 +50,7 @@ describe('peer text', () => {
     const log: string[] = [];
     const data = loadTrainingData();
     const coordinator = await Coordinator.start({ config: originConfig('config_1'), data, token: 't', log: (l) => log.push(l) });
-    const hello = (worker: string, kernel = KERNEL_ID): Promise<WebSocket> =>
+    const hello = (worker: string, kernel = kernelFingerprint()): Promise<WebSocket> =>
       new Promise((resolve) => {
         const ws = new WebSocket(coordinator.url, { headers: { authorization: 'Bearer t' } });
         ws.on('open', () => {
