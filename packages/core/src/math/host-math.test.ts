@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadTrainingData } from '../data/prepare.js';
+import { loadTrainingData } from '../data/training-data.js';
 import type { TrainingData } from '../train/engine.js';
 import { createKernel } from './choose-kernel.js';
 import { hostMathKernel } from './host-math.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/schema.js';
-import { loadTrainingData } from '../data/prepare.js';
+import { loadTrainingData } from '../data/training-data.js';
 import { Rng } from '../math/rng.js';
 import { zeroWeights } from '../math/model.js';
 import type { TrainingData } from '../train/engine.js';
