@@ -3,6 +3,7 @@ import { SliceScheduler, type SchedulerStats } from './scheduler.js';
 import type { AuthLimiterOptions } from './transport/auth-limiter.js';
 import { Pool, type Peer, type Traffic } from './pool.js';
 import { listen, type Listening } from './transport/server.js';
+import { attachWebSocket } from './transport/ws-connection.js';
 
 export interface CoordinatorOptions {
   config: TrainConfig;
@@ -98,7 +99,7 @@ export class Coordinator {
           log(`refused ${peer}: [BAD_TOKEN] wrong or missing token (${count} from this address${delayMs ? `; answers now delayed ${delayMs} ms` : ''})`);
         }
       },
-      onConnection: (ws, peer) => pool.accept(ws, peer),
+      onConnection: (ws, peer) => attachWebSocket(ws, (connection) => pool.accept(connection, peer)),
     });
     return new Coordinator(options, endpoint, pool, source, readyWaiters);
   }

@@ -1,4 +1,3 @@
-import type { WebSocket } from 'ws';
 import { KERNEL_ID } from '@mnist-lr/core';
 import {
   DecodeBuffers,
@@ -13,6 +12,7 @@ import {
   type Reason,
   type ResultMessage,
 } from '@mnist-lr/core/protocol';
+import type { PeerConnection, PeerConnectionEvents } from './transport/connection.js';
 
 /** Frames and bytes through the pool's connections, both ways (WebSocket payloads). */
 export interface Traffic {
@@ -35,7 +35,7 @@ export class Peer {
 
   constructor(
     readonly id: number,
-    readonly ws: WebSocket,
+    readonly connection: PeerConnection,
     readonly address: string,
     private readonly traffic: Traffic,
   ) {}
@@ -45,7 +45,7 @@ export class Peer {
     const frame = encodeMessage(m);
     this.traffic.framesOut++;
     this.traffic.bytesOut += frame.byteLength;
-    this.ws.send(frame, { binary: true });
+    this.connection.send(frame);
   }
 
   toString(): string {
@@ -89,56 +89,54 @@ export class Pool {
     return [...this.peers].filter((p) => p.ready && !p.gone);
   }
 
-  accept(ws: WebSocket, address: string): void {
-    const peer = new Peer(this.nextId++, ws, address, this.traffic);
+  /** A new connection from `address`: returns where its events go. */
+  accept(connection: PeerConnection, address: string): PeerConnectionEvents {
+    const peer = new Peer(this.nextId++, connection, address, this.traffic);
     this.peers.add(peer);
     const handshake = setTimeout(() => this.drop(peer, 'HANDSHAKE_TIMEOUT'), this.options.handshakeTimeoutMs);
-    ws.on('pong', () => (peer.alive = true));
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (peer.gone) return;
-      peer.alive = true;
-      this.traffic.framesIn++;
-      this.traffic.bytesIn += data.length;
-      if (!isBinary) return this.drop(peer, 'MALFORMED_MESSAGE', 'text frame');
-      let m;
-      try {
-        m = decodeWorkerMessage(data, this.buffers);
-      } catch (e) {
-        if (e instanceof ProtocolError) return this.drop(peer, e.reason, e.message);
-        throw e;
-      }
-      if (m.type === 'hello') {
+    return {
+      pong: () => (peer.alive = true),
+      frame: (data, isBinary) => {
+        if (peer.gone) return;
+        peer.alive = true;
+        this.traffic.framesIn++;
+        this.traffic.bytesIn += data.length;
+        if (!isBinary) return this.drop(peer, 'MALFORMED_MESSAGE', 'text frame');
+        let m;
+        try {
+          m = decodeWorkerMessage(data, this.buffers);
+        } catch (e) {
+          if (e instanceof ProtocolError) return this.drop(peer, e.reason, e.message);
+          throw e;
+        }
+        if (m.type === 'hello') {
+          clearTimeout(handshake);
+          if (peer.ready) return this.drop(peer, 'UNEXPECTED_MESSAGE', 'second hello');
+          if (m.protocol !== PROTOCOL_VERSION) return this.drop(peer, 'PROTOCOL_MISMATCH', `worker speaks protocol ${m.protocol}, coordinator ${PROTOCOL_VERSION}`);
+          if (m.dataset !== this.options.dataset) return this.drop(peer, 'DATASET_MISMATCH', `worker dataset ${m.dataset.slice(0, 12)}…, coordinator ${this.options.dataset.slice(0, 12)}…`);
+          if (m.kernel !== KERNEL_ID) return this.drop(peer, 'KERNEL_MISMATCH', `worker kernel ${m.kernel}, coordinator ${KERNEL_ID}`);
+          peer.label = m.worker;
+          peer.ready = true;
+          peer.send({ type: 'welcome', protocol: PROTOCOL_VERSION, workerId: peer.id });
+          this.options.log(`${peer} joined from ${address}`);
+          this.options.onReady(peer);
+          return;
+        }
+        if (!peer.ready) return this.drop(peer, 'UNEXPECTED_MESSAGE', `${m.type} before hello`);
+        this.options.onResult(peer, m);
+      },
+      closed: (code, reason) => {
         clearTimeout(handshake);
-        if (peer.ready) return this.drop(peer, 'UNEXPECTED_MESSAGE', 'second hello');
-        if (m.protocol !== PROTOCOL_VERSION) return this.drop(peer, 'PROTOCOL_MISMATCH', `worker speaks protocol ${m.protocol}, coordinator ${PROTOCOL_VERSION}`);
-        if (m.dataset !== this.options.dataset) return this.drop(peer, 'DATASET_MISMATCH', `worker dataset ${m.dataset.slice(0, 12)}…, coordinator ${this.options.dataset.slice(0, 12)}…`);
-        if (m.kernel !== KERNEL_ID) return this.drop(peer, 'KERNEL_MISMATCH', `worker kernel ${m.kernel}, coordinator ${KERNEL_ID}`);
-        peer.label = m.worker;
-        peer.ready = true;
-        peer.send({ type: 'welcome', protocol: PROTOCOL_VERSION, workerId: peer.id });
-        this.options.log(`${peer} joined from ${address}`);
-        this.options.onReady(peer);
-        return;
-      }
-      if (!peer.ready) return this.drop(peer, 'UNEXPECTED_MESSAGE', `${m.type} before hello`);
-      this.options.onResult(peer, m);
-    });
-    ws.on('error', () => {
-      // 'close' follows.
-    });
-    ws.on('close', (code: number, reason: Buffer) => {
-      clearTimeout(handshake);
-      if (!peer.gone) this.markGone(peer, reasonOfClose(code), reason.toString() || `connection closed (${code})`);
-    });
+        if (!peer.gone) this.markGone(peer, reasonOfClose(code), reason || `connection closed (${code})`);
+      },
+    };
   }
 
   /** Closes a peer's connection with a coded reason and forgets it now. */
   drop(peer: Peer, reason: Reason, detail?: string): void {
     if (peer.gone) return;
     const text = detail ?? REASONS[reason].text;
-    if (peer.ws.readyState === peer.ws.OPEN) peer.ws.close(REASONS[reason].close, closeText(text));
-    // A stopped process never answers the closing handshake: do not wait for it.
-    setTimeout(() => peer.ws.terminate(), 1000).unref();
+    peer.connection.close(REASONS[reason].close, closeText(text));
     this.markGone(peer, reason, text);
   }
 
@@ -148,8 +146,7 @@ export class Pool {
     for (const peer of this.peers) {
       if (peer.gone) continue;
       peer.gone = true;
-      if (peer.ws.readyState === peer.ws.OPEN) peer.ws.close(REASONS[reason].close, closeText(REASONS[reason].text));
-      setTimeout(() => peer.ws.terminate(), 1000).unref();
+      peer.connection.close(REASONS[reason].close, closeText(REASONS[reason].text));
     }
     this.peers.clear();
   }
@@ -169,7 +166,7 @@ export class Pool {
         continue;
       }
       peer.alive = false;
-      if (peer.ws.readyState === peer.ws.OPEN) peer.ws.ping();
+      peer.connection.ping();
     }
   }
 }
