@@ -10,7 +10,8 @@ import { createRequire } from 'node:module';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { KERNEL_ID, Rng, type Weights } from '@mnist-lr/core';
+import { KERNEL_ID, type Weights } from '@mnist-lr/core';
+import { Rng } from '../../packages/core/src/math/rng.js';
 import { decodeCoordinatorMessage, encodeMessage, PROTOCOL_VERSION, type ResultMessage } from '@mnist-lr/core/protocol';
 import { startProcessWorker, type ProcessWorker } from './cluster.js';
 

@@ -17,7 +17,8 @@ import { fileURLToPath } from 'node:url';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { decodeCheckpoint, type Checkpoint } from '@mnist-lr/core';
+import type { Checkpoint } from '@mnist-lr/core';
+import { decodeCheckpoint } from '../../packages/core/src/checkpoint/file.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'packages/cli/dist/bin.js');

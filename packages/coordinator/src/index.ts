@@ -1,8 +1,9 @@
-/** @mnist-lr/coordinator: admits workers over WebSocket, shards batches, sums exact partial gradients. */
+/**
+ * @mnist-lr/coordinator: admits workers over WebSocket, shards batches, sums exact partial
+ * gradients. The surface is the Coordinator and the types of its options and read-outs; the
+ * scheduler, the pool and the transport are internal.
+ */
 export { Coordinator, type CoordinatorOptions } from './coordinator.js';
-export { SliceScheduler, type SchedulerOptions, type SchedulerStats, type SchedulerPeer, type SchedulerWorkers } from './scheduler.js';
-export { systemClock, type Clock, type TimerHandle } from './clock.js';
-export { SliceTimer } from './deadlines.js';
-export { AuthLimiter, DEFAULT_AUTH_LIMITS, type AuthLimiterOptions } from './transport/auth-limiter.js';
-export { Pool, Peer, type PoolOptions, type Traffic } from './pool.js';
-export { listen, type ListenOptions, type Listening } from './transport/server.js';
+export type { SchedulerStats } from './scheduler.js';
+export type { AuthLimiterOptions } from './transport/auth-limiter.js';
+export type { Traffic } from './pool.js';

@@ -62,6 +62,7 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/** Whether `e` is a coded MnistLrError (a user's or a peer's mistake, with a message that says what to do). */
 export function isMnistLrError(e: unknown): e is MnistLrError {
   return e instanceof MnistLrError;
 }

@@ -1,47 +1,43 @@
 /**
  * @mnist-lr/core: softmax regression on MNIST, pure math and data. No sockets, no codecs:
  * the wire protocol lives in the "@mnist-lr/core/protocol" subpath.
+ *
+ * The surface is what a program training in-process needs (the first group) and what the
+ * sibling packages build on (the second); everything else is internal. The README's "Library"
+ * section lists the first group with options, defaults and units.
  */
-export { MnistLrError, ERROR_CODES, isMnistLrError, unwritable, type ErrorCode } from './errors.js';
-export type { TrainConfig, EpochMetrics, Best } from './types.js';
 
-export { parseIdx, readIdxFile, type IdxArray } from './data/idx.js';
-export { loadMnist, defaultMnistDir, IMAGE_SIZE, type Mnist, type MnistSplit } from './data/mnist.js';
+// ---- For users: data, config, training, evaluation, model files, errors ----
+export { MnistLrError, ERROR_CODES, isMnistLrError, type ErrorCode } from './errors.js';
+export type { TrainConfig, ConfigInput, EpochMetrics, Best } from './types.js';
+export { loadMnist, defaultMnistDir, type Mnist, type MnistSplit } from './data/mnist.js';
 export { prepareData, loadTrainingData } from './data/prepare.js';
-
-export { parseConfig, loadConfig, shortName, CONFIG_KEYS, CONFIG_DOCS } from './config/schema.js';
-
-export { toSparse, PIXELS, CLASSES, type SparseImages } from './math/sparse.js';
-export { zeroWeights, cloneWeights, type Weights } from './math/model.js';
-export { DELTA_SCALE, MAX_EXACT_SAMPLES, emptySums, clearSums, addSums, type ExactSums } from './math/exact.js';
-export { accumulate, KERNEL_ID } from './math/kernel.js';
-export { emptyRowSet, clearRows, addRows, type RowSet } from './math/rows.js';
-export { evaluate, logits, softmax, argmax, type Evaluation } from './math/evaluate.js';
-export { denseGradient } from './math/dense.js';
-export { Rng, permutation, epochOrder, mix32, STREAM } from './math/rng.js';
-
-export { applyUpdate } from './train/optimizer.js';
-export { nextLearningRate, DECAY_THRESHOLD } from './train/schedule.js';
-export { initialState, type TrainState } from './train/state.js';
-export { splitTrainingSet, type Split } from './train/split.js';
-export { LocalGradientSource, batchSums, type GradientSource, type BatchSums, type KernelChoice, type LocalGradientSourceOptions } from './train/source.js';
-export { wasmKernelAvailable } from './math/wasm/wasm-kernel.js';
-export { runTraining, stepsPerEpoch, type EngineHooks, type EngineInput, type StepInfo, type TrainingData } from './train/engine.js';
+export { parseConfig, loadConfig, CONFIG_DOCS, type ConfigDoc } from './config/schema.js';
 export { train, type TrainOptions, type TrainResult } from './train/trainer.js';
+export { evaluate, type Evaluation } from './math/evaluate.js';
+export { encodeModel, saveModel, loadModel, type ModelFile } from './model/file.js';
+export type { Weights } from './math/model.js';
+export type { SparseImages } from './math/sparse.js';
+export type { TrainState } from './train/state.js';
+export type { EngineHooks, StepInfo, TrainingData } from './train/engine.js';
+
+// ---- For the sibling packages (worker, coordinator, cli): the engine's parts ----
+export { checkConfig, checkOptions, type OptionRule } from './config/options.js';
+export { shortName } from './config/schema.js';
+export { unwritable } from './errors.js';
+export { toSparse, PIXELS } from './math/sparse.js';
+export { zeroWeights } from './math/model.js';
+export { emptySums, addSums, type ExactSums } from './math/exact.js';
+export { KERNEL_ID } from './math/kernel.js';
+export { emptyRowSet, clearRows, addRows, type RowSet } from './math/rows.js';
+export { denseGradient } from './math/dense.js';
+export { epochOrder } from './math/rng.js';
+export { applyUpdate } from './train/optimizer.js';
+export { initialState } from './train/state.js';
+export { splitTrainingSet, type Split } from './train/split.js';
+export { LocalGradientSource, type GradientSource, type BatchSums, type KernelChoice, type LocalGradientSourceOptions } from './train/source.js';
+export { runTraining, stepsPerEpoch, type EngineInput } from './train/engine.js';
 export { bestOf } from './train/best.js';
-
-export { encodeModel, decodeModel, saveModel, loadModel, MODEL_FORMAT, MODEL_VERSION, type ModelFile } from './model/file.js';
 export { writeFileAtomic } from './model/atomic.js';
-
-export {
-  encodeCheckpoint,
-  decodeCheckpoint,
-  saveCheckpoint,
-  loadCheckpoint,
-  checkCompatible,
-  CHECKPOINT_FORMAT,
-  CHECKPOINT_VERSION,
-  type Checkpoint,
-  type ResumeTarget,
-} from './checkpoint/file.js';
+export { loadCheckpoint, checkCompatible, type Checkpoint, type ResumeTarget } from './checkpoint/file.js';
 export { checkpointHooks, DEFAULT_CHECKPOINT_EVERY, type CheckpointHooksOptions, type CheckpointWrite } from './checkpoint/hooks.js';

@@ -22,6 +22,16 @@ export interface TrainConfig {
   weight_decay: number;
 }
 
+/**
+ * A config as a library caller may write it: the origin's seven keys, the 0/1 switches also as
+ * booleans, and the extensions optional (each defaults to 0). Entry points complete it into a
+ * TrainConfig with the config schema.
+ */
+export type ConfigInput = Omit<TrainConfig, 'learning_decay' | 'momentum' | 'seed' | 'validation_split' | 'weight_decay'> & {
+  learning_decay: 0 | 1 | boolean;
+  momentum: 0 | 1 | boolean;
+} & Partial<Pick<TrainConfig, 'seed' | 'validation_split' | 'weight_decay'>>;
+
 /** Per-epoch measurements, the unit of logs, metrics files, plots and the README table. */
 export interface EpochMetrics {
   epoch: number;

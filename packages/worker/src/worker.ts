@@ -1,9 +1,10 @@
 import { hostname } from 'node:os';
-import { KERNEL_ID, LocalGradientSource, loadTrainingData, MnistLrError, PIXELS, type BatchSums, type GradientSource, type RowSet, type TrainingData, type Weights } from '@mnist-lr/core';
+import { checkOptions, KERNEL_ID, LocalGradientSource, loadTrainingData, MnistLrError, PIXELS, type BatchSums, type GradientSource, type RowSet, type TrainingData, type Weights } from '@mnist-lr/core';
 import { PROTOCOL_VERSION, REASONS, type Reason } from '@mnist-lr/core/protocol';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './transport/backoff.js';
 import { connectOnce } from './transport/connection.js';
 
+/** What `runWorker()` takes. Times are in milliseconds. */
 export interface WorkerOptions {
   /** ws://host:port or wss://host:port of the coordinator. */
   url: string;
@@ -17,6 +18,7 @@ export interface WorkerOptions {
   label?: string;
   /** PEM CA to verify a wss:// coordinator's certificate against. */
   ca?: string | Buffer;
+  /** Reconnection backoff (defaults: DEFAULT_RETRY). */
   retry?: Partial<RetryPolicy>;
   /** Close and reconnect when the coordinator sent nothing, not even a ping, this long. Default 30000 ms. */
   idleTimeoutMs?: number;
@@ -43,6 +45,21 @@ export interface WorkerOutcome {
  * once on a refusal that retrying cannot fix (token, protocol, dataset, kernel).
  */
 export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> {
+  checkOptions(options, 'runWorker()', {
+    url: { kind: 'string', required: true },
+    token: { kind: 'string', nonEmpty: true, required: true },
+    dataDir: { kind: 'string', nonEmpty: true },
+    data: { kind: 'object' },
+    label: { kind: 'string' },
+    ca: { kind: 'bytes' },
+    retry: { kind: 'object' },
+    idleTimeoutMs: { kind: 'integer', min: 1, max: 2 ** 31 - 1 },
+    log: { kind: 'function' },
+    signal: { kind: 'object' },
+  });
+  if (!/^wss?:\/\/[^/]+/.test(options.url)) {
+    throw new MnistLrError('BAD_OPTION', `runWorker(): option "url" must be ws://HOST:PORT or wss://HOST:PORT (the coordinator's address), got ${JSON.stringify(options.url)}`);
+  }
   const log = options.log ?? (() => {});
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
   const data = options.data ?? loadTrainingData({ dataDir: options.dataDir });
@@ -158,9 +175,4 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     const t = setTimeout(done, ms);
     signal?.addEventListener('abort', done, { once: true });
   });
-}
-
-/** Throws the coded error for an outcome that is not a normal end. */
-export function assertCompleted(outcome: WorkerOutcome): void {
-  if (outcome.reason !== 'RUN_COMPLETE') throw new MnistLrError('PEER_ERROR', outcome.message);
 }

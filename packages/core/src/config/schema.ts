@@ -23,6 +23,7 @@ const flag = z
   .union([z.number(), z.boolean()])
   .transform((v) => (v === true ? 1 : v === false ? 0 : v));
 
+/** What the config schema says about one key (for help texts and docs). */
 export interface ConfigDoc {
   required: boolean;
   /** Only for optional keys. */
@@ -145,7 +146,11 @@ export function shortName(name: string): string {
   return name.startsWith('config_') ? name.slice('config_'.length) : name;
 }
 
-/** Validates an already-parsed JSON value. `file` is only used in error messages. */
+/**
+ * Validates an already-parsed JSON value and completes it: the optional keys get their defaults
+ * and the 0/1 switches given as booleans become numbers. `file` is only used in error messages.
+ * Throws CONFIG_UNKNOWN_KEY, CONFIG_MISSING_KEY, CONFIG_BAD_TYPE or CONFIG_OUT_OF_RANGE.
+ */
 export function parseConfig(value: unknown, file: string): TrainConfig {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new MnistLrError(

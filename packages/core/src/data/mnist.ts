@@ -17,6 +17,7 @@ export const IMAGE_SIZE = 784;
 const SIDE = 28;
 const NUM_CLASSES = 10;
 
+/** One split of MNIST as read from its IDX files. */
 export interface MnistSplit {
   count: number;
   /** count × 784 pixels, row-major, 0..255 (a view into the file bytes, not a copy). */
@@ -25,6 +26,7 @@ export interface MnistSplit {
   labels: Uint8Array;
 }
 
+/** MNIST as read from its four IDX files: 60,000 training and 10,000 test images. */
 export interface Mnist {
   train: MnistSplit;
   test: MnistSplit;

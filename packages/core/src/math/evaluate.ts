@@ -1,3 +1,5 @@
+import { exp } from './exp.js';
+import { log } from './log.js';
 import type { Weights } from './model.js';
 import type { SparseImages } from './sparse.js';
 
@@ -36,7 +38,7 @@ export function softmax(z: Float64Array): Float64Array {
   for (let k = 0; k < z.length; k++) if (z[k]! > max) max = z[k]!;
   let sum = 0;
   for (let k = 0; k < z.length; k++) {
-    const e = Math.exp(z[k]! - max);
+    const e = exp(z[k]! - max);
     z[k] = e;
     sum += e;
   }
@@ -65,8 +67,8 @@ export function evaluate(weights: Weights, data: SparseImages, indices?: ArrayLi
     const pred = argmax(z);
     let max = z[pred]!;
     let sum = 0;
-    for (let k = 0; k < 10; k++) sum += Math.exp(z[k]! - max);
-    lossSum += Math.log(sum) - (z[y]! - max);
+    for (let k = 0; k < 10; k++) sum += exp(z[k]! - max);
+    lossSum += log(sum) - (z[y]! - max);
     if (pred === y) correct++;
     confusion[10 * y + pred]!++;
   }

@@ -1,5 +1,7 @@
 import type { ExactSums } from './exact.js';
 import { DELTA_SCALE } from './exact.js';
+import { exp } from './exp.js';
+import { log } from './log.js';
 import type { Weights } from './model.js';
 import type { RowSet } from './rows.js';
 import type { SparseImages } from './sparse.js';
@@ -95,7 +97,7 @@ export function accumulate(
     }
     let sum = 0;
     for (let k = 0; k < 10; k++) {
-      const e = Math.exp(z[k]! - max);
+      const e = exp(z[k]! - max);
       ex[k] = e;
       sum += e;
     }
@@ -113,7 +115,7 @@ export function accumulate(
     const d8 = Math.round((ex[8]! * inv - (y === 8 ? 1 : 0)) * DELTA_SCALE);
     const d9 = Math.round((ex[9]! * inv - (y === 9 ? 1 : 0)) * DELTA_SCALE);
     // −log p_y = log Σ e^(z − max) − (z_y − max), finite even for logits of ±10⁴.
-    loss += Math.round((Math.log(sum) - (z[y]! - max)) * DELTA_SCALE);
+    loss += Math.round((log(sum) - (z[y]! - max)) * DELTA_SCALE);
 
     gb[0]! += d0;
     gb[1]! += d1;

@@ -89,10 +89,12 @@ export function decodeModel(text: string, file: string): ModelFile {
   };
 }
 
+/** Writes a model file atomically (a temporary file renamed into place); OUTPUT_UNWRITABLE naming `path` on failure. */
 export function saveModel(path: string, m: ModelFile): void {
   writeFileAtomic(path, encodeModel(m));
 }
 
+/** Reads a model file; FILE_UNREADABLE or MODEL_BAD_FILE naming `path` when it cannot be read or is not one. */
 export function loadModel(path: string): ModelFile {
   let text: string;
   try {

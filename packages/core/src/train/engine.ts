@@ -27,6 +27,7 @@ export interface StepInfo {
   steps: number;
 }
 
+/** Callbacks of a training run (in-process or distributed alike). */
 export interface EngineHooks {
   /** After every optimiser step. May be async (a checkpoint write); the loop waits for it. */
   onStep?(info: StepInfo, state: TrainState): void | Promise<void>;
@@ -34,6 +35,7 @@ export interface EngineHooks {
   onEpoch?(metrics: EpochMetrics, state: TrainState): void | Promise<void>;
 }
 
+/** What the training loop is given; the in-process trainer and the coordinator each build one. */
 export interface EngineInput {
   config: TrainConfig;
   data: TrainingData;

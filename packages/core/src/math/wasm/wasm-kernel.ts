@@ -69,6 +69,15 @@ function kernelModule(): object | null {
   return compiled;
 }
 
+/** The module's own exp and log (the functions the kernel calls), or null where it cannot run. */
+export function wasmExpLog(): { exp: (x: number) => number; log: (x: number) => number } | null {
+  const module = kernelModule();
+  const wa = api();
+  if (module === null || wa === null) return null;
+  const instance = new wa.Instance(module, { env: { memory: new wa.Memory({ initial: 3, maximum: 3 }) } });
+  return { exp: instance.exports.exp as (x: number) => number, log: instance.exports.log as (x: number) => number };
+}
+
 /** Whether this runtime can run the WebAssembly kernel (WebAssembly with 128-bit SIMD). */
 export function wasmKernelAvailable(): boolean {
   return kernelModule() !== null;
@@ -119,7 +128,7 @@ export class WasmKernel {
     const onehot = new Float64Array(buf, ONEHOT_AT, CLASSES * CLASSES);
     for (let y = 0; y < CLASSES; y++) onehot[y * CLASSES + y] = 1;
 
-    const instance = new wa.Instance(module, { env: { memory, exp: Math.exp, log: Math.log } });
+    const instance = new wa.Instance(module, { env: { memory } });
     this.exports = instance.exports as unknown as KernelExports;
     this.exports.setup(offsetsAt, pixelsAt, valuesAt, labelsAt);
     if (this.exports.maxU16(pixelsAt, nnz) >= PIXELS) throw new RangeError('WasmKernel: a pixel index is not 0..783');

@@ -1,0 +1,80 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadMnist, loadModel, prepareData, train, type TrainingData, type Weights } from '@mnist-lr/core';
+import { Coordinator } from '@mnist-lr/coordinator';
+import { firstDifference, originConfig } from '../helpers/cluster.js';
+import { accuracyOf, EXAMPLES, runNode, writeOwnIdx } from '../helpers/examples.js';
+
+// Every file in examples/ runs here as a reader runs it: `node FILE` in a folder of its own, the
+// packages resolved from examples/node_modules as they would be from an installed project.
+
+const dir = mkdtempSync(join(tmpdir(), 'mnist-lr-examples-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const example = (name: string): string => join(EXAMPLES, name);
+
+let data: TrainingData;
+/** config_1 for one epoch, in this process: what every example's weights must equal. */
+let reference: Weights;
+beforeAll(async () => {
+  data = prepareData(loadMnist());
+  reference = (await train({ config: originConfig('config_1', { num_epoches: 1 }), data })).weights;
+});
+
+describe('examples/', () => {
+  it('train-in-process.mjs trains config_1 from the seven origin keys to the in-process bits and the CLI\'s accuracy', async () => {
+    const run = await runNode(example('train-in-process.mjs'), ['model.json'], { cwd: dir });
+    expect(run.code, run.output).toBe(0);
+    // One epoch of config_1 reaches 0.806 with `mnist-lr train --epochs 1` too.
+    expect(accuracyOf(run.output)).toBeGreaterThan(0.8);
+    expect(accuracyOf(run.output)).toBeLessThan(0.83);
+    expect(firstDifference(loadModel(join(dir, 'model.json')).weights, reference)).toBe(-1);
+  });
+
+  it('host-coordinator.mjs, a coordinator with two worker threads, gives the in-process bits', async () => {
+    const run = await runNode(example('host-coordinator.mjs'), ['distributed.json'], { cwd: dir });
+    expect(run.code, run.output).toBe(0);
+    expect(run.output.match(/worker: training is complete, \d+ slices/g)).toHaveLength(2);
+    expect(firstDifference(loadModel(join(dir, 'distributed.json')).weights, reference)).toBe(-1);
+  });
+
+  it('worker.mjs joins a coordinator and computes to the in-process bits', async () => {
+    const token = `example-${Date.now()}`;
+    const coordinator = await Coordinator.start({ config: originConfig('config_1', { num_epoches: 1 }), data, token, workerWaitMs: 60_000 });
+    try {
+      const worker = runNode(example('worker.mjs'), [coordinator.url], { cwd: dir, env: { MNIST_LR_TOKEN: token } });
+      const state = await coordinator.run();
+      const run = await worker;
+      expect(run.code, run.output).toBe(0);
+      expect(run.output).toContain('RUN_COMPLETE: training is complete (600 slices)');
+      expect(firstDifference(state.weights, reference)).toBe(-1);
+    } finally {
+      await coordinator.close();
+    }
+  });
+
+  it('worker.mjs without a token says how to run it', async () => {
+    const run = await runNode(example('worker.mjs'), ['ws://127.0.0.1:1'], { cwd: dir, env: { MNIST_LR_TOKEN: '' } });
+    expect(run.code).toBe(2);
+    expect(run.output).toContain('usage: MNIST_LR_TOKEN=TOKEN node worker.mjs ws://HOST:PORT');
+  });
+
+  it('train-own-idx.mjs trains on a folder of one\'s own IDX files, gzipped or not', async () => {
+    const own = join(dir, 'own');
+    mkdirSync(own);
+    writeOwnIdx(own, loadMnist(), 6000, 1000);
+    const run = await runNode(example('train-own-idx.mjs'), [own], { cwd: dir });
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toContain('6000 training and 1000 test images');
+    expect(run.output.match(/^epoch \d: /gm)).toHaveLength(3);
+    // A tenth of the training set, three epochs: well above chance, below the full set's 0.9.
+    expect(accuracyOf(run.output)).toBeGreaterThan(0.8);
+  });
+
+  it('train-own-idx.mjs names the missing file when the folder lacks one', async () => {
+    const run = await runNode(example('train-own-idx.mjs'), [join(dir, 'nowhere')], { cwd: dir });
+    expect(run.code).toBe(1);
+    expect(run.output).toMatch(/^error \[MNIST_MISSING_FILE\]: directory .*nowhere \(which does not exist\) has none of train-images-idx3-ubyte/m);
+  });
+});
