@@ -7,7 +7,6 @@
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  cloneWeights,
   emptySums,
   initialState,
   loadConfig,
@@ -105,7 +104,7 @@ class MemoryPeer implements SchedulerPeer {
   send(m: TaskMessage): void {
     if (m.weights !== null) {
       // A copy, as a decoded frame is: the coordinator's weights change after the step.
-      this.weights = cloneWeights(m.weights);
+      this.weights = { W: m.weights.W.slice(), b: m.weights.b.slice() };
       this.held = m.version;
     }
     // The scheduler must send weights to a worker that does not hold them.
