@@ -1,6 +1,6 @@
 /**
- * `mnist-lr coordinator`: train with workers that join over the network. Same outputs as
- * `train`, through the same recorder; only the engine differs.
+ * `mnist-lr coordinator`: train with workers that join over the network. The same training run
+ * as `train` (training-run.ts), with the same outputs; only the engine differs.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -8,15 +8,15 @@ import { join, resolve } from 'node:path';
 
 import { MnistLrError } from '@mnist-lr/core';
 
-import { remoteWorkersEngine } from '../engines/coordinator.js';
+import { remoteWorkersEngine } from '../engines/remote-workers.js';
 import { badOption } from '../errors.js';
 import { readOptionFile } from '../options.js';
 import { displayPath } from '../outputs/format.js';
 import type { RunPaths } from '../outputs/recorder.js';
 import { isLoopback, readToken, TOKEN_ENV } from '../token.js';
-import { trainCommand, type TrainCommandOptions } from './train.js';
+import { trainingRun, type RunOptions } from '../training-run.js';
 
-export interface CoordinatorCommandOptions extends Omit<TrainCommandOptions, 'workers' | 'workerMode'> {
+export interface CoordinatorCommandOptions extends RunOptions {
   host: string;
   port: number;
   minWorkers: number;
@@ -52,7 +52,7 @@ export async function coordinatorCommand(options: CoordinatorCommandOptions, std
     }
   }
   const tls = tlsOptions(options);
-  return trainCommand({ ...options, workers: options.minWorkers }, stdout, (ui) =>
+  return trainingRun(options, (ui) =>
     remoteWorkersEngine({
       host: options.host,
       port: options.port,
@@ -66,6 +66,7 @@ export async function coordinatorCommand(options: CoordinatorCommandOptions, std
       onWorkers: (count) => ui.workers(count),
       onListening: (c) => ui.log(`coordinator: listening on ${c.url}; ${tokenNote}; start workers with: mnist-lr worker --connect ${c.url}`),
     }),
+    stdout,
   );
 }
 

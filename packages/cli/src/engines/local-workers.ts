@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { Coordinator } from '@mnist-lr/coordinator';
 import { workerThreadEntry } from '@mnist-lr/worker';
 
-import type { TrainingEngine } from '../commands/train.js';
+import type { TrainingEngine } from './engine.js';
 import { TOKEN_ENV } from '../token.js';
 
 export type WorkerMode = 'thread' | 'process';
