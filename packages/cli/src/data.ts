@@ -1,7 +1,7 @@
 /** Loading MNIST for a command, and naming where it came from. */
 import { resolve } from 'node:path';
 
-import { defaultMnistDir, loadMnist, type Mnist } from '@mnist-lr/core';
+import { defaultMnistDir, loadMnist, loadMnistTest, type Mnist, type MnistTest } from '@mnist-lr/core';
 
 import { asUsage } from './errors.js';
 import { displayPath } from './outputs/format.js';
@@ -12,6 +12,12 @@ import { displayPath } from './outputs/format.js';
  */
 export function loadData(dataDir: string | undefined): Mnist {
   const load = (): Mnist => loadMnist({ dataDir });
+  return dataDir === undefined ? load() : asUsage(load);
+}
+
+/** The test set only (for eval), from `dataDir` or the bundled copy; errors as for loadData. */
+export function loadTestData(dataDir: string | undefined): MnistTest {
+  const load = (): MnistTest => loadMnistTest({ dataDir });
   return dataDir === undefined ? load() : asUsage(load);
 }
 

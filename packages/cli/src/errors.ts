@@ -7,7 +7,8 @@
  *
  * Exit codes: 0 success, 1 a failure while working (data, training, writing outputs, a bug),
  * 2 a usage error: a bad option, or a file named on the command line (config, model) that
- * cannot be used. Scripts can tell "you called it wrong" from "it broke".
+ * cannot be used (a taken --port counts: choose another), 130 interrupted by Ctrl-C or SIGTERM
+ * (its checkpoint written). Scripts can tell "you called it wrong" from "it broke".
  */
 import { MnistLrError, isMnistLrError, type ErrorCode } from '@mnist-lr/core';
 
@@ -15,6 +16,8 @@ export const EXIT = {
   ok: 0,
   failure: 1,
   usage: 2,
+  /** Stopped by Ctrl-C or SIGTERM (128 + SIGINT's number, as shells report it). */
+  interrupted: 130,
 } as const;
 
 /** Codes that always mean the command line or its config was wrong. */
@@ -25,6 +28,8 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'CONFIG_BAD_TYPE',
   'CONFIG_OUT_OF_RANGE',
   'CONFIG_MISSING_KEY',
+  'PORT_IN_USE',
+  'ADDRESS_UNAVAILABLE',
 ]);
 
 /** Errors raised while reading what the command line names (see `asUsage`). */
@@ -56,6 +61,7 @@ export function markUsage(e: MnistLrError): MnistLrError {
 }
 
 export function exitCodeOf(e: unknown): number {
+  if (isMnistLrError(e) && e.code === 'INTERRUPTED') return EXIT.interrupted;
   if (isMnistLrError(e)) return USAGE_CODES.has(e.code) || usageErrors.has(e) ? EXIT.usage : EXIT.failure;
   return EXIT.failure;
 }

@@ -5,26 +5,31 @@
  * the model, the closing summary). The run does not know how training is carried out: the
  * command chooses the engine (engines/).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 
 import {
   checkCompatible,
   checkpointHooks,
   DEFAULT_CHECKPOINT_EVERY,
+  KERNEL_ID,
   loadCheckpoint,
   loadConfig,
   prepareData,
+  saveCheckpoint,
   stepsPerEpoch,
   type Checkpoint,
   type TrainConfig,
+  type TrainState,
 } from '@mnist-lr/core';
 
 import { dataSource, loadData } from './data.js';
 import type { EngineUi, TrainingEngine, TrainingOutcome } from './engines/engine.js';
-import { asUsage, badOption } from './errors.js';
+import { asUsage } from './errors.js';
+import { interruptedError, watchInterrupt } from './interrupt.js';
 import { describeConfig, displayPath, duration, int, invocation } from './outputs/format.js';
 import { RunRecorder, summaryLines, type RunPaths } from './outputs/recorder.js';
+import { checkWritable } from './outputs/writable.js';
 import { createProgress, type TrainProgress } from './progress.js';
 
 /** What every training command takes, whatever engine carries the training out. */
@@ -80,7 +85,7 @@ export async function trainingRun(
   const checkpointPath = join(out, 'checkpoints', `${name}.ckpt`);
   // A missing or damaged checkpoint is reported before the data is loaded.
   const checkpoint = options.resume ? asUsage(() => loadCheckpoint(checkpointPath)) : undefined;
-  ensureWritable(out);
+  checkWritable(out);
 
   stdout.write(`mnist-lr train: ${name} (${path}): ${describeConfig(config)}, ${engine.description}\n`);
   if (!checkpoint && existsSync(checkpointPath)) {
@@ -127,6 +132,9 @@ export async function trainingRun(
   progress = createProgress({ stream: stdout, totalEpochs: config.num_epoches });
   // Whether the checkpoint file holds this run (not an older one this run has not replaced yet).
   let resumable = checkpoint !== undefined;
+  /** The engine's state after its latest step (consistent between steps), and where that was. */
+  let latest: { state: TrainState; where: string } | undefined;
+  const interrupt = watchInterrupt();
   const hooks = checkpointHooks({
     path: checkpointPath,
     every: options.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY,
@@ -134,7 +142,11 @@ export async function trainingRun(
     config,
     dataset: data.fingerprint,
     hooks: {
-      onStep: (info) => progress!.step(info),
+      onStep: (info, state) => {
+        progress!.step(info);
+        latest = { state, where: `epoch ${info.epoch + 1}/${config.num_epoches}, step ${info.step}/${info.steps}` };
+        return interrupt.yieldIfDue();
+      },
       onEpoch: async (m) => {
         await recorder.epoch(m, (line) => progress!.epochDone(line));
       },
@@ -143,14 +155,27 @@ export async function trainingRun(
   });
   let outcome: TrainingOutcome;
   try {
-    outcome = await engine.run({ config, data, hooks, state: checkpoint?.state });
+    outcome = await engine.run({ config, data, hooks, state: checkpoint?.state, signal: interrupt.signal });
+    if (interrupt.received) throw interrupt.signal.reason;
   } catch (e) {
     progress.stop();
+    if (interrupt.received) {
+      // Stopped between two steps: that point is checkpointed, so --resume repeats nothing.
+      if (latest) {
+        saveCheckpoint(checkpointPath, { name, config, dataset: data.fingerprint, kernel: KERNEL_ID, state: latest.state });
+        resumable = true;
+      }
+      const stopped = interruptedError(interrupt.received, latest?.where, resumable);
+      recorder.fail(stopped);
+      throw stopped;
+    }
     recorder.fail(e);
     if (resumable) {
       stdout.write(`the run can be continued from ${displayPath(checkpointPath)}: run the same command with --resume\n`);
     }
     throw e;
+  } finally {
+    interrupt.dispose();
   }
 
   const summary = await recorder.finish(outcome.weights);
@@ -182,16 +207,4 @@ function resumeLine(c: Checkpoint, config: TrainConfig, trainCount: number, file
       : `epoch ${s.epoch + 1}/${config.num_epoches} at step ${s.step}/${steps}`;
   const more = c.config.num_epoches === config.num_epoches ? '' : ` (num_epoches ${config.num_epoches} now, ${c.config.num_epoches} in the checkpoint)`;
   return `resuming ${c.name} from ${displayPath(file)}: ${where}, ${s.epoch} epoch${s.epoch === 1 ? '' : 's'} done, lr ${s.lr}${more}`;
-}
-
-/** Fails before the data is loaded, not after training, when --out cannot be written to. */
-function ensureWritable(out: string): void {
-  for (const sub of ['logs', 'assets', 'models', 'checkpoints']) {
-    try {
-      mkdirSync(resolve(out, sub), { recursive: true });
-    } catch (e) {
-      const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-      throw badOption(`--out ${out}: cannot create ${sub}/ there (${why}); choose a folder you can write to`);
-    }
-  }
 }

@@ -7,3 +7,4 @@ export { Coordinator, type CoordinatorOptions } from './coordinator.js';
 export type { SchedulerStats } from './scheduler.js';
 export type { AuthLimiterOptions } from './transport/auth-limiter.js';
 export type { Traffic } from './pool.js';
+export { checkListen, listenError } from './transport/listen-check.js';

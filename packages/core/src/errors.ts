@@ -58,6 +58,16 @@ export const ERROR_CODES = {
   NO_WORKERS: 'NO_WORKERS',
   /** A network peer broke the protocol or could not be reached. */
   PEER_ERROR: 'PEER_ERROR',
+  /** The port to listen on is taken by another program. */
+  PORT_IN_USE: 'PORT_IN_USE',
+  /** The address to listen on is not one of this machine's, or may not be used (a port below 1024). */
+  ADDRESS_UNAVAILABLE: 'ADDRESS_UNAVAILABLE',
+  /** The run was interrupted (Ctrl-C, SIGTERM); its checkpoint holds where it stopped. */
+  INTERRUPTED: 'INTERRUPTED',
+  /** An image cannot be used: not a PNG, JPEG or IDX file, damaged, too large, or of the wrong shape. */
+  IMAGE_BAD: 'IMAGE_BAD',
+  /** An image holds no digit: nothing stands out from its background. */
+  IMAGE_BLANK: 'IMAGE_BLANK',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

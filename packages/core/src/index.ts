@@ -10,7 +10,7 @@
 // ---- For users: data, config, training, evaluation, model files, errors ----
 export { MnistLrError, ERROR_CODES, isMnistLrError, type ErrorCode } from './errors.js';
 export type { TrainConfig, ConfigInput, EpochMetrics, Best } from './types.js';
-export { loadMnist, defaultMnistDir, type Mnist, type MnistSplit } from './data/mnist.js';
+export { loadMnist, loadMnistTest, defaultMnistDir, type Mnist, type MnistSplit, type MnistTest } from './data/mnist.js';
 export { prepareData, loadTrainingData } from './data/prepare.js';
 export { parseConfig, loadConfig, CONFIG_DOCS, type ConfigDoc } from './config/schema.js';
 export { train, type TrainOptions, type TrainResult } from './train/trainer.js';
@@ -25,7 +25,8 @@ export type { EngineHooks, StepInfo, TrainingData } from './train/engine.js';
 export { checkConfig, checkOptions, type OptionRule } from './config/options.js';
 export { shortName } from './config/schema.js';
 export { unwritable } from './errors.js';
-export { toSparse, PIXELS } from './math/sparse.js';
+export { toSparse, PIXELS, CLASSES } from './math/sparse.js';
+export { parseIdx } from './data/idx.js';
 export { zeroWeights } from './math/model.js';
 export { emptySums, addSums, type ExactSums } from './math/exact.js';
 export { KERNEL_ID } from './math/kernel.js';
@@ -39,5 +40,10 @@ export { LocalGradientSource, type GradientSource, type BatchSums, type KernelCh
 export { runTraining, stepsPerEpoch, type EngineInput } from './train/engine.js';
 export { bestOf } from './train/best.js';
 export { writeFileAtomic } from './model/atomic.js';
-export { loadCheckpoint, checkCompatible, type Checkpoint, type ResumeTarget } from './checkpoint/file.js';
+export { loadCheckpoint, saveCheckpoint, checkCompatible, type Checkpoint, type ResumeTarget } from './checkpoint/file.js';
+
+// ---- Using a trained model: preprocessing and prediction ----
+export { predict, predictProba, modelInput, type ImageInput, type Classifier } from './predict/predict.js';
+export { preprocess, DIGIT_BOX, type FitMode, type PreprocessOptions } from './predict/preprocess.js';
+export { toGray, MNIST_SIDE, type Raster, type Gray } from './predict/raster.js';
 export { checkpointHooks, DEFAULT_CHECKPOINT_EVERY, type CheckpointHooksOptions, type CheckpointWrite } from './checkpoint/hooks.js';

@@ -15,3 +15,4 @@ export type { RetryPolicy } from './transport/backoff.js';
 export function workerThreadEntry(): string {
   return createRequire(import.meta.url).resolve('@mnist-lr/worker/thread');
 }
+export { coordinatorUrl } from './transport/url.js';

@@ -3,6 +3,7 @@ import { checkOptions, KERNEL_ID, LocalGradientSource, loadTrainingData, MnistLr
 import { PROTOCOL_VERSION, REASONS, type Reason } from '@mnist-lr/core/protocol';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './transport/backoff.js';
 import { connectOnce } from './transport/connection.js';
+import { coordinatorUrl } from './transport/url.js';
 
 /** What `runWorker()` takes. Times are in milliseconds. */
 export interface WorkerOptions {
@@ -61,6 +62,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
     throw new MnistLrError('BAD_OPTION', `runWorker(): option "url" must be ws://HOST:PORT or wss://HOST:PORT (the coordinator's address), got ${JSON.stringify(options.url)}`);
   }
   const log = options.log ?? (() => {});
+  // A malformed address is the caller's mistake, thrown before any data is loaded.
+  const url = coordinatorUrl(options.url);
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
   const data = options.data ?? loadTrainingData({ dataDir: options.dataDir });
   // Synchronous in this thread: compute() returns BatchSums, never a promise.
@@ -81,7 +84,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
     let openedAt = Infinity;
     const end = await connectOnce(
       {
-        url: options.url,
+        url,
         token: options.token,
         ca: options.ca,
         idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
@@ -129,7 +132,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
         return { reason: end.reason, message: 'training is complete', tasks };
       }
       // A refusal is the caller's to report (the command line prints it as its error).
-      return { reason: end.reason, message: `refused [${end.reason}]: ${REASONS[end.reason].text} (${end.detail})`, tasks };
+      return { reason: end.reason, message: `[${end.reason}] ${REASONS[end.reason].text} (${end.detail})`, tasks };
     }
     // A connection that did work, or lasted, was healthy: the retry budget starts afresh. One that
     // was closed at once (say, evicted on its first slice, again and again) uses the budget up, so

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-import { MnistLrError } from '@mnist-lr/core';
+import { checkListen } from '@mnist-lr/coordinator';
 
 import { remoteWorkersEngine } from '../engines/remote-workers.js';
 import { badOption } from '../errors.js';
@@ -14,7 +14,7 @@ import { readOptionFile } from '../options.js';
 import { displayPath } from '../outputs/format.js';
 import type { RunPaths } from '../outputs/recorder.js';
 import { isLoopback, readToken, TOKEN_ENV } from '../token.js';
-import { trainingRun, type RunOptions } from '../training-run.js';
+import { resolveRunConfig, trainingRun, type RunOptions } from '../training-run.js';
 
 export interface CoordinatorCommandOptions extends RunOptions {
   host: string;
@@ -32,6 +32,10 @@ export interface CoordinatorCommandOptions extends RunOptions {
 }
 
 export async function coordinatorCommand(options: CoordinatorCommandOptions, stdout: NodeJS.WriteStream = process.stdout): Promise<RunPaths> {
+  // A taken port or a foreign address is reported at once, after the config (a usage error the
+  // user fixes first) and before the data is loaded.
+  resolveRunConfig(options);
+  await checkListen(options.host, options.port);
   let token = readToken(options.tokenFile);
   let tokenNote = options.tokenFile ? `token from ${displayPath(options.tokenFile)}` : `token from $${TOKEN_ENV}`;
   if (token === undefined) {

@@ -7,7 +7,7 @@
  */
 import { evaluate, loadModel, toSparse, type Evaluation, type ModelFile } from '@mnist-lr/core';
 
-import { dataSource, loadData } from '../data.js';
+import { dataSource, loadTestData } from '../data.js';
 import { asUsage } from '../errors.js';
 import { formatConfusion } from '../outputs/confusion.js';
 import { displayPath, int } from '../outputs/format.js';
@@ -25,16 +25,22 @@ export function evalCommand(
   stderr: NodeJS.WritableStream = process.stderr,
 ): Evaluation {
   const model = asUsage(() => loadModel(options.model));
-  const mnist = loadData(options.dataDir);
+  const mnist = loadTestData(options.dataDir);
   const test = toSparse(mnist.test.images, mnist.test.labels, mnist.test.count);
+  const data = mnist.fingerprint === undefined ? 'the test files only' : `sha256 ${mnist.fingerprint.slice(0, 12)}`;
 
   stdout.write(
     `model: ${model.name} (${displayPath(options.model)}), ${model.epochs} epoch${model.epochs === 1 ? '' : 's'}, ` +
       `trained on sha256 ${model.dataset.slice(0, 12)}\n` +
-      `data:  ${int(test.count)} test images, sha256 ${mnist.fingerprint.slice(0, 12)}, from ${dataSource(mnist.dir)}\n`,
+      `data:  ${int(test.count)} test images, ${data}, from ${dataSource(mnist.dir)}\n`,
   );
   const sameData = mnist.fingerprint === model.dataset;
-  if (!sameData) {
+  if (mnist.fingerprint === undefined) {
+    stderr.write(
+      `note: ${dataSource(mnist.dir)} has no training files, so whether this is the data ${displayPath(options.model)} was ` +
+        `trained on cannot be checked (the model's dataset fingerprint covers all four files)\n`,
+    );
+  } else if (!sameData) {
     stderr.write(
       `warning [DATASET_MISMATCH]: ${displayPath(options.model)} was trained on dataset sha256 ${model.dataset.slice(0, 12)}, ` +
         `but the data in ${dataSource(mnist.dir)} is sha256 ${mnist.fingerprint.slice(0, 12)}; evaluating on it anyway ` +

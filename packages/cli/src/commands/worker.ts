@@ -1,6 +1,6 @@
 /** `mnist-lr worker`: join a coordinator and compute slices until training completes. */
 import { MnistLrError, prepareData } from '@mnist-lr/core';
-import { runWorker } from '@mnist-lr/worker';
+import { coordinatorUrl, runWorker } from '@mnist-lr/worker';
 
 import { loadData } from '../data.js';
 import { badOption } from '../errors.js';
@@ -19,9 +19,7 @@ export interface WorkerCommandOptions {
 }
 
 export async function workerCommand(options: WorkerCommandOptions, stdout: NodeJS.WritableStream = process.stdout): Promise<void> {
-  if (!/^wss?:\/\/[^/]+/.test(options.connect)) {
-    throw badOption(`--connect ${options.connect}: expected ws://HOST:PORT or wss://HOST:PORT (the address the coordinator printed)`);
-  }
+  const url = coordinatorUrl(options.connect, '--connect');
   const token = readToken(options.tokenFile);
   if (token === undefined) throw badOption(`no token: pass --token-file FILE or set ${TOKEN_ENV} to the coordinator's token`);
   const ca = options.ca === undefined ? undefined : readOptionFile('--ca', options.ca);
@@ -31,7 +29,7 @@ export async function workerCommand(options: WorkerCommandOptions, stdout: NodeJ
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   const outcome = await runWorker({
-    url: options.connect,
+    url,
     token,
     data,
     ca,

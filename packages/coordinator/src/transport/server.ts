@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_RESULT_BYTES, REASON_HEADER, tokensEqual } from '@mnist-lr/core/protocol';
 import { AuthLimiter, type AuthLimiterOptions } from './auth-limiter.js';
+import { listenError } from './listen-check.js';
 
 export interface ListenOptions {
   /** Interface to bind. Default 127.0.0.1: nothing beyond this machine can connect unless told. */
@@ -71,9 +72,10 @@ export async function listen(options: ListenOptions): Promise<Listening> {
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const onError = (e: Error): void => reject(listenError(e, options.host, options.port));
+    server.once('error', onError);
     server.listen(options.port, options.host, () => {
-      server.off('error', reject);
+      server.off('error', onError);
       resolve();
     });
   });

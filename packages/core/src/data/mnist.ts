@@ -157,3 +157,34 @@ export function loadMnist(options?: { dataDir?: string }): Mnist {
   const fingerprint = fingerprintOf([bytes.trainImages, bytes.trainLabels, bytes.testImages, bytes.testLabels]);
   return { train, test, fingerprint, dir };
 }
+
+/** The test set alone, for evaluating a model; `fingerprint` is that of all four files when present. */
+export interface MnistTest {
+  test: MnistSplit;
+  /** As Mnist's, or undefined when the training files are absent (nothing to compare a model with). */
+  fingerprint: string | undefined;
+  dir: string;
+}
+
+/**
+ * Loads only the two test files from `options.dataDir` (default: `defaultMnistDir()`): evaluation
+ * reads nothing else. When the training files are there too they are hashed (not parsed) for the
+ * dataset fingerprint a model is compared with.
+ */
+export function loadMnistTest(options?: { dataDir?: string }): MnistTest {
+  const dir = resolve(options?.dataDir ?? defaultMnistDir());
+  const testImages = findFile(dir, ...FILES.testImages);
+  const testLabels = findFile(dir, ...FILES.testLabels);
+  const bytes = { testImages: readIdxBytes(testImages), testLabels: readIdxBytes(testLabels) };
+  const test = splitOf(parseIdx(bytes.testImages, testImages), testImages, parseIdx(bytes.testLabels, testLabels), testLabels);
+  let fingerprint: string | undefined;
+  try {
+    const trainImages = findFile(dir, ...FILES.trainImages);
+    const trainLabels = findFile(dir, ...FILES.trainLabels);
+    fingerprint = fingerprintOf([readIdxBytes(trainImages), readIdxBytes(trainLabels), bytes.testImages, bytes.testLabels]);
+  } catch {
+    // Absent or unreadable training files: the caller says the data cannot be compared.
+    fingerprint = undefined;
+  }
+  return { test, fingerprint, dir };
+}

@@ -26,6 +26,8 @@ export const REASONS = {
   BAD_RESULT: { close: 4009, fatal: false, text: 'the worker returned invalid sums; its slice was recomputed elsewhere' },
   /** The worker does not trust the coordinator's TLS certificate (seen by the worker only). */
   TLS_UNTRUSTED: { close: 4012, fatal: true, text: "the coordinator's TLS certificate is not trusted; pass --ca with the CA certificate that signed it" },
+  /** The coordinator's host name does not resolve (seen by the worker only): retrying will not make it. */
+  UNKNOWN_HOST: { close: 4020, fatal: true, text: "the coordinator's host name does not resolve; check the host in --connect" },
   /** Training finished normally. */
   RUN_COMPLETE: { close: 4000, fatal: true, text: 'training is complete' },
   /** The coordinator is shutting down (interrupted or failed). */

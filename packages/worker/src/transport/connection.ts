@@ -116,6 +116,11 @@ export function connectOnce(
       if (!opened && e.code !== undefined && TLS_VERIFY_ERRORS.has(e.code)) {
         refused = { reason: 'TLS_UNTRUSTED', opened: false, code: 0, detail: `${e.code}: ${e.message}` };
       }
+      // ENOTFOUND is the name server's final answer (no such name); EAI_AGAIN, a temporary
+      // failure, is retried like any other.
+      if (!opened && e.code === 'ENOTFOUND') {
+        refused = { reason: 'UNKNOWN_HOST', opened: false, code: 0, detail: `${e.code}: ${e.message}` };
+      }
     });
     ws.on('close', (code: number, reason: Buffer) => {
       finish(refused ?? { reason: reasonOfClose(code), opened, code, detail: reason.toString() || lastError || `close code ${code}` });

@@ -1,0 +1,42 @@
+/** `mnist-lr export`: a saved model in a format other tools read (ONNX, NumPy .npz, plain JSON). */
+import { extname } from 'node:path';
+
+import { loadModel, writeFileAtomic } from '@mnist-lr/core';
+
+import { asUsage, badOption } from '../errors.js';
+import { toWeightsJson } from '../export/json.js';
+import { toNpz } from '../export/npz.js';
+import { toOnnx } from '../export/onnx.js';
+import { displayPath } from '../outputs/format.js';
+
+export const EXPORT_FORMATS = ['onnx', 'npz', 'json'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export interface ExportCommandOptions {
+  /** Path of a model file written by `mnist-lr train`. */
+  model: string;
+  /** Default: from the extension of `out` (.onnx, .npz, .json). */
+  format?: ExportFormat;
+  out: string;
+}
+
+/** Parser of --format. */
+export function exportFormat(raw: string): ExportFormat {
+  if ((EXPORT_FORMATS as readonly string[]).includes(raw)) return raw as ExportFormat;
+  throw badOption(`--format must be one of ${EXPORT_FORMATS.join(', ')}, got ${JSON.stringify(raw)}`);
+}
+
+export function exportCommand(options: ExportCommandOptions, stdout: NodeJS.WritableStream = process.stdout): ExportFormat {
+  const format = options.format ?? formatOf(options.out);
+  const model = asUsage(() => loadModel(options.model));
+  const bytes = format === 'onnx' ? toOnnx(model) : format === 'npz' ? toNpz(model.weights) : toWeightsJson(model);
+  writeFileAtomic(options.out, bytes);
+  stdout.write(`wrote ${displayPath(options.out)} (${format}, ${bytes.length.toLocaleString('en-US')} bytes) from ${displayPath(options.model)}\n`);
+  return format;
+}
+
+function formatOf(out: string): ExportFormat {
+  const ext = extname(out).slice(1).toLowerCase();
+  if ((EXPORT_FORMATS as readonly string[]).includes(ext)) return ext as ExportFormat;
+  throw badOption(`say --format ${EXPORT_FORMATS.join('|')}: it cannot be told from the name ${JSON.stringify(out)}`);
+}
