@@ -20,9 +20,6 @@ export function integerOption(flag: string, min: number, max: number): (raw: str
   };
 }
 
-/** Bounds shared with the config schema (see CONFIG_DOCS). */
-export const EPOCHS_MAX = 100_000;
-export const SEED_MAX = 2 ** 32 - 1;
 /** More local worker threads than this would only contend for the same cores. */
 export const WORKERS_MAX = 256;
 

@@ -1,4 +1,5 @@
 import { checkConfig, checkOptions, initialState, loadTrainingData, MnistLrError, runTraining, splitTrainingSet, type ConfigInput, type EngineHooks, type TrainConfig, type TrainingData, type TrainState } from '@mnist-lr/core';
+import { COORDINATOR_DEFAULTS as D } from './defaults.js';
 import { SliceScheduler, type SchedulerStats } from './scheduler.js';
 import type { AuthLimiterOptions } from './transport/auth-limiter.js';
 import { Pool, type Peer, type Traffic } from './pool.js';
@@ -104,8 +105,8 @@ export class Coordinator {
     const notify = (): void => options.onWorkers?.(pool.ready().length);
     const pool = new Pool({
       dataset: options.data.fingerprint,
-      handshakeTimeoutMs: options.handshakeTimeoutMs ?? 5000,
-      heartbeatMs: options.heartbeatMs ?? 5000,
+      handshakeTimeoutMs: options.handshakeTimeoutMs ?? D.handshakeTimeoutMs,
+      heartbeatMs: options.heartbeatMs ?? D.heartbeatMs,
       log,
       onReady: (peer) => {
         source.onReady(peer);
@@ -119,16 +120,16 @@ export class Coordinator {
       onResult: (peer, m) => source.onResult(peer, m),
     });
     source = new SliceScheduler(pool, {
-      stepTimeoutMs: options.stepTimeoutMs ?? 10_000,
-      minStepTimeoutMs: Math.min(options.minStepTimeoutMs ?? 1000, options.stepTimeoutMs ?? 10_000),
-      deadlineFactor: 20,
-      backupFactor: options.backupFactor ?? 0,
-      workerWaitMs: options.workerWaitMs ?? 60_000,
+      stepTimeoutMs: options.stepTimeoutMs ?? D.stepTimeoutMs,
+      minStepTimeoutMs: Math.min(options.minStepTimeoutMs ?? D.minStepTimeoutMs, options.stepTimeoutMs ?? D.stepTimeoutMs),
+      deadlineFactor: D.deadlineFactor,
+      backupFactor: options.backupFactor ?? D.backupFactor,
+      workerWaitMs: options.workerWaitMs ?? D.workerWaitMs,
       log,
     });
     const endpoint = await listen({
-      host: options.host ?? '127.0.0.1',
-      port: options.port ?? 0,
+      host: options.host ?? D.host,
+      port: options.port ?? D.port,
       token: options.token,
       tls: options.tls,
       authLimits: options.authLimits,
@@ -184,7 +185,7 @@ export class Coordinator {
     const onAbort = (): void => this.source.abort(new MnistLrError('PEER_ERROR', 'interrupted'));
     this.options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      await this.waitForWorkers(this.options.minWorkers ?? 1, this.options.workerWaitMs ?? 60_000);
+      await this.waitForWorkers(this.options.minWorkers ?? D.minWorkers, this.options.workerWaitMs ?? D.workerWaitMs);
       await runTraining({
         config,
         data,

@@ -22,6 +22,7 @@ import {
 } from '@mnist-lr/core';
 import type { Reason, TaskMessage } from '@mnist-lr/core/protocol';
 import type { Clock, TimerHandle } from './clock.js';
+import { COORDINATOR_DEFAULTS } from './defaults.js';
 import { SliceScheduler, type SchedulerOptions, type SchedulerPeer, type SchedulerWorkers } from './scheduler.js';
 
 const configPath = (name: string): string => fileURLToPath(new URL(`../../../configs/${name}`, import.meta.url));
@@ -138,11 +139,11 @@ class MemoryWorkers implements SchedulerWorkers<MemoryPeer> {
 
   constructor(options: Partial<SchedulerOptions> = {}) {
     this.scheduler = new SliceScheduler(this, {
-      stepTimeoutMs: 10_000,
-      minStepTimeoutMs: 1000,
-      deadlineFactor: 20,
-      backupFactor: 0,
-      workerWaitMs: 60_000,
+      stepTimeoutMs: COORDINATOR_DEFAULTS.stepTimeoutMs,
+      minStepTimeoutMs: COORDINATOR_DEFAULTS.minStepTimeoutMs,
+      deadlineFactor: COORDINATOR_DEFAULTS.deadlineFactor,
+      backupFactor: COORDINATOR_DEFAULTS.backupFactor,
+      workerWaitMs: COORDINATOR_DEFAULTS.workerWaitMs,
       log: (line) => this.log.push(line),
       clock: this.clock,
       ...options,

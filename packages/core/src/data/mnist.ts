@@ -10,12 +10,9 @@ import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { MnistLrError } from '../errors.js';
+import { CLASSES, MNIST_SIDE, PIXELS } from '../math/shape.js';
 import { parseIdx, readIdxBytes, type IdxArray } from './idx.js';
 
-/** Pixels per image: 28 × 28. */
-export const IMAGE_SIZE = 784;
-const SIDE = 28;
-const NUM_CLASSES = 10;
 
 /** One split of MNIST as read from its IDX files. */
 export interface MnistSplit {
@@ -90,10 +87,10 @@ export function fingerprintOf(files: readonly Uint8Array[]): string {
 
 function splitOf(images: IdxArray, imagesPath: string, labels: IdxArray, labelsPath: string): MnistSplit {
   const [n, rows, cols] = images.dims;
-  if (images.dims.length !== 3 || rows !== SIDE || cols !== SIDE || n === undefined) {
+  if (images.dims.length !== 3 || rows !== MNIST_SIDE || cols !== MNIST_SIDE || n === undefined) {
     throw new MnistLrError(
       'IDX_BAD_SHAPE',
-      `${imagesPath}: image file has dimensions [${images.dims.join(', ')}], expected [n, ${SIDE}, ${SIDE}]; is it a label file, or not MNIST? Point --data-dir at intact MNIST files`,
+      `${imagesPath}: image file has dimensions [${images.dims.join(', ')}], expected [n, ${MNIST_SIDE}, ${MNIST_SIDE}]; is it a label file, or not MNIST? Point --data-dir at intact MNIST files`,
     );
   }
   if (labels.dims.length !== 1) {
@@ -111,10 +108,10 @@ function splitOf(images: IdxArray, imagesPath: string, labels: IdxArray, labelsP
   // The only per-byte loop of the load: 70k bytes, negligible next to reading 55 MB.
   const lab = labels.data;
   for (let i = 0; i < lab.length; i++) {
-    if ((lab[i] ?? 0) >= NUM_CLASSES) {
+    if ((lab[i] ?? 0) >= CLASSES) {
       throw new MnistLrError(
         'MNIST_INCONSISTENT',
-        `${labelsPath}: label #${i} is ${lab[i]}, outside 0..${NUM_CLASSES - 1}; re-download it or point --data-dir at intact MNIST files`,
+        `${labelsPath}: label #${i} is ${lab[i]}, outside 0..${CLASSES - 1}; re-download it or point --data-dir at intact MNIST files`,
       );
     }
   }

@@ -5,7 +5,7 @@ import type { Weights } from '../math/model.js';
 import type { RowSet } from '../math/rows.js';
 import { clearRows, emptyRowSet } from '../math/rows.js';
 import type { SparseImages } from '../math/sparse.js';
-import { CLASSES } from '../math/sparse.js';
+import { CLASSES } from '../math/shape.js';
 import { WasmKernel, wasmKernelAvailable } from '../math/wasm/wasm-kernel.js';
 
 /** The exact sums of one batch, and (optionally) the rows of W they touch. */
