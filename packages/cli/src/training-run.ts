@@ -6,7 +6,7 @@
  * command chooses the engine (engines/).
  */
 import { existsSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 
 import {
   checkCompatible,
@@ -28,7 +28,7 @@ import type { EngineUi, TrainingEngine, TrainingOutcome } from './engines/engine
 import { asUsage } from './errors.js';
 import { interruptedError, watchInterrupt } from './interrupt.js';
 import { describeConfig, displayPath, duration, int, invocation } from './outputs/format.js';
-import { RunRecorder, summaryLines, type RunPaths } from './outputs/recorder.js';
+import { RunRecorder, runPaths, summaryLines, type RunPaths } from './outputs/recorder.js';
 import { checkWritable } from './outputs/writable.js';
 import { createProgress, type TrainProgress } from './progress.js';
 
@@ -82,7 +82,7 @@ export async function trainingRun(
     workers: (count) => progress?.workers(count),
   });
   const out = resolve(options.out);
-  const checkpointPath = join(out, 'checkpoints', `${name}.ckpt`);
+  const checkpointPath = runPaths(out, name).checkpoint;
   // A missing or damaged checkpoint is reported before the data is loaded.
   const checkpoint = options.resume ? asUsage(() => loadCheckpoint(checkpointPath)) : undefined;
   checkWritable(out);
