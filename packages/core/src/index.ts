@@ -29,7 +29,7 @@ export { toSparse } from './math/sparse.js';
 export { PIXELS, CLASSES, MNIST_SIDE } from './math/shape.js';
 export { parseIdx } from './data/idx.js';
 export { zeroWeights } from './math/model.js';
-export { emptySums, addSums, type ExactSums } from './math/exact.js';
+export { DELTA_SCALE, emptySums, addSums, type ExactSums } from './math/exact.js';
 export { KERNEL_ID } from './math/kernel.js';
 export { emptyRowSet, clearRows, addRows, type RowSet } from './math/rows.js';
 export { denseGradient } from './math/dense.js';
