@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 import { Coordinator } from '@mnist-lr/coordinator';
-import { workerThreadEntry } from '@mnist-lr/worker';
+import { workerThreadEntry, type ThreadMessage, type WorkerOutcome } from '@mnist-lr/worker';
 
 import type { TrainingEngine } from './engine.js';
 import { TOKEN_ENV } from '../token.js';
@@ -64,10 +64,39 @@ export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine
   };
 }
 
+/**
+ * A worker's own account of its routine life: joining, and the end of training. The coordinator's
+ * log and the run's summary already tell these; every other line of a worker is worth showing.
+ */
+const ROUTINE = /^(joined |training is complete$)/;
+
+/** How a worker stops when nothing went wrong: training completed, or it was told to stop. */
+const NORMAL_ENDS: ReadonlySet<WorkerOutcome['reason']> = new Set(['RUN_COMPLETE', 'ABORTED']);
+
 function startThread(url: string, token: string, i: number, options: LocalWorkersOptions): () => Promise<void> {
+  const name = `worker thread ${i + 1}`;
   const worker = new Worker(workerThreadEntry(), { workerData: { url, token, label: `thread ${i + 1}`, dataDir: options.dataDir } });
-  worker.on('error', (e) => options.log(`worker thread ${i + 1} failed: ${e.message}`));
+  // Whether the thread already said, or showed, why it ended; and whether we are ending it.
+  let told = false;
+  let stopping = false;
+  worker.on('message', (m: ThreadMessage) => {
+    if (m.type === 'log') {
+      if (!ROUTINE.test(m.line)) options.log(`${name}: ${m.line}`);
+      return;
+    }
+    told = true;
+    // A refusal (token, protocol, dataset, kernel) or a coordinator it could not reach.
+    if (!NORMAL_ENDS.has(m.outcome.reason)) options.log(`${name} stopped: ${m.outcome.message}`);
+  });
+  worker.on('error', (e) => {
+    told = true;
+    options.log(`${name} failed: ${e.message}`);
+  });
+  worker.on('exit', (code) => {
+    if (!told && !stopping) options.log(`${name} ended with exit code ${code} before training completed`);
+  });
   return async () => {
+    stopping = true;
     await worker.terminate();
   };
 }
