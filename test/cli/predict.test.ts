@@ -10,7 +10,7 @@ import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { argmax, evaluate, loadMnist, loadModel, logits, softmax, toSparse, type Mnist, type ModelFile } from '@mnist-lr/core';
+import { evaluate, loadMnist, loadModel, predictProba, toSparse, type Mnist, type ModelFile } from '@mnist-lr/core';
 
 import { cli, trainedModel } from '../helpers/cli.js';
 
@@ -59,17 +59,17 @@ describe('mnist-lr predict', () => {
     const entries = JSON.parse(run.stdout) as Entry[];
     expect(entries.map((e) => e.file)).toEqual(files);
 
-    // eval's answer for image i: the first maximum of the logits computed as evaluate() does.
+    // eval's answer for image i: evaluate() on that image alone, read from its confusion matrix.
     const test = toSparse(mnist.test.images, mnist.test.labels, mnist.test.count);
-    const z = new Float64Array(10);
     const indices = Array.from({ length: COUNT }, (_, i) => i);
     const confusion = new Uint32Array(100);
     for (const i of indices) {
-      logits(model.weights, test, i, z);
+      const y = mnist.test.labels[i]!;
+      const evalsAnswer = evaluate(model.weights, test, [i]).confusion.subarray(10 * y, 10 * y + 10).indexOf(1);
       const entry = entries[i]!;
-      expect(entry.label, files[i]).toBe(argmax(z));
-      expect(entry.probabilities).toEqual(Array.from(softmax(z)));
-      confusion[10 * mnist.test.labels[i]! + entry.label!]!++;
+      expect(entry.label, files[i]).toBe(evalsAnswer);
+      expect(entry.probabilities).toEqual(Array.from(predictProba(model, mnist.test.images.subarray(i * 784, (i + 1) * 784))));
+      confusion[10 * y + entry.label!]!++;
     }
     // And the counts eval itself reports over these images, cell by cell.
     expect(confusion).toEqual(evaluate(model.weights, test, indices).confusion);
@@ -120,8 +120,10 @@ describe('mnist-lr predict', () => {
     const good = join(tmp, 'good.png');
     writeFileSync(good, grayPng(28, 28, mnist.test.images.subarray(0, 784)));
     const missing = join(tmp, 'missing.png');
+    const shortIdx = join(tmp, 'short.idx');
+    writeFileSync(shortIdx, Buffer.from([0, 0, 8, 2, 0, 0, 0, 28, 0, 0, 0, 28, 1, 2]));
 
-    const run = await cli('predict', '--model', modelPath, '--json', notImage, truncated, good, blank, huge, missing);
+    const run = await cli('predict', '--model', modelPath, '--json', notImage, truncated, good, blank, huge, missing, shortIdx);
     expect(run.code).toBe(2);
     expect(run.stderr).not.toMatch(/\n\s+at /);
     const errors = run.stderr.trimEnd().split('\n');
@@ -131,9 +133,10 @@ describe('mnist-lr predict', () => {
       expect.stringMatching(new RegExp(`^error \\[IMAGE_BLANK\\]: ${blank}: no digit found`)),
       expect.stringMatching(new RegExp(`^error \\[IMAGE_BAD\\]: ${huge}: 100000×100000 is larger than`)),
       expect.stringMatching(new RegExp(`^error \\[FILE_UNREADABLE\\]: ${missing}: cannot read it \\(ENOENT\\)`)),
+      `error [IMAGE_BAD]: ${shortIdx}: not a usable IDX file (truncated: dimensions [28, 28] need 784 data bytes but the file has 2); save the image as PNG, or as IDX of 28×28 unsigned bytes`,
     ]);
     const entries = JSON.parse(run.stdout) as Entry[];
-    expect(entries.map((e) => e.error?.code ?? e.label)).toEqual(['IMAGE_BAD', 'IMAGE_BAD', expect.any(Number), 'IMAGE_BLANK', 'IMAGE_BAD', 'FILE_UNREADABLE']);
+    expect(entries.map((e) => e.error?.code ?? e.label)).toEqual(['IMAGE_BAD', 'IMAGE_BAD', expect.any(Number), 'IMAGE_BLANK', 'IMAGE_BAD', 'FILE_UNREADABLE', 'IMAGE_BAD']);
   });
 
   it('refuses an unknown --fit and a model that is not one', async () => {

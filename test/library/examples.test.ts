@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadMnist, loadModel, prepareData, train, type TrainingData, type Weights } from '@mnist-lr/core';
+import { KERNEL_ID, loadMnist, loadModel, predict, prepareData, saveModel, train, type TrainingData, type Weights } from '@mnist-lr/core';
 import { Coordinator } from '@mnist-lr/coordinator';
 import { firstDifference, originConfig } from '../helpers/cluster.js';
 import { accuracyOf, EXAMPLES, runNode, writeOwnIdx } from '../helpers/examples.js';
@@ -76,5 +76,20 @@ describe('examples/', () => {
     const run = await runNode(example('train-own-idx.mjs'), [join(dir, 'nowhere')], { cwd: dir });
     expect(run.code).toBe(1);
     expect(run.output).toMatch(/^error \[MNIST_MISSING_FILE\]: directory .*nowhere \(which does not exist\) has none of train-images-idx3-ubyte/m);
+  });
+
+  it('predict-image.mjs reads its drawn stroke as the library does, and batches', async () => {
+    const model = join(dir, 'predict-model.json');
+    const config = originConfig('config_1', { num_epoches: 1 });
+    saveModel(model, { name: 'config_1', config, dataset: data.fingerprint, kernel: KERNEL_ID, epochs: 1, testLossSum: 0, testAccuracy: 0, weights: reference });
+    const run = await runNode(example('predict-image.mjs'), [model], { cwd: dir });
+    expect(run.code, run.output).toBe(0);
+    // The same picture, built here: a dark 14×100 stroke on white paper, 120×160 RGBA.
+    const pixels = new Uint8Array(120 * 160 * 4).fill(255);
+    for (let y = 10; y < 110; y++) for (let x = 10; x < 24; x++) pixels.fill(30, (y * 120 + x) * 4, (y * 120 + x) * 4 + 3);
+    const label = predict(reference, { width: 120, height: 160, channels: 4, data: pixels });
+    expect(label).toBe(1);
+    expect(run.output).toMatch(new RegExp(`^it reads ${label}, with probability 0\\.\\d{3}$`, 'm'));
+    expect(run.output).toContain(`a batch: ${label}, ${predict(reference, new Uint8Array(784))}`);
   });
 });

@@ -14,6 +14,7 @@ import { evalCommand } from './commands/eval.js';
 import { exportCommand, exportFormat, type ExportFormat } from './commands/export.js';
 import { fitMode, predictCommand } from './commands/predict.js';
 import { reportCommand } from './commands/report.js';
+import { serveCommand } from './commands/serve.js';
 import { trainCommand } from './commands/train.js';
 import { workerCommand } from './commands/worker.js';
 import { EXIT, reportError } from './errors.js';
@@ -71,6 +72,7 @@ Examples:
   mnist-lr eval --model models/config_sample.model.json
   mnist-lr predict --model models/config_sample.model.json digit.png
   mnist-lr export --model models/config_sample.model.json --out model.onnx
+  mnist-lr serve --model models/config_sample.model.json
   mnist-lr report --readme README.md`,
   );
 
@@ -129,7 +131,7 @@ program
 program
   .command('bench')
   .description('benchmarks: the kernel against a dense loop, and distributed steps against a plain ws round trip')
-  .argument('[what]', 'kernel, distributed or all', 'all')
+  .argument('[what]', 'kernel, distributed, dashboard or all', 'all')
   .option('--seconds <s>', 'measuring time per distributed cell', integerOption('--seconds', 1, 600), 2)
   .action(async (what: string, o: { seconds: number }) => {
     await benchCommand({ what, seconds: o.seconds });
@@ -164,6 +166,19 @@ program
   .option('-f, --format <format>', 'onnx, npz or json (default: from the extension of --out)', exportFormat)
   .action((o: { model: string; out: string; format?: ExportFormat }) => {
     exportCommand(o);
+  });
+
+program
+  .command('serve')
+  .description('serve predictions over HTTP (POST /predict) and a page to draw digits on (GET /)')
+  .requiredOption('-m, --model <file>', 'model file written by train (models/<name>.model.json)')
+  .option('--host <host>', 'interface to listen on; anything but loopback needs a token', '127.0.0.1')
+  .option('-p, --port <port>', 'TCP port (0: any free port)', integerOption('--port', 0, 65535), 8080)
+  .option('--token-file <file>', 'file holding the token that clients beyond loopback must send (default: $MNIST_LR_TOKEN)')
+  .option('--max-body <KiB>', 'largest request body, in KiB', integerOption('--max-body', 1, 65_536), 2048)
+  .option('--request-timeout <seconds>', 'time for a request to arrive whole', integerOption('--request-timeout', 1, 600), 10)
+  .action(async (o: { model: string; host: string; port: number; tokenFile?: string; maxBody: number; requestTimeout: number }) => {
+    await serveCommand(o);
   });
 
 program

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createProgress } from './progress.js';
 
 /** A stream that keeps what is written; `tty` makes it look like a terminal to cli-progress. */
-function capture(tty: boolean): { stream: NodeJS.WriteStream; text: () => string } {
+function capture(tty: boolean, columns = 120): { stream: NodeJS.WriteStream; text: () => string } {
   const chunks: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer | string, _enc, done) {
@@ -14,7 +14,7 @@ function capture(tty: boolean): { stream: NodeJS.WriteStream; text: () => string
     },
   }) as unknown as NodeJS.WriteStream & { isTTY: boolean; columns: number };
   stream.isTTY = tty;
-  stream.columns = 120;
+  stream.columns = columns;
   return { stream, text: () => chunks.join('') };
 }
 
@@ -42,6 +42,8 @@ describe('createProgress', () => {
     expect(drawn.length).toBeGreaterThanOrEqual(6);
     expect(drawn.length).toBeLessThanOrEqual(9);
     expect(out.text()).toContain('| 100% | 6,000/6,000 steps | 10,000 steps/s');
+    // 12 epochs of 6,000 steps at 10,000 steps/s are left after this one.
+    expect(out.text()).toContain('| ETA 0s, run 7s');
     expect(out.text()).toContain('█');
 
     p.epochDone('epoch  3/15  the log line');
@@ -63,5 +65,22 @@ describe('createProgress', () => {
     expect(out.text()).toContain('epoch 1/2 |');
     expect(out.text()).toContain('epoch 2/2 |');
     expect(out.text().endsWith('done 2\n')).toBe(true);
+  });
+
+  it('fits every redraw in a narrow terminal', () => {
+    const out = capture(true, 50);
+    let now = 0;
+    const p = createProgress({ stream: out.stream, totalEpochs: 15, clock: () => now });
+    for (let s = 1; s <= 600; s++) {
+      now += 2;
+      p.step({ epoch: 0, step: s, steps: 600 });
+    }
+    p.workers(3);
+    p.stop();
+    // Each redraw: the cursor to column 0, the line, then clear to the end of the line.
+    const lines = [...out.text().matchAll(/\x1b\[1G(.*?)\x1b\[0K/g)].map((m) => m[1]!);
+    expect(lines.length).toBeGreaterThan(2);
+    for (const line of lines) expect(line.length, line).toBeLessThan(50);
+    expect(lines.at(-1)).toContain('ETA');
   });
 });

@@ -1,8 +1,8 @@
 /**
  * Training progress on the terminal.
  *
- * On a TTY: a bar per epoch, redrawn in place,
- *   epoch 3/15 |████████░░░░░░░░| 45% | 2,700/6,000 steps | 12,345 steps/s
+ * On a TTY: a bar per epoch, redrawn in place and fitted to the terminal's width (progress-line.ts),
+ *   epoch 3/15 |████████░░░░░░░░| 45% | 2,700/6,000 steps | 12,345 steps/s | ETA 12s, run 3m05s
  * and, when the epoch ends, its log line in the bar's place. Elsewhere (a pipe, a file, CI):
  * only the epoch lines, one per epoch, with no control characters.
  *
@@ -13,9 +13,10 @@
  */
 import cliProgress from 'cli-progress';
 
+import { eta, RateMeter, remaining } from '@mnist-lr/coordinator';
 import type { StepInfo } from '@mnist-lr/core';
 
-import { int } from './outputs/format.js';
+import { progressLine, type LineState } from './progress-line.js';
 
 export interface TrainProgress {
   /** After each optimiser step; cheap unless a redraw is due. */
@@ -72,7 +73,13 @@ class BarProgress implements TrainProgress {
   private lastDraw = 0;
   private epochStart = 0;
   private stepsAtStart = 0;
-  private workerText = '';
+  private workerCount: number | null = null;
+  /** Steps over the last 10 s, across epochs: the ETA follows a run that speeds up or slows down. */
+  private readonly rate = new RateMeter(10_000);
+  private stepsDone = 0;
+  /** When the epoch's last step ended; its epochDone() then measures the evaluation. */
+  private epochStepsEnded = NaN;
+  private evalSeconds = 0;
 
   constructor(options: ProgressOptions) {
     this.stream = options.stream;
@@ -81,15 +88,12 @@ class BarProgress implements TrainProgress {
     this.clock = options.clock ?? (() => performance.now());
     this.bar = new cliProgress.SingleBar({
       stream: options.stream,
-      format: 'epoch {epoch}/{epochs} |{bar}| {percentage}% | {done}/{steps} steps | {speed} steps/s{workers}',
-      barCompleteChar: '\u2588',
-      barIncompleteChar: '\u2591',
-      // Fit the line in the terminal: the rest of it takes up to 62 columns.
-      barsize: Math.max(10, Math.min(30, (options.stream.columns || 80) - 64)),
+      // The line is composed to fit the terminal's width as it is at each redraw.
+      format: (_options, params, payload) => progressLine(payload as LineState, params.maxWidth),
       clearOnComplete: true,
       // Leave line wrapping alone: cli-progress would switch it off and on again with escape
       // codes, and a Ctrl-C in between (which kills us at once, see below) would leave the
-      // user's terminal without wrapping. The bar is sized to fit instead.
+      // user's terminal without wrapping. The line is fitted to the width instead.
       linewrap: true,
       // We render ourselves from step(); cli-progress's own timer cannot fire in a busy loop.
       synchronousUpdate: false,
@@ -103,16 +107,38 @@ class BarProgress implements TrainProgress {
 
   step(info: StepInfo): void {
     const now = this.clock();
+    this.stepsDone++;
+    if (info.step === info.steps) this.epochStepsEnded = now;
     if (!this.active || info.epoch !== this.epoch) this.begin(info, now);
     else if (now - this.lastDraw < this.intervalMs && info.step < info.steps) return;
-    const seconds = (now - this.epochStart) / 1000;
-    const speed = seconds > 0 ? (info.step - this.stepsAtStart) / seconds : 0;
-    this.bar.update(info.step, { done: int(info.step), speed: seconds > 0.05 ? int(speed) : '…', workers: this.workerText });
+    this.rate.sample(now, this.stepsDone);
+    this.bar.update(info.step, this.lineState(info, now));
     this.bar.render();
     this.lastDraw = now;
   }
 
+  private lineState(info: StepInfo, now: number): LineState {
+    const seconds = (now - this.epochStart) / 1000;
+    const speed = seconds > 0.05 ? (info.step - this.stepsAtStart) / seconds : null;
+    const left = eta(remaining(info.epoch, info.step, info.steps, this.totalEpochs), this.rate.rate(), this.evalSeconds);
+    return {
+      epoch: info.epoch + 1,
+      epochs: this.totalEpochs,
+      progress: info.steps > 0 ? info.step / info.steps : 1,
+      done: info.step,
+      steps: info.steps,
+      speed,
+      etaEpoch: left.epoch,
+      etaRun: left.run,
+      workers: this.workerCount,
+    };
+  }
+
   epochDone(line: string): void {
+    // The time from the epoch's last step to here is its evaluation and outputs: every epoch
+    // still to come will take about as long again.
+    if (Number.isFinite(this.epochStepsEnded)) this.evalSeconds = Math.max(0, (this.clock() - this.epochStepsEnded) / 1000);
+    this.epochStepsEnded = NaN;
     this.stop();
     this.stream.write(`${line}\n`);
   }
@@ -124,7 +150,7 @@ class BarProgress implements TrainProgress {
   }
 
   workers(count: number): void {
-    this.workerText = ` | ${count} worker${count === 1 ? '' : 's'}`;
+    this.workerCount = count;
   }
 
   stop(): void {
@@ -140,14 +166,7 @@ class BarProgress implements TrainProgress {
     // Speed counts the steps after this one, over the time since this one (a resumed epoch
     // starts part-way).
     this.stepsAtStart = info.step;
-    this.bar.start(info.steps, info.step, {
-      epoch: info.epoch + 1,
-      epochs: this.totalEpochs,
-      done: int(info.step),
-      steps: int(info.steps),
-      speed: '…',
-      workers: this.workerText,
-    });
+    this.bar.start(info.steps, info.step, this.lineState(info, now));
     this.active = true;
   }
 }

@@ -22,16 +22,20 @@ interface Chart {
   el: HTMLElement;
 }
 
+/** Plot height in pixels; uPlot's legend goes below it. */
+const PLOT_HEIGHT = 170;
+
 function chart(id: string, series: uPlot.Series[], xLabel: string, log = false): Chart {
   const el = $(id);
   const plot = new uPlot(
     {
       width: Math.max(200, el.clientWidth),
-      height: el.clientHeight || 200,
+      height: PLOT_HEIGHT,
       legend: { show: true, live: false },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: false }, y: log ? { distr: 3 } : {} },
-      axes: [{ label: xLabel, labelSize: 18, size: 30 }, { size: 56 }],
+      // Epochs are whole numbers: ticks at 1, 2, 5, 10, … apart, never 1.1.
+      axes: [{ label: xLabel, labelSize: 18, size: 30, ...(xLabel === 'epoch' ? { incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] } : {}) }, { size: 56 }],
       series: [{ label: xLabel }, ...series],
     },
     [[], ...series.map(() => [])] as unknown as uPlot.AlignedData,
@@ -51,7 +55,7 @@ const charts = {
 
 // Charts follow their boxes' widths (a rotated phone, a resized window).
 new ResizeObserver(() => {
-  for (const c of Object.values(charts)) c.plot.setSize({ width: Math.max(200, c.el.clientWidth), height: c.el.clientHeight || 200 });
+  for (const c of Object.values(charts)) c.plot.setSize({ width: Math.max(200, c.el.clientWidth), height: PLOT_HEIGHT });
 }).observe(document.body);
 
 const nullable = (xs: Array<number | undefined>): Array<number | null> => xs.map((x) => (x === undefined ? null : x));
@@ -73,6 +77,8 @@ function render(s: Status): void {
   $('worker-count').textContent = String(live.length);
 
   const epochs = s.epochs.map((m) => m.epoch);
+  // How many epochs the curves hold, for whoever checks the page (a test, a screen reader).
+  for (const c of [charts.loss, charts.accuracy, charts.lr]) c.el.dataset.points = String(epochs.length);
   charts.loss.plot.setData([epochs, s.epochs.map((m) => m.testLoss), nullable(s.epochs.map((m) => m.valLoss))] as uPlot.AlignedData);
   charts.accuracy.plot.setData([epochs, s.epochs.map((m) => m.testAccuracy), nullable(s.epochs.map((m) => m.valAccuracy)), s.epochs.map((m) => m.trainAccuracy)] as uPlot.AlignedData);
   charts.lr.plot.setData([epochs, s.epochs.map((m) => m.lr)] as uPlot.AlignedData);
@@ -146,7 +152,7 @@ const FEED_KEPT = 300;
 function addEvent(e: RunEvent): void {
   const feed = $('feed');
   const li = document.createElement('li');
-  li.className = e.kind;
+  li.dataset.kind = e.kind;
   li.dataset.reason = e.reason ?? '';
   const time = document.createElement('time');
   time.textContent = clock(e.at);

@@ -18,4 +18,4 @@ await build({
   logLevel: 'warning',
 });
 await build({ entryPoints: { app: `${root}page/app.css` }, bundle: true, minify: true, outdir: out, logLevel: 'warning' });
-copyFileSync(`${root}page/index.html`, `${out}/index.html`);
+for (const file of ['index.html', 'favicon.svg']) copyFileSync(`${root}page/${file}`, `${out}/${file}`);

@@ -1,4 +1,7 @@
-import { checkConfig, checkOptions, initialState, loadTrainingData, MnistLrError, runTraining, splitTrainingSet, type ConfigInput, type EngineHooks, type TrainConfig, type TrainingData, type TrainState } from '@mnist-lr/core';
+import { checkConfig, checkOptions, initialState, KERNEL_ID, loadTrainingData, MnistLrError, runTraining, splitTrainingSet, stepsPerEpoch, type ConfigInput, type EngineHooks, type TrainConfig, type TrainingData, type TrainState } from '@mnist-lr/core';
+import { createDashboard, type Dashboard } from './http/dashboard.js';
+import { isLoopbackHost } from './http/serve.js';
+import { RunMonitor, type RunInfo } from './observe/run-monitor.js';
 import { COORDINATOR_DEFAULTS as D } from './defaults.js';
 import { SliceScheduler, type SchedulerStats } from './scheduler.js';
 import type { AuthLimiterOptions } from './transport/auth-limiter.js';
@@ -44,6 +47,13 @@ export interface CoordinatorOptions {
   /** A state to continue from; fresh by default. */
   state?: TrainState;
   hooks?: EngineHooks;
+  /**
+   * The run's monitor, which the HTTP surface on this port shows (/, /status, /metrics, …). By
+   * default one is made here; pass your own to name the run or to read it from elsewhere.
+   */
+  monitor?: RunMonitor;
+  /** Milliseconds between two pushes to a watching page. Default 1000. */
+  pushIntervalMs?: number;
   /** Called whenever the number of ready workers changes. */
   onWorkers?: (count: number) => void;
   log?: (line: string) => void;
@@ -68,6 +78,9 @@ export class Coordinator {
     private readonly pool: Pool,
     private readonly source: SliceScheduler<Peer>,
     private readonly readyWaiters: Set<() => void>,
+    /** The run's observable state: what /status, /metrics and the page show. */
+    readonly monitor: RunMonitor,
+    private readonly dashboard: Dashboard,
   ) {}
 
   /**
@@ -96,11 +109,14 @@ export class Coordinator {
       onWorkers: { kind: 'function' },
       log: { kind: 'function' },
       signal: { kind: 'object' },
+      monitor: { kind: 'object' },
+      pushIntervalMs: { kind: 'integer', min: 10, max: MAX_MS },
     });
     const config = checkConfig(given.config, 'Coordinator.start()');
     const options: StartedOptions = { ...given, config, data: given.data ?? loadTrainingData({ dataDir: given.dataDir }) };
     const log = options.log ?? (() => {});
     const readyWaiters = new Set<() => void>();
+    const monitor = options.monitor ?? new RunMonitor(defaultRunInfo(options));
     let source: SliceScheduler<Peer>;
     const notify = (): void => options.onWorkers?.(pool.ready().length);
     const pool = new Pool({
@@ -109,11 +125,13 @@ export class Coordinator {
       heartbeatMs: options.heartbeatMs ?? D.heartbeatMs,
       log,
       onReady: (peer) => {
+        monitor.joined(peer.record, peer.label);
         source.onReady(peer);
         for (const w of readyWaiters) w();
         notify();
       },
-      onLost: (peer, reason) => {
+      onLost: (peer, reason, detail, evicted) => {
+        monitor.left(peer.record, reason, detail, evicted);
         source.onLost(peer, reason);
         notify();
       },
@@ -126,28 +144,49 @@ export class Coordinator {
       backupFactor: options.backupFactor ?? D.backupFactor,
       workerWaitMs: options.workerWaitMs ?? D.workerWaitMs,
       log,
+      observer: {
+        sliceDone: (peer, ms) => peer.record.sliceDone(ms),
+        reassigned: (reason) => monitor.reassigned(reason),
+        backup: () => monitor.backup(),
+        orphaned: () => monitor.setState('waiting', 'no worker connected; waiting for one to join'),
+      },
     });
+    monitor.traffic = pool.traffic;
+    const host = options.host ?? D.host;
+    const dashboard = createDashboard({ monitor, token: options.token, open: isLoopbackHost(host), secure: options.tls !== undefined, pushIntervalMs: options.pushIntervalMs, authLimits: options.authLimits });
     const endpoint = await listen({
-      host: options.host ?? D.host,
+      host,
       port: options.port ?? D.port,
       token: options.token,
       tls: options.tls,
       authLimits: options.authLimits,
       onRefused: (peer, count, delayMs) => {
         // Every refusal up to the eighth from an address, then at powers of two: a guesser
-        // cannot flood the log.
-        if (count <= 8 || (count & (count - 1)) === 0) {
+        // cannot flood the log (nor the monitor's event feed; its counter counts them all).
+        const shown = count <= 8 || (count & (count - 1)) === 0;
+        monitor.refusedUpgrade(peer, 'BAD_TOKEN', shown);
+        if (shown) {
           log(`refused ${peer}: [BAD_TOKEN] wrong or missing token (${count} from this address${delayMs ? `; answers now delayed ${delayMs} ms` : ''})`);
         }
       },
       onConnection: (ws, peer) => attachWebSocket(ws, (connection) => pool.accept(connection, peer)),
+      onRequest: (req, res) => dashboard.handle(req, res),
     });
-    return new Coordinator(options, endpoint, pool, source, readyWaiters);
+    // Each worker's speed is sampled on a timer; unref'd, it never keeps the process alive.
+    const sampler = setInterval(() => monitor.sampleWorkers(), 1000);
+    sampler.unref();
+    endpoint.server.once('close', () => clearInterval(sampler));
+    return new Coordinator(options, endpoint, pool, source, readyWaiters, monitor, dashboard);
   }
 
   /** The address workers connect to: ws://HOST:PORT (wss:// with `tls`). */
   get url(): string {
     return this.endpoint.url;
+  }
+
+  /** The run's dashboard and endpoints (/status, /metrics, …): the same host and port as `url`, over http(s). */
+  get dashboardUrl(): string {
+    return `${this.endpoint.url.replace(/^ws/, 'http')}/`;
   }
 
   /** The TCP port listened on (the free one picked when `port` was 0). */
@@ -184,21 +223,30 @@ export class Coordinator {
     const state = this.options.state ?? initialState(config);
     const onAbort = (): void => this.source.abort(new MnistLrError('PEER_ERROR', 'interrupted'));
     this.options.signal?.addEventListener('abort', onAbort, { once: true });
+    const monitor = this.monitor;
+    monitor.resumeAt(state);
     try {
       await this.waitForWorkers(this.options.minWorkers ?? D.minWorkers, this.options.workerWaitMs ?? D.workerWaitMs);
+      monitor.setState('training', null);
       await runTraining({
         config,
         data,
         split: splitTrainingSet(data.train.count, config),
         source: this.source,
         state,
-        hooks: this.options.hooks,
+        hooks: monitor.hooks(this.options.hooks),
         signal: this.options.signal,
       });
-      this.pool.closeAll(this.options.signal?.aborted ? 'COORDINATOR_SHUTDOWN' : 'RUN_COMPLETE');
+      const end = this.options.signal?.aborted ? 'COORDINATOR_SHUTDOWN' : 'RUN_COMPLETE';
+      this.pool.closeAll(end);
+      monitor.releasedAll(end);
+      if (this.options.signal?.aborted) monitor.setState('failed', 'interrupted');
+      else monitor.setState('finished', 'all epochs done');
       return state;
     } catch (e) {
       this.pool.closeAll('COORDINATOR_SHUTDOWN');
+      monitor.releasedAll('COORDINATOR_SHUTDOWN');
+      monitor.failed(e);
       throw e;
     } finally {
       this.options.signal?.removeEventListener('abort', onAbort);
@@ -208,15 +256,18 @@ export class Coordinator {
   /** Tells every worker the coordinator is shutting down and stops listening. Call it after run(), also when run() threw. */
   async close(): Promise<void> {
     this.pool.closeAll('COORDINATOR_SHUTDOWN');
+    this.dashboard.close();
     await this.endpoint.close();
   }
 
   private waitForWorkers(count: number, timeoutMs: number): Promise<void> {
     if (this.workers >= count) return Promise.resolve();
+    this.monitor.setState('waiting', `waiting for ${count} worker${count === 1 ? '' : 's'} (${this.workers} joined)`);
     this.options.log?.(`waiting for ${count} worker${count === 1 ? '' : 's'} at ${this.url} (up to ${Math.round(timeoutMs / 1000)} s)`);
     return new Promise((resolve, reject) => {
       const check = (): void => {
         if (this.workers >= count) done(null);
+        else this.monitor.setState('waiting', `waiting for ${count} workers (${this.workers} joined)`);
       };
       const timer = setTimeout(() => done(new MnistLrError('NO_WORKERS', `only ${this.workers} of ${count} workers joined within ${Math.round(timeoutMs / 1000)} s; start workers with \`mnist-lr worker --connect ${this.url}\` or raise --worker-wait`)), timeoutMs);
       const onAbort = (): void => done(new MnistLrError('PEER_ERROR', 'interrupted while waiting for workers'));
@@ -231,4 +282,17 @@ export class Coordinator {
       this.options.signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
+}
+
+/** What the monitor shows of a coordinator started without one: the config, unnamed. */
+function defaultRunInfo(options: StartedOptions): RunInfo {
+  return {
+    name: 'run',
+    path: '',
+    config: options.config,
+    dataset: options.data.fingerprint,
+    kernel: KERNEL_ID,
+    engine: 'coordinator',
+    stepsPerEpoch: stepsPerEpoch(splitTrainingSet(options.data.train.count, options.config).train.length, options.config.batch_size),
+  };
 }

@@ -14,6 +14,8 @@ import {
 } from '@mnist-lr/core/protocol';
 import type { PeerConnection, PeerConnectionEvents } from './transport/connection.js';
 
+import { WorkerRecord } from './observe/worker-record.js';
+
 /** Frames and bytes through the pool's connections, both ways (WebSocket payloads). */
 export interface Traffic {
   framesOut: number;
@@ -32,19 +34,25 @@ export class Peer {
   gone = false;
   label = '';
   alive = true;
+  /** What the run's monitor shows of this connection, updated in place. */
+  readonly record: WorkerRecord;
 
   constructor(
     readonly id: number,
     readonly connection: PeerConnection,
     readonly address: string,
     private readonly traffic: Traffic,
-  ) {}
+  ) {
+    this.record = new WorkerRecord(id, address);
+  }
 
   send(m: CoordinatorMessage): void {
     if (this.gone) return;
     const frame = encodeMessage(m);
     this.traffic.framesOut++;
     this.traffic.bytesOut += frame.byteLength;
+    this.record.framesOut++;
+    this.record.bytesOut += frame.byteLength;
     this.connection.send(frame);
   }
 
@@ -61,7 +69,8 @@ export interface PoolOptions {
   heartbeatMs: number;
   log: (line: string) => void;
   onReady: (peer: Peer) => void;
-  onLost: (peer: Peer, reason: Reason | undefined, detail: string) => void;
+  /** A connection ended; `evicted`: this side closed it, for `reason`. */
+  onLost: (peer: Peer, reason: Reason | undefined, detail: string, evicted: boolean) => void;
   /** A validated result. Its sums live in storage the pool reuses: read them during the call. */
   onResult: (peer: Peer, m: ResultMessage) => void;
 }
@@ -95,12 +104,18 @@ export class Pool {
     this.peers.add(peer);
     const handshake = setTimeout(() => this.drop(peer, 'HANDSHAKE_TIMEOUT'), this.options.handshakeTimeoutMs);
     return {
-      pong: () => (peer.alive = true),
+      pong: () => {
+        peer.alive = true;
+        peer.record.lastHeard = Date.now();
+      },
       frame: (data, isBinary) => {
         if (peer.gone) return;
         peer.alive = true;
         this.traffic.framesIn++;
         this.traffic.bytesIn += data.length;
+        peer.record.framesIn++;
+        peer.record.bytesIn += data.length;
+        peer.record.lastHeard = Date.now();
         if (!isBinary) return this.drop(peer, 'MALFORMED_MESSAGE', 'text frame');
         let m;
         try {
@@ -127,7 +142,7 @@ export class Pool {
       },
       closed: (code, reason) => {
         clearTimeout(handshake);
-        if (!peer.gone) this.markGone(peer, reasonOfClose(code), reason || `connection closed (${code})`);
+        if (!peer.gone) this.markGone(peer, reasonOfClose(code), reason || `connection closed (${code})`, false);
       },
     };
   }
@@ -137,7 +152,7 @@ export class Pool {
     if (peer.gone) return;
     const text = detail ?? REASONS[reason].text;
     peer.connection.close(REASONS[reason].close, closeText(text));
-    this.markGone(peer, reason, text);
+    this.markGone(peer, reason, text, true);
   }
 
   /** Closes every connection with `reason` (end of run or shutdown). */
@@ -151,12 +166,12 @@ export class Pool {
     this.peers.clear();
   }
 
-  private markGone(peer: Peer, reason: Reason | undefined, detail: string): void {
+  private markGone(peer: Peer, reason: Reason | undefined, detail: string, evicted: boolean): void {
     peer.gone = true;
     this.peers.delete(peer);
     if (peer.ready) this.options.log(`${peer} left: ${reason ? `[${reason}] ` : ''}${detail}`);
     else if (reason) this.options.log(`refused ${peer.address}: [${reason}] ${detail}`);
-    this.options.onLost(peer, reason, detail);
+    this.options.onLost(peer, reason, detail, evicted);
   }
 
   private beat(): void {

@@ -33,7 +33,7 @@ interface Slice<P> {
   backupTimer: TimerHandle | undefined;
 }
 
-export interface SchedulerOptions {
+export interface SchedulerOptions<P = unknown> {
   /** Upper bound of a slice's deadline, milliseconds (--step-timeout). Default 10000. */
   stepTimeoutMs: number;
   /** Lower bound of the adaptive deadline, milliseconds. Default 1000. */
@@ -52,6 +52,17 @@ export interface SchedulerOptions {
   log: (line: string) => void;
   /** Time and timers. Default: the system clock. */
   clock?: Clock;
+  /** Told of answered slices, reassignments (with the lost worker's reason) and backups: the run's monitor. */
+  observer?: SchedulerObserver<P>;
+}
+
+/** What a scheduler tells the run's monitor. */
+export interface SchedulerObserver<P> {
+  sliceDone(peer: P, ms: number): void;
+  reassigned(reason: Reason | undefined): void;
+  backup(): void;
+  /** A slice has no worker to go to: the run waits for one. */
+  orphaned(): void;
 }
 
 /** Counters of what happened, for logs and tests. */
@@ -93,7 +104,7 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
 
   constructor(
     private readonly pool: SchedulerWorkers<P>,
-    private readonly options: SchedulerOptions,
+    private readonly options: SchedulerOptions<P>,
   ) {
     this.clock = options.clock ?? systemClock;
     this.timer = new SliceTimer({ minMs: options.minStepTimeoutMs, maxMs: options.stepTimeoutMs, factor: options.deadlineFactor, window: 64 });
@@ -138,13 +149,13 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
   }
 
   /** A worker is gone: each unfinished slice it held, and no one else holds, goes to another. */
-  onLost(peer: P, _reason: Reason | undefined): void {
+  onLost(peer: P, reason: Reason | undefined): void {
     for (const task of peer.pending) {
       const slice = this.byTask.get(task);
       this.byTask.delete(task);
       if (!slice) continue;
       this.unassign(slice, task);
-      if (!slice.done && slice.assignments.size === 0) this.reassign(slice);
+      if (!slice.done && slice.assignments.size === 0) this.reassign(slice, reason);
     }
     peer.pending.clear();
   }
@@ -161,14 +172,16 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
     this.unassign(slice, m.task);
     if (m.sums.count !== slice.indices.length) {
       this.pool.drop(peer, 'BAD_RESULT', `sums over ${m.sums.count} samples for a slice of ${slice.indices.length}`);
-      if (!slice.done && slice.assignments.size === 0) this.reassign(slice);
+      if (!slice.done && slice.assignments.size === 0) this.reassign(slice, 'BAD_RESULT');
       return;
     }
     if (slice.done) {
       this.stats.lateAnswers++;
       return;
     }
-    this.timer.record(this.clock.now() - sentAt);
+    const ms = this.clock.now() - sentAt;
+    this.timer.record(ms);
+    this.options.observer?.sliceDone(peer, ms);
     slice.done = true;
     this.clock.clearTimeout(slice.backupTimer);
     // Progress: a wait for workers (see orphaned()) starts again from now if it is needed again.
@@ -238,11 +251,13 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
     const spare = this.leastBusy(holders);
     if (!spare) return;
     this.stats.backups++;
+    this.options.observer?.backup();
     this.assign(slice, spare);
   }
 
-  private reassign(slice: Slice<P>): void {
+  private reassign(slice: Slice<P>, reason: Reason | undefined): void {
     this.stats.reassigned++;
+    this.options.observer?.reassigned(reason);
     const target = this.leastBusy(new Set());
     if (target) this.assign(slice, target);
     else this.orphaned();
@@ -260,6 +275,7 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
   /** A slice has no worker: wait a bounded time for one to join. */
   private orphaned(): void {
     if (this.orphanTimer) return;
+    this.options.observer?.orphaned();
     this.options.log(`no worker connected; waiting up to ${Math.round(this.options.workerWaitMs / 1000)} s for one to join`);
     this.orphanTimer = this.clock.setTimeout(() => {
       this.orphanTimer = undefined;

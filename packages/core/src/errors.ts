@@ -68,6 +68,16 @@ export const ERROR_CODES = {
   IMAGE_BAD: 'IMAGE_BAD',
   /** An image holds no digit: nothing stands out from its background. */
   IMAGE_BLANK: 'IMAGE_BLANK',
+  /** An HTTP request is malformed: a body that is not what the route reads, a bad header. */
+  REQUEST_BAD: 'REQUEST_BAD',
+  /** An HTTP request body is larger than the server accepts. */
+  REQUEST_TOO_LARGE: 'REQUEST_TOO_LARGE',
+  /** An HTTP request did not arrive whole within the server's time limit. */
+  REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
+  /** An HTTP request from beyond loopback without the token (or a session opened with it). */
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  /** No such HTTP route, or not with that method. */
+  NOT_FOUND: 'NOT_FOUND',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

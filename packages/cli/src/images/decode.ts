@@ -88,7 +88,9 @@ function decodeIdx(bytes: Uint8Array, file: string): DecodedImage[] {
   try {
     idx = parseIdx(bytes, file);
   } catch (e) {
-    throw bad(file, `not a usable IDX file (${(e as Error).message})`, e);
+    // The reader's message names the file and advises on training data; keep only why.
+    const why = (e as Error).message.replace(`${file}: `, '').replace(/; re-download it.*$/, '');
+    throw bad(file, `not a usable IDX file (${why}); save the image as PNG, or as IDX of 28×28 unsigned bytes`, e);
   }
   const [a, b, c] = idx.dims;
   const side = (n: number | undefined): boolean => n === MNIST_SIDE;

@@ -68,6 +68,7 @@ export class RunMonitor {
   private readonly gone: WorkerRecord[] = [];
   private readonly rate = new RateMeter();
   private readonly sampleMs: number;
+  private readonly goneKept: number;
   private readonly now: () => number;
   private readonly clock: () => number;
   private epoch = 0;
@@ -90,6 +91,7 @@ export class RunMonitor {
     options: RunMonitorOptions = {},
   ) {
     this.sampleMs = options.sampleMs ?? 500;
+    this.goneKept = options.goneKept ?? 32;
     this.now = options.now ?? Date.now;
     this.clock = options.clock ?? (() => performance.now());
     this.startedAt = this.now();
@@ -149,9 +151,9 @@ export class RunMonitor {
         }
         return r;
       },
-      onEpoch: async (m, state) => {
-        await inner.onEpoch?.(m, state);
+      onEpoch: (m, state) => {
         this.onEpoch(m, state);
+        return inner.onEpoch?.(m, state);
       },
     };
   }
@@ -220,8 +222,12 @@ export class RunMonitor {
     const code = reason ?? CONNECTION_LOST;
     const why = inertText(detail, 160);
     if (!this.workers.has(record.id)) {
-      bump(this.counters.refused, code);
-      this.event('refuse', `refused ${record.address}: [${code}] ${why}`, code);
+      // Closed before its hello was accepted: refused if this side closed it (wrong protocol,
+      // dataset or kernel, no hello in time); otherwise it simply went away.
+      if (evicted) {
+        bump(this.counters.refused, code);
+        this.event('refuse', `refused ${record.address}: [${code}] ${why}`, code);
+      }
       return;
     }
     this.workers.delete(record.id);
@@ -229,16 +235,30 @@ export class RunMonitor {
     record.leftAt = this.now();
     record.reason = code;
     this.gone.push(record);
-    if (this.gone.length > 32) this.gone.shift();
+    if (this.gone.length > this.goneKept) this.gone.shift();
     bump(this.counters.leaves, code);
     if (evicted) bump(this.counters.evictions, code);
     this.event(evicted ? 'evict' : 'leave', `worker ${record.id} (${record.label || record.address}) ${evicted ? 'evicted' : 'left'}: [${code}] ${why}`, code);
   }
 
-  /** An upgrade refused before any WebSocket existed (a wrong token). */
-  refusedUpgrade(address: string, reason: string): void {
+  /** The coordinator closed every connection (the run ended): the workers are released, not lost. */
+  releasedAll(reason: string): void {
+    for (const w of this.workers.values()) {
+      w.connected = false;
+      w.leftAt = this.now();
+      w.reason = reason;
+      this.gone.push(w);
+    }
+    this.gone.splice(0, Math.max(0, this.gone.length - this.goneKept));
+    if (this.workers.size > 0) this.event('leave', `${this.workers.size} worker${this.workers.size === 1 ? '' : 's'} released: [${reason}]`, reason);
+    this.workers.clear();
+  }
+
+  /** An upgrade refused before any WebSocket existed (a wrong token); `shown`: in the feed too. */
+  refusedUpgrade(address: string, reason: string, shown = true): void {
     bump(this.counters.refused, reason);
-    this.event('refuse', `refused ${address}: [${reason}]`, reason);
+    if (shown) this.event('refuse', `refused ${address}: [${reason}]`, reason);
+    else this.version++;
   }
 
   reassigned(reason: string | undefined): void {

@@ -1,4 +1,4 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -21,6 +21,8 @@ export interface ListenOptions {
   authLimits?: AuthLimiterOptions;
   /** Called with every authenticated WebSocket. */
   onConnection: (ws: WebSocket, peer: string) => void;
+  /** Answers plain HTTP requests (the run's dashboard); by default they get 426 and a hint. */
+  onRequest?: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
 export interface Listening {
@@ -40,10 +42,14 @@ export async function listen(options: ListenOptions): Promise<Listening> {
   const server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }) : createHttpServer();
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_RESULT_BYTES, clientTracking: true });
 
-  server.on('request', (_req, res) => {
-    res.writeHead(426, { 'content-type': 'text/plain', connection: 'close' });
-    res.end('mnist-lr coordinator: workers connect with `mnist-lr worker --connect <this address>`\n');
-  });
+  server.on(
+    'request',
+    options.onRequest ??
+      ((_req: IncomingMessage, res: ServerResponse) => {
+        res.writeHead(426, { 'content-type': 'text/plain', connection: 'close' });
+        res.end('mnist-lr coordinator: workers connect with `mnist-lr worker --connect <this address>`\n');
+      }),
+  );
   const limiter = new AuthLimiter(options.authLimits);
   let delayed = 0;
   // A slow client cannot hold a connection open before its upgrade request is complete.

@@ -140,6 +140,8 @@ describe('preprocess', () => {
       // Paper at 225..255, the digit's ink as dark as the MNIST image is bright.
       const scan = canvas(260, 180, 0);
       for (let p = 0; p < scan.data.length; p++) scan.data[p] = grain();
+      // Specks darker than the grain, as JPEG ringing and dust leave them, far from the digit.
+      for (const [x, y] of [[3, 3], [250, 10], [200, 170], [5, 176], [150, 2]] as const) scan.data[y * 260 + x] = 200;
       const digit = mnistRaster(i);
       const dark = { ...digit, data: digit.data.map((v) => Math.min(255 - v, grain())) };
       enlargeOnto(dark, 5, scan, 12, 30);

@@ -18,6 +18,13 @@ export const DIGIT_BOX = 20;
  */
 const INK_FLOOR = 0.1;
 
+/**
+ * The bounding box is taken around pixels at least this fraction of full ink. A speck of JPEG
+ * ringing or paper grain that survives INK_FLOOR is faint; one such pixel at the edge of a photo
+ * would otherwise make the box the whole image and shrink the digit to a few pixels.
+ */
+const BOX_LEVEL = 0.25;
+
 /** An image whose strokes differ from the background by less than this (of 255) holds no digit. */
 const MIN_CONTRAST = 16;
 
@@ -42,7 +49,7 @@ export interface PreprocessOptions {
  *
  * Steps: grayscale (see `toGray`); inverted when the border is light (a dark digit on paper);
  * the background level (the border's median) mapped to 0 and the strongest ink to 255; cropped to
- * the ink's bounding box; scaled by area averaging so the longer side is 20 pixels; placed in
+ * the bounding box of the clear ink (a quarter of full strength or more); scaled by area averaging so the longer side is 20 pixels; placed in
  * 28×28 so that the centre of mass falls on the centre, shifted by whole pixels (no resampling
  * blur), as far as the field allows.
  *
@@ -108,12 +115,13 @@ interface Box {
   h: number;
 }
 
-/** The smallest rectangle holding every nonzero pixel (there is one: stretch made the peak 255). */
+/** The smallest rectangle holding every pixel of at least BOX_LEVEL (stretch made the peak 255). */
 function inkBox(g: Gray): Box {
+  const level = BOX_LEVEL * 255;
   let x0 = g.width, y0 = g.height, x1 = -1, y1 = -1;
   for (let y = 0; y < g.height; y++) {
     for (let x = 0; x < g.width; x++) {
-      if (g.data[y * g.width + x]! > 0) {
+      if (g.data[y * g.width + x]! >= level) {
         if (x < x0) x0 = x;
         if (x > x1) x1 = x;
         if (y < y0) y0 = y;
