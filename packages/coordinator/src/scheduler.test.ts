@@ -138,7 +138,7 @@ class MemoryWorkers implements SchedulerWorkers<MemoryPeer> {
   readonly scheduler: SliceScheduler<MemoryPeer>;
 
   constructor(options: Partial<SchedulerOptions> = {}) {
-    this.scheduler = new SliceScheduler(this, {
+    this.scheduler = new SliceScheduler<MemoryPeer>(this, {
       stepTimeoutMs: COORDINATOR_DEFAULTS.stepTimeoutMs,
       minStepTimeoutMs: COORDINATOR_DEFAULTS.minStepTimeoutMs,
       deadlineFactor: COORDINATOR_DEFAULTS.deadlineFactor,
