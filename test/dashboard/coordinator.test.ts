@@ -102,6 +102,9 @@ describe('a coordinator with faults, watched over HTTP', () => {
       expect(steady.slices).toBeGreaterThan(500);
       expect(steady.sliceMedianMs).not.toBeNull();
       expect(steady.sliceP95Ms!).toBeGreaterThanOrEqual(steady.sliceMedianMs!);
+      // The worker process prints a line per epoch, counting what the coordinator counted.
+      const steadyOutput = (await workers[0]!.done).output;
+      expect(steadyOutput).toMatch(new RegExp(`epoch 1: ${steady.slices} slices computed, median \\d+\\.\\d\\d ms a slice\n`));
 
       const families = parsePrometheus(await (await fetch(new URL('/metrics', base))).text());
       const reassignments = [...(families.get('mnist_lr_slice_reassignments_total')?.metrics ?? [])].reduce((n, m) => n + Number(m.value), 0);

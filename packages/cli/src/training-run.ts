@@ -31,6 +31,7 @@ import { describeConfig, displayPath, duration, int, invocation } from './output
 import { RunRecorder, runPaths, summaryLines, type RunPaths } from './outputs/recorder.js';
 import { checkWritable } from './outputs/writable.js';
 import { createProgress, type TrainProgress } from './progress.js';
+import { RunWatch } from './watch.js';
 
 /** What every training command takes, whatever engine carries the training out. */
 export interface RunOptions {
@@ -51,6 +52,10 @@ export interface RunOptions {
   checkpointEvery?: number;
   /** Continue the run from <out>/checkpoints/<name>.ckpt instead of starting afresh. */
   resume?: boolean;
+  /** In-process runs: serve the dashboard on a free loopback port (runs with workers always do). */
+  dashboard?: boolean;
+  /** Seconds to keep the dashboard up after the run ends. Default 0. */
+  linger?: number;
 }
 
 /** Validates the command line and the config before any work starts. */
@@ -116,6 +121,17 @@ export async function trainingRun(
     stdout.write(`${resumeLine(checkpoint, config, data.train.count, checkpointPath)}\n`);
   }
 
+  const watch = await RunWatch.start({
+    name,
+    path,
+    config,
+    data,
+    engine: engine.description,
+    serve: engine.workers === 0 && options.dashboard === true,
+    lingerSeconds: options.linger ?? 0,
+    log: (line) => stdout.write(`${line}\n`),
+  });
+  watch.resumeAt(checkpoint?.state);
   const recorder = RunRecorder.start(out, {
     name,
     config,
@@ -135,7 +151,7 @@ export async function trainingRun(
   /** The engine's state after its latest step (consistent between steps), and where that was. */
   let latest: { state: TrainState; where: string } | undefined;
   const interrupt = watchInterrupt();
-  const hooks = checkpointHooks({
+  const hooks = watch.hooks(checkpointHooks({
     path: checkpointPath,
     every: options.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY,
     name,
@@ -151,14 +167,19 @@ export async function trainingRun(
         await recorder.epoch(m, (line) => progress!.epochDone(line));
       },
     },
-    onWrite: () => (resumable = true),
-  });
+    onWrite: (write) => {
+      resumable = true;
+      watch.checkpointWritten(write);
+    },
+  }));
   let outcome: TrainingOutcome;
   try {
-    outcome = await engine.run({ config, data, hooks, state: checkpoint?.state, signal: interrupt.signal });
+    outcome = await engine.run({ config, data, hooks, state: checkpoint?.state, signal: interrupt.signal, monitor: watch.monitor });
     if (interrupt.received) throw interrupt.signal.reason;
   } catch (e) {
     progress.stop();
+    watch.failed(e);
+    await watch.shutdown();
     if (interrupt.received) {
       // Stopped between two steps: that point is checkpointed, so --resume repeats nothing.
       if (latest) {
@@ -178,9 +199,18 @@ export async function trainingRun(
     interrupt.dispose();
   }
 
-  const summary = await recorder.finish(outcome.weights);
+  let summary: Awaited<ReturnType<RunRecorder['finish']>>;
+  try {
+    summary = await recorder.finish(outcome.weights);
+  } catch (e) {
+    watch.failed(e);
+    await watch.shutdown();
+    await outcome.release?.();
+    throw e;
+  }
   const shown = (p: string): string => relative(out, p);
   const p = summary.paths;
+  watch.finished({ log: p.log, metrics: p.metrics, 'loss plot': p.lossPlot, 'accuracy plot': p.accuracyPlot, model: p.model, checkpoint: checkpointPath }, outcome.weights);
   stdout.write(
     [
       '',
@@ -194,6 +224,8 @@ export async function trainingRun(
       '',
     ].join('\n'),
   );
+  await watch.close();
+  await outcome.release?.();
   return summary.paths;
 }
 

@@ -234,7 +234,7 @@ export class Coordinator {
         split: splitTrainingSet(data.train.count, config),
         source: this.source,
         state,
-        hooks: monitor.hooks(this.options.hooks),
+        hooks: this.epochHooks(state),
         signal: this.options.signal,
       });
       const end = this.options.signal?.aborted ? 'COORDINATOR_SHUTDOWN' : 'RUN_COMPLETE';
@@ -258,6 +258,20 @@ export class Coordinator {
     this.pool.closeAll('COORDINATOR_SHUTDOWN');
     this.dashboard.close();
     await this.endpoint.close();
+  }
+
+  /** The run's hooks, fed to the monitor, with the scheduler told each new epoch (for its tasks). */
+  private epochHooks(state: TrainState): EngineHooks {
+    this.source.epoch = state.epoch;
+    const hooks = this.monitor.hooks(this.options.hooks);
+    const onEpoch = hooks.onEpoch;
+    return {
+      ...hooks,
+      onEpoch: (m, s) => {
+        this.source.epoch = s.epoch;
+        return onEpoch?.(m, s);
+      },
+    };
   }
 
   private waitForWorkers(count: number, timeoutMs: number): Promise<void> {

@@ -101,6 +101,8 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
   private readonly clock: Clock;
   private readonly timer: SliceTimer;
   readonly stats: SchedulerStats = { reassigned: 0, backups: 0, lateAnswers: 0 };
+  /** 0-based epoch of the steps being computed; told to workers with each task. */
+  epoch = 0;
 
   constructor(
     private readonly pool: SchedulerWorkers<P>,
@@ -234,7 +236,7 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
     // The weights go with the task when this worker does not hold them yet.
     const weights = peer.version === this.version ? null : this.weights!;
     peer.version = this.version;
-    peer.send({ type: 'task', task, version: this.version, indices: slice.indices, weights });
+    peer.send({ type: 'task', task, version: this.version, indices: slice.indices, weights, epoch: this.epoch });
   }
 
   private unassign(slice: Slice<P>, task: number): void {

@@ -4,6 +4,7 @@ import { PROTOCOL_VERSION, REASONS, type Reason } from '@mnist-lr/core/protocol'
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './transport/backoff.js';
 import { connectOnce } from './transport/connection.js';
 import { coordinatorUrl } from './transport/url.js';
+import { EpochTally } from './epoch-tally.js';
 
 /** What `runWorker()` takes. Times are in milliseconds. */
 export interface WorkerOptions {
@@ -76,6 +77,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
   // the start of each run, so the kernel is given this worker's own count of weights received.
   let received = 0;
   let tasks = 0;
+  const tally = new EpochTally();
   let failures = 0;
   let since = Date.now();
 
@@ -115,7 +117,10 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
                 return close('MALFORMED_MESSAGE', `task ${m.task}: sample index ${m.indices[i]} is beyond the ${data.train.count} training images`);
               }
             }
+            const started = performance.now();
             const { sums, rows } = source.compute(m.indices, weights, received) as BatchSums;
+            const line = tally.slice(m.epoch, performance.now() - started);
+            if (line) log(line);
             tasks++;
             tasksThisConnection++;
             return send({ type: 'result', task: m.task, sums, rows: sparseRows(rows) });
@@ -128,6 +133,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
     );
     if (end.reason && REASONS[end.reason].fatal) {
       if (end.reason === 'RUN_COMPLETE') {
+        const line = tally.flush();
+        if (line) log(line);
         log('training is complete');
         return { reason: end.reason, message: 'training is complete', tasks };
       }

@@ -68,7 +68,10 @@ export async function coordinatorCommand(options: CoordinatorCommandOptions, std
       backupFactor: options.backupAfter,
       log: (line) => ui.log(`coordinator: ${line}`),
       onWorkers: (count) => ui.workers(count),
-      onListening: (c) => ui.log(`coordinator: listening on ${c.url}; ${tokenNote}; start workers with: mnist-lr worker --connect ${c.url}`),
+      onListening: (c) => {
+        ui.log(`coordinator: listening on ${c.url}; ${tokenNote}; start workers with: mnist-lr worker --connect ${c.url}`);
+        ui.log(`dashboard: ${c.dashboardUrl}  (also /status, /metrics, /healthz, /readyz${isLoopback(options.host) ? '' : '; beyond loopback they need the token'})`);
+      },
     }),
     stdout,
   );

@@ -4,6 +4,7 @@
  * weights, bit for bit; the run around it (progress, outputs, checkpoints) is the same for all.
  */
 import type { EngineHooks, EpochMetrics, TrainConfig, TrainingData, TrainState, Weights } from '@mnist-lr/core';
+import type { RunMonitor } from '@mnist-lr/coordinator';
 
 /** What an engine may tell the user while it runs. */
 export interface EngineUi {
@@ -22,12 +23,19 @@ export interface TrainingJob {
   /** The state to continue from (a resumed run); a fresh one when absent. */
   state?: TrainState;
   signal?: AbortSignal;
+  /** The run's monitor: a coordinator shows it on its port (see watch.ts). */
+  monitor?: RunMonitor;
 }
 
 /** What an engine returns: the final weights and every epoch's metrics. */
 export interface TrainingOutcome {
   weights: Weights;
   history: EpochMetrics[];
+  /**
+   * Stops what the engine still holds open (its coordinator, whose port serves the dashboard);
+   * called once the run's outputs are written and shown.
+   */
+  release?: () => Promise<void>;
 }
 
 /** One way of carrying out training. */

@@ -50,9 +50,13 @@ describe('local worker threads', () => {
   it('that train without trouble add no line to the run', async () => {
     const lines: string[] = [];
     const engine = localWorkersEngine({ workers: 2, mode: 'thread', log: (line) => lines.push(line) });
-    const outcome = await engine.run({ config, data, hooks: {} });
-    expect(outcome.history).toHaveLength(1);
-    // The coordinator's own wait for its workers is the one line such a run shows.
-    expect(lines.filter((l) => !l.startsWith('waiting for 2 workers at ws://127.0.0.1:'))).toEqual([]);
+    // Two epochs: each thread tells of its first epoch while the second runs.
+    const outcome = await engine.run({ config: { ...config, num_epoches: 2 }, data, hooks: {} });
+    await outcome.release?.();
+    expect(outcome.history).toHaveLength(2);
+    // The dashboard's address and the coordinator's wait for its workers are all such a run shows.
+    const expected = [/^dashboard: http:\/\/127\.0\.0\.1:\d+\//, /^waiting for 2 workers at ws:\/\/127\.0\.0\.1:\d+ /];
+    expect(lines.filter((l) => !expected.some((e) => e.test(l)))).toEqual([]);
+    expect(lines).toHaveLength(2);
   });
 });

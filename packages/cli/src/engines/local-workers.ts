@@ -33,7 +33,7 @@ export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine
   return {
     description: `coordinator with ${n} local worker ${n === 1 ? options.mode : options.mode === 'thread' ? 'threads' : 'processes'}`,
     workers: n,
-    async run({ config, data, hooks, state, signal }) {
+    async run({ config, data, hooks, state, signal, monitor }) {
       const token = randomBytes(32).toString('hex');
       const coordinator = await Coordinator.start({
         config,
@@ -43,32 +43,40 @@ export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine
         state,
         hooks,
         signal,
+        monitor,
         onWorkers: options.onWorkers,
         // Joins are expected here; departures and refusals are worth a line.
         log: (line) => {
           if (!/ joined from /.test(line)) options.log(line);
         },
       });
+      options.log(`dashboard: ${coordinator.dashboardUrl}  (also /status, /metrics, /healthz, /readyz)`);
       const stops: Array<() => Promise<void>> = [];
       for (let i = 0; i < n; i++) {
         stops.push(options.mode === 'thread' ? startThread(coordinator.url, token, i, options) : startProcess(coordinator.url, token, i, options));
       }
-      try {
-        const state = await coordinator.run();
-        return { weights: state.weights, history: state.history };
-      } finally {
+      const release = async (): Promise<void> => {
         await coordinator.close();
         await Promise.all(stops.map((stop) => stop()));
+      };
+      try {
+        const state = await coordinator.run();
+        // The coordinator's port serves the dashboard until the run's outputs are shown on it.
+        return { weights: state.weights, history: state.history, release };
+      } catch (e) {
+        await release();
+        throw e;
       }
     },
   };
 }
 
 /**
- * A worker's own account of its routine life: joining, and the end of training. The coordinator's
- * log and the run's summary already tell these; every other line of a worker is worth showing.
+ * A worker's own account of its routine life: joining, a line per epoch of the slices it computed,
+ * and the end of training. The coordinator's log and the run's own lines already tell these (and
+ * local worker processes run --quiet); every other line of a worker is worth showing.
  */
-const ROUTINE = /^(joined |training is complete$)/;
+const ROUTINE = /^(joined |epoch \d+: [\d,]+ slices? computed|training is complete$)/;
 
 /** How a worker stops when nothing went wrong: training completed, or it was told to stop. */
 const NORMAL_ENDS: ReadonlySet<WorkerOutcome['reason']> = new Set(['RUN_COMPLETE', 'ABORTED']);

@@ -23,7 +23,7 @@ export function remoteWorkersEngine(options: RemoteWorkersOptions): TrainingEngi
   return {
     description: `coordinator on ${options.host}:${options.port}, at least ${options.minWorkers} worker${options.minWorkers === 1 ? '' : 's'}`,
     workers: options.minWorkers,
-    async run({ config, data, hooks, state, signal }) {
+    async run({ config, data, hooks, state, signal, monitor }) {
       const coordinator = await CoordinatorClass.start({
         config,
         data,
@@ -38,15 +38,18 @@ export function remoteWorkersEngine(options: RemoteWorkersOptions): TrainingEngi
         state,
         hooks,
         signal,
+        monitor,
         log: options.log,
         onWorkers: options.onWorkers,
       });
       options.onListening?.(coordinator);
       try {
         const state = await coordinator.run();
-        return { weights: state.weights, history: state.history };
-      } finally {
+        // The port serves the dashboard until the run's outputs are shown on it.
+        return { weights: state.weights, history: state.history, release: () => coordinator.close() };
+      } catch (e) {
         await coordinator.close();
+        throw e;
       }
     },
   };

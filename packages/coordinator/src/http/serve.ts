@@ -15,6 +15,7 @@ export interface DashboardServer {
   close(): Promise<void>;
 }
 
+/** Serves a monitor's HTTP surface (/, /status, /metrics, /healthz, /readyz, /events) on a server of its own; loopback and a free port by default. */
 export async function serveDashboard(options: { monitor: RunMonitor; host?: string; port?: number; token?: string; pushIntervalMs?: number }): Promise<DashboardServer> {
   const host = options.host ?? '127.0.0.1';
   const open = isLoopbackHost(host);

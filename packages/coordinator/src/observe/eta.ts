@@ -43,6 +43,7 @@ export interface Remaining {
   epochEnds: number;
 }
 
+/** Steps and epoch ends left from step `step` of 0-based `epoch`. */
 export function remaining(epoch: number, step: number, steps: number, epochs: number): Remaining {
   const left = Math.max(0, epochs - epoch - 1);
   return { epochSteps: steps - step, runSteps: steps - step + left * steps, epochEnds: Math.max(0, epochs - epoch) };

@@ -13,6 +13,7 @@ import type { EventKind, RunEvent, RunState, Status } from './status-schema.js';
 import { StepHistogram } from './step-histogram.js';
 import { WorkerRecord } from './worker-record.js';
 
+/** What a monitor shows of the run itself: names, config, dataset, kernel, engine. */
 export interface RunInfo {
   /** Config name and the file it came from. */
   name: string;
@@ -27,6 +28,7 @@ export interface RunInfo {
   stepsPerEpoch: number;
 }
 
+/** How often a monitor samples, and its clocks. */
 export interface RunMonitorOptions {
   /** Milliseconds between samples of speed and training loss. Default 500. */
   sampleMs?: number;
@@ -41,6 +43,10 @@ export interface RunMonitorOptions {
 /** Why a connection ended without one of the protocol's codes (a killed process, a cut cable). */
 export const CONNECTION_LOST = 'CONNECTION_LOST';
 
+/**
+ * A run's observable state: counters, events, workers, progress and ETA, written by the training
+ * loop, the pool and the scheduler, read by /status, /metrics, the page and the terminal.
+ */
 export class RunMonitor {
   state: RunState = 'waiting';
   reason: string | null = 'starting';
@@ -76,6 +82,7 @@ export class RunMonitor {
   private lr: number;
   private readonly history: EpochMetrics[] = [];
   private trainLoss: Array<[number, number]> = [];
+  private trainLossEnded = false;
   private lastStepAt = NaN;
   private lastSample = -Infinity;
   private lastWorkerSample: number;
@@ -167,6 +174,10 @@ export class RunMonitor {
     this.epoch = info.epoch;
     this.step = info.step;
     if (this.state !== 'training') this.setState('training', null);
+    if (this.trainLossEnded) {
+      this.trainLoss = [];
+      this.trainLossEnded = false;
+    }
     if (info.step === info.steps) this.endOfStepsAt = t;
     if (t - this.lastSample >= this.sampleMs || info.step === info.steps) {
       this.lastSample = t;
@@ -180,7 +191,8 @@ export class RunMonitor {
     const t = this.clock();
     if (Number.isFinite(this.endOfStepsAt)) this.evalSeconds = (t - this.endOfStepsAt) / 1000;
     this.history.push(m);
-    this.trainLoss = [];
+    // The finished epoch's curve stays up until the next epoch's first step (or for good, at the end).
+    this.trainLossEnded = true;
     this.epoch = state.epoch;
     this.step = 0;
     this.event('epoch', `epoch ${m.epoch}/${this.info.config.num_epoches}: test loss ${m.testLoss.toFixed(4)}, accuracy ${(m.testAccuracy * 100).toFixed(2)} %`);
@@ -195,7 +207,7 @@ export class RunMonitor {
     this.counters.checkpoints++;
     this.checkpointInfo = { path, epoch, step, at: this.now() };
     // A checkpoint every few thousand steps is worth a line; the ones at epoch ends go with the epoch.
-    this.event('checkpoint', `checkpoint at epoch ${epoch + (step === 0 ? 0 : 1)}, step ${step}: ${path}`);
+    this.event('checkpoint', `checkpoint ${step === 0 ? `after epoch ${epoch}` : `at epoch ${epoch + 1}, step ${step}`}: ${path}`);
   }
 
   // ---- the workers -----------------------------------------------------------------------------

@@ -44,6 +44,7 @@ export const workerStatusSchema = z.object({
   speed: z.array(z.number().nonnegative()),
 });
 
+/** GET /status: the whole state of a run (validate a response with `statusSchema.parse`). */
 export const statusSchema = z.object({
   state: z.enum(RUN_STATES),
   /** Why the run is not training (waiting for workers, finished, the error), or null. */
@@ -68,7 +69,7 @@ export const statusSchema = z.object({
   }),
   lr: z.number().positive(),
   epochs: z.array(epochMetricsSchema),
-  /** Mean training loss so far in the epoch in progress, sampled: [step, loss] pairs. */
+  /** Mean training loss so far in the epoch in progress (the last epoch once finished), sampled: [step, loss] pairs. */
   trainLoss: z.array(z.tuple([count, z.number()])),
   workers: z.array(workerStatusSchema),
   counters: z.object({
@@ -92,12 +93,14 @@ export const statusSchema = z.object({
   lastEventId: count,
 });
 
+/** A /status document. */
 export type Status = z.infer<typeof statusSchema>;
 export type WorkerStatus = z.infer<typeof workerStatusSchema>;
 export type RunState = (typeof RUN_STATES)[number];
 
 export const EVENT_KINDS = ['state', 'join', 'leave', 'evict', 'refuse', 'reassign', 'backup', 'checkpoint', 'decay', 'epoch'] as const;
 
+/** One entry of the event feed (GET /events, `event: feed`). */
 export const runEventSchema = z.object({
   id: z.number().int().positive(),
   at: z.number(),

@@ -333,6 +333,17 @@ describe('round trips', () => {
     expectSame(decodeCoordinatorMessage(encodeMessage(none)), none);
   });
 
+  it('task with its epoch: the epoch comes back; a bad one is refused; a task without it has no epoch key', () => {
+    for (const epoch of [0, 14, 2 ** 31]) {
+      const withEpoch: TaskMessage = { ...taskSmall, epoch };
+      expectSame(decodeCoordinatorMessage(encodeMessage(withEpoch)), withEpoch);
+    }
+    expect(Object.hasOwn(decodeCoordinatorMessage(encodeMessage(taskSmall)), 'epoch')).toBe(false);
+    for (const epoch of [-1, 1.5, 2 ** 31 + 1]) {
+      expect(() => decodeCoordinatorMessage(encodeMessage({ ...taskSmall, epoch }))).toThrow(ProtocolError);
+    }
+  });
+
   it('result: exact sums bit-exact, incl. -0, ±bound and large integers (loss near 2^53)', () => {
     for (const m of [result, smallResult]) {
       const back = decodeWorkerMessage(encodeMessage(m));

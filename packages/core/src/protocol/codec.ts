@@ -72,6 +72,8 @@ export function encodeMessage(m: Message): Uint8Array {
         indices: bytesOf(m.indices),
         W: weights === null ? null : bytesOf(weights.W),
         b: weights === null ? null : bytesOf(weights.b),
+        // Only when known: a task without it has exactly the keys it had before.
+        ...(m.epoch === undefined ? {} : { epoch: m.epoch }),
       });
     }
     case 'result': {
@@ -173,7 +175,9 @@ function coordinatorMessage(o: Obj, into: DecodeBuffers): CoordinatorMessage {
         field(o, 'W') === null && field(o, 'b') === null
           ? null
           : { W: f64(o, 'W', W_LENGTH, Infinity, into.f64('W', W_LENGTH)), b: f64(o, 'b', CLASSES, Infinity, into.f64('b', CLASSES)) };
-      return { type: 'task', task, version, indices, weights };
+      // Optional (see TaskMessage): absent or undefined from coordinators that do not send it.
+      if (!Object.hasOwn(o, 'epoch')) return { type: 'task', task, version, indices, weights };
+      return { type: 'task', task, version, indices, weights, epoch: int(o, 'epoch', 0, 2 ** 31) };
     }
     case 'bye':
       return { type: 'bye', reason: str(o, 'reason', 64), message: str(o, 'message', 1024) };

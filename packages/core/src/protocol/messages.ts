@@ -52,6 +52,11 @@ export interface TaskMessage {
    * weights are of `version`.
    */
   weights: Weights | null;
+  /**
+   * 0-based epoch of the step the slice belongs to, so a worker can report per epoch. Optional
+   * and ignored by workers that do not know it, so it needs no new protocol version.
+   */
+  epoch?: number;
 }
 
 export interface ResultMessage {

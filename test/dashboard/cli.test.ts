@@ -1,0 +1,108 @@
+/**
+ * The dashboard as the command serves it: `train --workers 0 --dashboard` and `train --workers 2
+ * --worker-mode process` print its address in their first lines; when the run ends, /status and
+ * the page show the confusion matrix and where the outputs were written, for as long as --linger
+ * keeps them up; Ctrl-C ends the wait.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { statusSchema, type Status } from '@mnist-lr/coordinator';
+
+import { browserMissing, collectPageErrors, launchBrowser, VIEWPORTS } from '../helpers/browser.js';
+import { BIN, ROOT } from '../helpers/cli.js';
+import { waitFor } from '../helpers/cluster.js';
+
+const SHOTS = process.env.MNIST_LR_SCREENSHOTS ?? join(tmpdir(), 'mnist-lr-dashboard');
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+interface Running {
+  child: ChildProcess;
+  out: string;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function train(...args: string[]): Running {
+  const out = mkdtempSync(join(tmpdir(), 'mnist-lr-dash-'));
+  dirs.push(out);
+  const child = spawn(process.execPath, [BIN, 'train', '--config', 'configs/config_1.json', '--epochs', '1', '--out', out, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  child.stdout!.on('data', (d: Buffer) => (text += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (text += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return { child, out, output: () => text, exited };
+}
+
+/** The dashboard address the command printed, and on which line. */
+async function dashboardUrl(run: Running): Promise<{ url: string; line: number }> {
+  await waitFor(() => /^dashboard: \S+/m.test(run.output()), 60_000, 'the dashboard address');
+  const lines = run.output().split('\n');
+  const line = lines.findIndex((l) => l.startsWith('dashboard: '));
+  return { url: /^dashboard: (\S+)/.exec(lines[line]!)![1]!, line };
+}
+
+/** /status once `done` holds of it, validated by its schema. */
+async function statusWhen(url: string, done: (s: Status) => boolean): Promise<Status> {
+  const until = Date.now() + 90_000;
+  for (;;) {
+    const s = statusSchema.parse(await (await fetch(new URL('/status', url))).json());
+    if (done(s)) return s;
+    if (Date.now() > until) throw new Error(`timed out waiting on /status; last state ${s.state}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('train --dashboard', () => {
+  it('in-process: the address among the first lines; at the end the confusion matrix and the outputs; Ctrl-C ends the linger', async () => {
+    const run = train('--workers', '0', '--dashboard', '--linger', '120');
+    try {
+      const { url, line } = await dashboardUrl(run);
+      expect(line, run.output()).toBeLessThan(3);
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+      const s = await statusWhen(url, (x) => x.outputs !== null);
+      expect(s.state).toBe('finished');
+      expect(s.run).toMatchObject({ config: { name: 'config_1', path: 'configs/config_1.json' }, engine: 'in-process' });
+      expect(s.confusion!.flat().reduce((a, b) => a + b, 0)).toBe(10_000);
+      const diagonal = s.confusion!.reduce((n, row, i) => n + row[i]!, 0);
+      expect(diagonal / 10_000).toBe(s.epochs[0]!.testAccuracy);
+      expect(s.outputs!.model).toBe(join(run.out, 'models/config_1.model.json'));
+      expect(s.counters.checkpoints).toBe(1);
+      run.child.kill('SIGINT');
+      expect(await run.exited).toBe(0);
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+  });
+
+  it.skipIf(browserMissing())('with 2 worker processes: the page ends with the confusion matrix and where the outputs are', async () => {
+    const run = train('--workers', '2', '--worker-mode', 'process', '--linger', '120');
+    const browser = await launchBrowser();
+    try {
+      const { url, line } = await dashboardUrl(run);
+      expect(line, run.output()).toBeLessThan(4);
+      const page = await browser.newPage({ viewport: VIEWPORTS.desktop });
+      const errors = collectPageErrors(page);
+      await page.goto(url);
+      await expect.poll(() => page.locator('#finished').isVisible(), { timeout: 90_000 }).toBe(true);
+      expect(await page.locator('#confusion tbody tr').count()).toBe(10);
+      expect(await page.locator('#outputs dd').allTextContents()).toContain(join(run.out, 'models/config_1.model.json'));
+      expect(await page.locator('#state').textContent()).toBe('finished');
+      mkdirSync(SHOTS, { recursive: true });
+      await page.screenshot({ path: join(SHOTS, 'dashboard-finished.png'), fullPage: true });
+      expect(errors).toEqual([]);
+      run.child.kill('SIGINT');
+      expect(await run.exited).toBe(0);
+    } finally {
+      run.child.kill('SIGKILL');
+      await browser.close();
+    }
+  });
+});
