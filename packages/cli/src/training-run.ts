@@ -172,7 +172,7 @@ export async function trainingRun(
       watch.checkpointWritten(write);
     },
   }));
-  let outcome: TrainingOutcome;
+  let outcome: TrainingOutcome | undefined;
   try {
     outcome = await engine.run({ config, data, hooks, state: checkpoint?.state, signal: interrupt.signal, monitor: watch.monitor });
     if (interrupt.received) throw interrupt.signal.reason;
@@ -180,6 +180,8 @@ export async function trainingRun(
     progress.stop();
     watch.failed(e);
     await watch.shutdown();
+    // An engine that returned (an interrupted run stops between steps) still holds its coordinator.
+    await outcome?.release?.();
     if (interrupt.received) {
       // Stopped between two steps: that point is checkpointed, so --resume repeats nothing.
       if (latest) {
