@@ -122,6 +122,11 @@ describe.concurrent('worker: coordinator addresses', () => {
 });
 
 describe.concurrent('train and eval', () => {
+  it('--verify outside [0, 1], or without workers, is BAD_OPTION, exit 2', async () => {
+    expect(expectCoded(await cli(['train', '--config', 'configs/config_1.json', '--workers', '2', '--verify', '1.5']), 'BAD_OPTION', 2)).toContain('--verify must be a fraction in [0, 1], got "1.5"');
+    expect(expectCoded(await cli(['train', '--config', 'configs/config_1.json', '--verify', '0.5']), 'BAD_OPTION', 2)).toContain('--workers 0 has none; add --workers N');
+  });
+
   it('a run that fails on bad data leaves no output folders behind', async () => {
     const bad = join(tmp, 'bad-mnist');
     mkdirSync(bad);
@@ -166,7 +171,7 @@ describe('Ctrl-C', () => {
     expect(await exited).toBe(130);
     const rest = screen.slice(screen.lastIndexOf('steps/s'));
     // The bar's line is erased (ESC [2K) before the message, which is one coded line.
-    expect(rest).toMatch(/\x1b\[2Kerror \[INTERRUPTED\]: interrupted by SIGINT at epoch 1\/1, step \d+\/6000; its checkpoint holds that point; continue with: mnist-lr train --config configs\/config_sample\.json --epochs 1 --out \S+ --resume\r?\n/);
+    expect(rest).toMatch(/\x1b\[2Kerror \[INTERRUPTED\]: interrupted by SIGINT at epoch 1\/1, step \d+\/6000; its checkpoint holds that point; continue with: (?:pnpm )?mnist-lr train --config configs\/config_sample\.json --epochs 1 --out \S+ --resume\r?\n/);
     expect(screen).not.toMatch(/\n\s+at /);
     expect(readFileSync(join(out, 'logs/config_sample.log'), 'utf8')).toContain('error [INTERRUPTED]');
 

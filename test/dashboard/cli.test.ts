@@ -17,7 +17,7 @@ import { browserMissing, collectPageErrors, launchBrowser, VIEWPORTS } from '../
 import { BIN, ROOT } from '../helpers/cli.js';
 import { waitFor } from '../helpers/cluster.js';
 
-const SHOTS = process.env.MNIST_LR_SCREENSHOTS ?? join(tmpdir(), 'mnist-lr-dashboard');
+const SHOTS = join(ROOT, 'test-output');
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });

@@ -104,7 +104,7 @@ describe('a coordinator with faults, watched over HTTP', () => {
       expect(steady.sliceP95Ms!).toBeGreaterThanOrEqual(steady.sliceMedianMs!);
       // The worker process prints a line per epoch, counting what the coordinator counted.
       const steadyOutput = (await workers[0]!.done).output;
-      expect(steadyOutput).toMatch(new RegExp(`epoch 1: ${steady.slices} slices computed, median \\d+\\.\\d\\d ms a slice\n`));
+      expect(steadyOutput).toMatch(new RegExp(`epoch 1: ${steady.slices} slices done, median \\d+\\.\\d\\d ms each\n`));
 
       const families = parsePrometheus(await (await fetch(new URL('/metrics', base))).text());
       const reassignments = [...(families.get('mnist_lr_slice_reassignments_total')?.metrics ?? [])].reduce((n, m) => n + Number(m.value), 0);

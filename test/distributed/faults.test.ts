@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { defaultMnistDir, KERNEL_ID, loadTrainingData, train, type TrainingData, type Weights } from '@mnist-lr/core';
+import { defaultMnistDir, kernelFingerprint, loadTrainingData, train, type TrainingData, type Weights } from '@mnist-lr/core';
 import { Coordinator } from '@mnist-lr/coordinator';
 import { encodeMessage, REASONS } from '@mnist-lr/core/protocol';
 import { firstDifference, originConfig, startProcessWorker, startThreadWorker, waitFor, type ProcessWorker } from '../helpers/cluster.js';
@@ -163,7 +163,7 @@ function helloWithProtocol(url: string, secret: string, protocol: number): Promi
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { headers: { authorization: `Bearer ${secret}` } });
     const timer = setTimeout(() => reject(new Error('no close within 10 s')), 10_000);
-    ws.on('open', () => ws.send(encodeMessage({ type: 'hello', protocol, dataset: data.fingerprint, kernel: KERNEL_ID, worker: 'old' })));
+    ws.on('open', () => ws.send(encodeMessage({ type: 'hello', protocol, dataset: data.fingerprint, kernel: kernelFingerprint(), worker: 'old' })));
     ws.on('close', (code, reason) => {
       clearTimeout(timer);
       resolve({ code, reason: reason.toString() });

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { KERNEL_ID, type Weights } from '@mnist-lr/core';
+import { kernelFingerprint, type Weights } from '@mnist-lr/core';
 import { Rng } from '../../packages/core/src/math/rng.js';
 import { decodeCoordinatorMessage, encodeMessage, PROTOCOL_VERSION, type ResultMessage } from '@mnist-lr/core/protocol';
 import { startProcessWorker, type ProcessWorker } from './cluster.js';
@@ -307,7 +307,7 @@ export function startEvilPeer(url: string, token: string, dataset: string, mode:
     terminate: () => ws.terminate(),
   };
   ws.binaryType = 'nodebuffer';
-  ws.on('open', () => ws.send(encodeMessage({ type: 'hello', protocol: PROTOCOL_VERSION, dataset, kernel: KERNEL_ID, worker: label }), { binary: true }));
+  ws.on('open', () => ws.send(encodeMessage({ type: 'hello', protocol: PROTOCOL_VERSION, dataset, kernel: kernelFingerprint(), worker: label }), { binary: true }));
   ws.on('message', (raw: Buffer) => {
     const m = decodeCoordinatorMessage(raw);
     if (m.type === 'welcome') return onWelcome(m.workerId);
@@ -372,7 +372,7 @@ export function startLegacyWorker(url: string, token: string, dataset: string, l
   let closedBy: 'coordinator' | 'worker' = 'coordinator';
   const peer: LegacyPeer = { welcomed: false, ended: false, closed: new Promise((r) => (onClose = r)), terminate: () => ws.terminate() };
   ws.binaryType = 'nodebuffer';
-  ws.on('open', () => ws.send(legacyPackr.pack({ type: 'hello', protocol: 1, dataset, kernel: KERNEL_ID, worker: label }), { binary: true }));
+  ws.on('open', () => ws.send(legacyPackr.pack({ type: 'hello', protocol: 1, dataset, kernel: kernelFingerprint(), worker: label }), { binary: true }));
   ws.on('message', (raw: Buffer) => {
     const o = legacyPackr.unpack(raw) as Record<string, unknown>;
     const malformed = (why: string): void => {

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { encodeModel, KERNEL_ID, loadConfig, type TrainConfig, type TrainingData, type Weights } from '@mnist-lr/core';
+import { encodeModel, kernelFingerprint, loadConfig, type TrainConfig, type TrainingData, type Weights } from '@mnist-lr/core';
 import { workerThreadEntry } from '@mnist-lr/worker';
 
 /** Repository root. */
@@ -15,7 +15,7 @@ export function originConfig(name: string, overrides: Partial<TrainConfig> = {})
 
 /** A model file's bytes for these weights, as `mnist-lr train` would write them. */
 export function modelBytes(name: string, config: TrainConfig, data: TrainingData, weights: Weights, epochs: number): string {
-  return encodeModel({ name, config, dataset: data.fingerprint, kernel: KERNEL_ID, epochs, testLossSum: 0, testAccuracy: 0, weights });
+  return encodeModel({ name, config, dataset: data.fingerprint, kernel: kernelFingerprint(), epochs, testLossSum: 0, testAccuracy: 0, weights });
 }
 
 /** First index where two weight sets differ in any bit (Object.is), or -1. */

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadTrainingData, MnistLrError, parseConfig, train, type TrainingData } from '@mnist-lr/core';
+import { loadMnist, loadTrainingData, MnistLrError, parseConfig, train, type TrainingData } from '@mnist-lr/core';
 import { Coordinator } from '@mnist-lr/coordinator';
 import { runWorker } from '@mnist-lr/worker';
 import { firstDifference, originConfig, startThreadWorker } from '../helpers/cluster.js';
@@ -106,6 +106,13 @@ describe('Coordinator.start()', () => {
       await coordinator.close();
       await thread.worker.terminate();
     }
+  });
+});
+
+describe('the data loaders', () => {
+  it('refuse a folder that is not a path with BAD_OPTION naming the loader and the key', () => {
+    expect(() => loadTrainingData({ dataDir: 5 } as never)).toThrow('loadTrainingData(): option "dataDir" must be a non-empty string, got the number 5');
+    expect(() => loadMnist({ dataDir: '' })).toThrow('loadMnist(): option "dataDir" must be a non-empty string, got the string ""');
   });
 });
 

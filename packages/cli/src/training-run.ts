@@ -12,10 +12,9 @@ import {
   checkCompatible,
   checkpointHooks,
   DEFAULT_CHECKPOINT_EVERY,
-  KERNEL_ID,
+  kernelFingerprint,
   loadCheckpoint,
   loadConfig,
-  prepareData,
   saveCheckpoint,
   stepsPerEpoch,
   type Checkpoint,
@@ -100,11 +99,10 @@ export async function trainingRun(
     );
   }
   const loadStart = performance.now();
-  const mnist = loadData(options.dataDir);
-  const data = prepareData(mnist);
+  const { data, dir } = loadData(options.dataDir);
   stdout.write(
     `data: ${int(data.train.count)} training / ${int(data.test.count)} test images, sha256 ` +
-      `${data.fingerprint.slice(0, 12)}, from ${dataSource(mnist.dir)} (${duration((performance.now() - loadStart) / 1000)})\n`,
+      `${data.fingerprint.slice(0, 12)}, from ${dataSource(dir)} (${duration((performance.now() - loadStart) / 1000)})\n`,
   );
 
   if (checkpoint) {
@@ -185,7 +183,7 @@ export async function trainingRun(
     if (interrupt.received) {
       // Stopped between two steps: that point is checkpointed, so --resume repeats nothing.
       if (latest) {
-        saveCheckpoint(checkpointPath, { name, config, dataset: data.fingerprint, kernel: KERNEL_ID, state: latest.state });
+        saveCheckpoint(checkpointPath, { name, config, dataset: data.fingerprint, kernel: kernelFingerprint(), state: latest.state });
         resumable = true;
       }
       const stopped = interruptedError(interrupt.received, latest?.where, resumable);

@@ -6,8 +6,11 @@
  */
 import { once } from 'node:events';
 
-import { RunMonitor, serveDashboard, type DashboardServer } from '@mnist-lr/coordinator';
-import { evaluate, KERNEL_ID, splitTrainingSet, stepsPerEpoch, type CheckpointWrite, type EngineHooks, type TrainConfig, type TrainingData, type TrainState, type Weights } from '@mnist-lr/core';
+import type { DashboardServer } from '@mnist-lr/coordinator';
+// The monitor alone: the package root would load the coordinator, ws and msgpackr, which an
+// in-process run needs only when it serves the dashboard.
+import { RunMonitor } from '@mnist-lr/coordinator/observe';
+import { evaluate, kernelFingerprint, splitTrainingSet, stepsPerEpoch, type CheckpointWrite, type EngineHooks, type TrainConfig, type TrainingData, type TrainState, type Weights } from '@mnist-lr/core';
 
 export interface WatchOptions {
   name: string;
@@ -38,11 +41,11 @@ export class RunWatch {
       path: options.path,
       config,
       dataset: data.fingerprint,
-      kernel: KERNEL_ID,
+      kernel: kernelFingerprint(),
       engine: options.engine,
       stepsPerEpoch: stepsPerEpoch(splitTrainingSet(data.train.count, config).train.length, config.batch_size),
     });
-    const server = options.serve ? await serveDashboard({ monitor }) : undefined;
+    const server = options.serve ? await (await import('@mnist-lr/coordinator')).serveDashboard({ monitor }) : undefined;
     if (server) options.log(`dashboard: ${server.url}  (also /status, /metrics, /healthz, /readyz)`);
     return new RunWatch(monitor, server, options);
   }

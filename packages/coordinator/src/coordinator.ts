@@ -1,9 +1,11 @@
-import { checkConfig, checkOptions, initialState, KERNEL_ID, loadTrainingData, MnistLrError, runTraining, splitTrainingSet, stepsPerEpoch, type ConfigInput, type EngineHooks, type TrainConfig, type TrainingData, type TrainState } from '@mnist-lr/core';
+import { checkConfig, checkOptions, initialState, kernelFingerprint, LocalGradientSource, loadTrainingData, MnistLrError, runTraining, splitTrainingSet, stepsPerEpoch, type ConfigInput, type EngineHooks, type TrainConfig, type TrainingData, type TrainState, type BatchSums, type Weights } from '@mnist-lr/core';
 import { createDashboard, type Dashboard } from './http/dashboard.js';
 import { isLoopbackHost } from './http/serve.js';
 import { RunMonitor, type RunInfo } from './observe/run-monitor.js';
 import { COORDINATOR_DEFAULTS as D } from './defaults.js';
 import { SliceScheduler, type SchedulerStats } from './scheduler.js';
+import { Refusals, worthLogging } from './refusals.js';
+import type { AdmissionLimits } from './transport/admission.js';
 import type { AuthLimiterOptions } from './transport/auth-limiter.js';
 import { Pool, type Peer, type Traffic } from './pool.js';
 import { listen, type Listening } from './transport/server.js';
@@ -40,8 +42,21 @@ export interface CoordinatorOptions {
   backupFactor?: number;
   /** Limits on repeated failed authentications (defaults: 3 free, then 250 ms doubling to 10 s). */
   authLimits?: AuthLimiterOptions;
-  /** Deadline for a new connection's hello. Default 5000 ms. */
+  /**
+   * Deadline from accepting a TCP connection to its accepted hello (the authenticated upgrade
+   * included), enforced per connection. Default 10000 ms.
+   */
   handshakeTimeoutMs?: number;
+  /**
+   * The fraction of slices, chosen at random, also computed by a second worker (or by the
+   * coordinator itself when no other worker is there) and compared bit for bit; on a difference
+   * the coordinator's own computation decides, and a worker that lied is evicted with
+   * RESULT_MISMATCH and refused for the rest of the run. 1: every slice (no single worker can
+   * change the weights). Default 0.
+   */
+  verify?: number;
+  /** Caps on connections that have not authenticated yet (defaults: 1024 in all, 64 per address). */
+  connectionLimits?: Partial<Pick<AdmissionLimits, 'maxPending' | 'maxPendingPerAddress'>>;
   /** Heartbeat period. Default 5000 ms. */
   heartbeatMs?: number;
   /** A state to continue from; fresh by default. */
@@ -78,6 +93,7 @@ export class Coordinator {
     private readonly pool: Pool,
     private readonly source: SliceScheduler<Peer>,
     private readonly readyWaiters: Set<() => void>,
+    private readonly refusals: Refusals,
     /** The run's observable state: what /status, /metrics and the page show. */
     readonly monitor: RunMonitor,
     private readonly dashboard: Dashboard,
@@ -101,6 +117,8 @@ export class Coordinator {
       backupFactor: { kind: 'number', min: 0, max: 1_000_000 },
       authLimits: { kind: 'object' },
       handshakeTimeoutMs: { kind: 'integer', min: 1, max: MAX_MS },
+      connectionLimits: { kind: 'object' },
+      verify: { kind: 'number', min: 0, max: 1 },
       heartbeatMs: { kind: 'integer', min: 1, max: MAX_MS },
       data: { kind: 'object' },
       dataDir: { kind: 'string', nonEmpty: true },
@@ -115,15 +133,20 @@ export class Coordinator {
     const config = checkConfig(given.config, 'Coordinator.start()');
     const options: StartedOptions = { ...given, config, data: given.data ?? loadTrainingData({ dataDir: given.dataDir }) };
     const log = options.log ?? (() => {});
+    const refusals = new Refusals(log);
+    const handshakeTimeoutMs = options.handshakeTimeoutMs ?? D.handshakeTimeoutMs;
     const readyWaiters = new Set<() => void>();
     const monitor = options.monitor ?? new RunMonitor(defaultRunInfo(options));
     let source: SliceScheduler<Peer>;
     const notify = (): void => options.onWorkers?.(pool.ready().length);
     const pool = new Pool({
       dataset: options.data.fingerprint,
-      handshakeTimeoutMs: options.handshakeTimeoutMs ?? D.handshakeTimeoutMs,
+      kernel: kernelFingerprint(),
+      handshakeTimeoutMs,
       heartbeatMs: options.heartbeatMs ?? D.heartbeatMs,
       log,
+      onRefused: (address, reason, detail) => refusals.refuse(address, reason, detail),
+      onEvicted: (_peer, reason) => refusals.evict(reason),
       onReady: (peer) => {
         monitor.joined(peer.record, peer.label);
         source.onReady(peer);
@@ -144,6 +167,10 @@ export class Coordinator {
       backupFactor: options.backupFactor ?? D.backupFactor,
       workerWaitMs: options.workerWaitMs ?? D.workerWaitMs,
       log,
+      verify: options.verify ?? 0,
+      // The coordinator's own computations (second opinions and tie-breaks) use the same kernel
+      // as the workers, so an honest worker's sums are the same bits.
+      local: options.verify ? localComputation(options.data.train) : undefined,
       observer: {
         sliceDone: (peer, ms) => peer.record.sliceDone(ms),
         reassigned: (reason) => monitor.reassigned(reason),
@@ -160,7 +187,14 @@ export class Coordinator {
       token: options.token,
       tls: options.tls,
       authLimits: options.authLimits,
+      admission: { helloDeadlineMs: handshakeTimeoutMs, ...options.connectionLimits },
+      onAdmissionRefused: (peer, reason, detail) => {
+        refusals.refuse(peer, reason, detail);
+        // The monitor counts every one; its feed shows the ones the log shows.
+        monitor.refusedUpgrade(peer, reason, worthLogging(refusals.refused[reason] ?? 0));
+      },
       onRefused: (peer, count, delayMs) => {
+        refusals.countRefusal('BAD_TOKEN');
         // Every refusal up to the eighth from an address, then at powers of two: a guesser
         // cannot flood the log (nor the monitor's event feed; its counter counts them all).
         const shown = count <= 8 || (count & (count - 1)) === 0;
@@ -169,14 +203,14 @@ export class Coordinator {
           log(`refused ${peer}: [BAD_TOKEN] wrong or missing token (${count} from this address${delayMs ? `; answers now delayed ${delayMs} ms` : ''})`);
         }
       },
-      onConnection: (ws, peer) => attachWebSocket(ws, (connection) => pool.accept(connection, peer)),
+      onConnection: (ws, peer, helloWithinMs) => attachWebSocket(ws, (connection) => pool.accept(connection, peer, helloWithinMs)),
       onRequest: (req, res) => dashboard.handle(req, res),
     });
     // Each worker's speed is sampled on a timer; unref'd, it never keeps the process alive.
     const sampler = setInterval(() => monitor.sampleWorkers(), 1000);
     sampler.unref();
     endpoint.server.once('close', () => clearInterval(sampler));
-    return new Coordinator(options, endpoint, pool, source, readyWaiters, monitor, dashboard);
+    return new Coordinator(options, endpoint, pool, source, readyWaiters, refusals, monitor, dashboard);
   }
 
   /** The address workers connect to: ws://HOST:PORT (wss:// with `tls`). */
@@ -207,6 +241,20 @@ export class Coordinator {
   /** Frames and bytes exchanged with workers so far. */
   get traffic(): Readonly<Traffic> {
     return this.pool.traffic;
+  }
+
+  /**
+   * Connections refused before joining, by coded reason (BAD_TOKEN, CONNECTION_LIMIT,
+   * HANDSHAKE_TIMEOUT, PROTOCOL_MISMATCH, …), and joined workers the coordinator closed, by
+   * reason (BAD_RESULT, STEP_DEADLINE, …). Live objects: read them at any time.
+   */
+  get refused(): Readonly<Refusals['refused']> {
+    return this.refusals.refused;
+  }
+
+  /** Joined workers the coordinator closed, by coded reason (RESULT_MISMATCH, BAD_RESULT, STEP_DEADLINE, …). */
+  get evicted(): Readonly<Refusals['evicted']> {
+    return this.refusals.evicted;
   }
 
   /** Reassignments, backups and late answers so far. */
@@ -298,6 +346,12 @@ export class Coordinator {
   }
 }
 
+/** A slice's exact sums computed in this thread, for verification. */
+function localComputation(train: TrainingData['train']): (indices: Uint32Array, weights: Weights, version: number) => BatchSums {
+  const source = new LocalGradientSource(train);
+  return (indices, weights, version) => source.compute(indices, weights, version);
+}
+
 /** What the monitor shows of a coordinator started without one: the config, unnamed. */
 function defaultRunInfo(options: StartedOptions): RunInfo {
   return {
@@ -305,7 +359,7 @@ function defaultRunInfo(options: StartedOptions): RunInfo {
     path: '',
     config: options.config,
     dataset: options.data.fingerprint,
-    kernel: KERNEL_ID,
+    kernel: kernelFingerprint(),
     engine: 'coordinator',
     stepsPerEpoch: stepsPerEpoch(splitTrainingSet(options.data.train.count, options.config).train.length, options.config.batch_size),
   };

@@ -22,7 +22,7 @@ export const COORDINATOR_DEFAULTS = {
   /** Backup workers after this many median slice times; 0: off. */
   backupFactor: 0,
   /** Deadline for a new connection's hello. */
-  handshakeTimeoutMs: 5000,
+  handshakeTimeoutMs: 10_000,
   /** Heartbeat period; a worker silent for two periods is dropped. */
   heartbeatMs: 5000,
 } as const;

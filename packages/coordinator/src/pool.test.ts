@@ -44,15 +44,18 @@ afterEach(() => {
 
 /** A pool and a record of what it told its owner. */
 function setup(options: Partial<PoolOptions> = {}) {
-  const told = { ready: [] as number[], lost: [] as Array<{ id: number; reason: Reason | undefined; evicted: boolean }>, log: [] as string[] };
+  const told = { ready: [] as number[], lost: [] as Array<{ id: number; reason: Reason | undefined; evicted: boolean }>, log: [] as string[], refused: [] as Array<{ address: string; reason: Reason; detail: string }> };
   const pool = new Pool({
     dataset: DATASET,
+    kernel: KERNEL_ID,
     handshakeTimeoutMs: 60_000,
     heartbeatMs: 60_000,
     log: (line) => told.log.push(line),
     onReady: (peer) => told.ready.push(peer.id),
     onLost: (peer, reason, _detail, evicted) => told.lost.push({ id: peer.id, reason, evicted }),
     onResult: () => {},
+    onRefused: (address, reason, detail) => told.refused.push({ address, reason, detail }),
+    onEvicted: () => {},
     ...options,
   });
   pools.push(pool);
@@ -98,7 +101,9 @@ describe('Pool', () => {
     expect(pool.ready()).toEqual([]);
     expect(told.ready).toEqual([]);
     expect(told.lost).toEqual([{ id: 1, reason, evicted: true }]);
-    expect(told.log).toEqual([expect.stringMatching(new RegExp(`^refused 127\\.0\\.0\\.1:5555: \\[${reason}\\] `))]);
+    // Refusals go to the owner (its Refusals counts and logs them), not to the pool's log.
+    expect(told.log).toEqual([]);
+    expect(told.refused).toEqual([{ address: '127.0.0.1:5555', reason, detail: expect.stringContaining(detail) }]);
   });
 
   it.each([

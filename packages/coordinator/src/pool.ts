@@ -1,4 +1,3 @@
-import { KERNEL_ID } from '@mnist-lr/core';
 import {
   DecodeBuffers,
   decodeWorkerMessage,
@@ -7,6 +6,8 @@ import {
   ProtocolError,
   REASONS,
   closeText,
+  inert,
+  LABEL_MAX,
   reasonOfClose,
   type CoordinatorMessage,
   type Reason,
@@ -63,11 +64,17 @@ export class Peer {
 
 export interface PoolOptions {
   dataset: string;
-  /** A connection must complete its hello within this. Default 5000 ms. */
+  /** The coordinator's kernel fingerprint (kernelFingerprint of core); a worker's must equal it. */
+  kernel: string;
+  /** A connection must complete its hello within this of connecting. Default 10000 ms. */
   handshakeTimeoutMs: number;
   /** Ping period; a worker silent for two periods is dropped. Default 5000 ms. */
   heartbeatMs: number;
   log: (line: string) => void;
+  /** A connection refused at its handshake (mismatch, timeout, bad first message): count and log it. */
+  onRefused: (address: string, reason: Reason, detail: string) => void;
+  /** A worker that had joined was closed by the coordinator with `reason`. */
+  onEvicted: (peer: Peer, reason: Reason) => void;
   onReady: (peer: Peer) => void;
   /** A connection ended; `evicted`: this side closed it, for `reason`. */
   onLost: (peer: Peer, reason: Reason | undefined, detail: string, evicted: boolean) => void;
@@ -82,6 +89,8 @@ export interface PoolOptions {
  */
 export class Pool {
   private readonly peers = new Set<Peer>();
+  /** Workers refused for the rest of the run (see ban()). */
+  private readonly banned = new Set<string>();
   readonly traffic: Traffic = { framesOut: 0, bytesOut: 0, framesIn: 0, bytesIn: 0 };
   private nextId = 1;
   private readonly heartbeat: NodeJS.Timeout;
@@ -98,11 +107,14 @@ export class Pool {
     return [...this.peers].filter((p) => p.ready && !p.gone);
   }
 
-  /** A new connection from `address`: returns where its events go. */
-  accept(connection: PeerConnection, address: string): PeerConnectionEvents {
+  /**
+   * A new authenticated connection from `address`: returns where its events go. It must say hello
+   * within `helloWithinMs` (default handshakeTimeoutMs).
+   */
+  accept(connection: PeerConnection, address: string, helloWithinMs = this.options.handshakeTimeoutMs): PeerConnectionEvents {
     const peer = new Peer(this.nextId++, connection, address, this.traffic);
     this.peers.add(peer);
-    const handshake = setTimeout(() => this.drop(peer, 'HANDSHAKE_TIMEOUT'), this.options.handshakeTimeoutMs);
+    const handshake = setTimeout(() => this.drop(peer, 'HANDSHAKE_TIMEOUT', `no hello within ${this.options.handshakeTimeoutMs / 1000} s of connecting`), helloWithinMs);
     return {
       pong: () => {
         peer.alive = true;
@@ -129,8 +141,11 @@ export class Pool {
           if (peer.ready) return this.drop(peer, 'UNEXPECTED_MESSAGE', 'second hello');
           if (m.protocol !== PROTOCOL_VERSION) return this.drop(peer, 'PROTOCOL_MISMATCH', `worker speaks protocol ${m.protocol}, coordinator ${PROTOCOL_VERSION}`);
           if (m.dataset !== this.options.dataset) return this.drop(peer, 'DATASET_MISMATCH', `worker dataset ${m.dataset.slice(0, 12)}…, coordinator ${this.options.dataset.slice(0, 12)}…`);
-          if (m.kernel !== KERNEL_ID) return this.drop(peer, 'KERNEL_MISMATCH', `worker kernel ${m.kernel}, coordinator ${KERNEL_ID}`);
-          peer.label = m.worker;
+          if (m.kernel !== this.options.kernel) return this.drop(peer, 'KERNEL_MISMATCH', `worker kernel ${m.kernel}, coordinator ${this.options.kernel}`);
+          peer.label = inert(m.worker, LABEL_MAX);
+          if (this.banned.has(banKey(address, peer.label))) {
+            return this.drop(peer, 'RESULT_MISMATCH', 'refused for the rest of the run: a worker of this address and label returned wrong sums');
+          }
           peer.ready = true;
           peer.send({ type: 'welcome', protocol: PROTOCOL_VERSION, workerId: peer.id });
           this.options.log(`${peer} joined from ${address}`);
@@ -142,14 +157,24 @@ export class Pool {
       },
       closed: (code, reason) => {
         clearTimeout(handshake);
-        if (!peer.gone) this.markGone(peer, reasonOfClose(code), reason || `connection closed (${code})`, false);
+        if (!peer.gone) this.markGone(peer, reasonOfClose(code), inert(reason) || `connection closed (${code})`, false);
       },
     };
+  }
+
+  /**
+   * Refuses this worker for the rest of the run, by its address and label: the same worker
+   * reconnecting is refused at its hello. (Other workers on the same host, with their own labels,
+   * are not: local worker threads all share 127.0.0.1.)
+   */
+  ban(peer: Peer): void {
+    this.banned.add(banKey(peer.address, peer.label));
   }
 
   /** Closes a peer's connection with a coded reason and forgets it now. */
   drop(peer: Peer, reason: Reason, detail?: string): void {
     if (peer.gone) return;
+    if (peer.ready) this.options.onEvicted(peer, reason);
     const text = detail ?? REASONS[reason].text;
     peer.connection.close(REASONS[reason].close, closeText(text));
     this.markGone(peer, reason, text, true);
@@ -170,7 +195,7 @@ export class Pool {
     peer.gone = true;
     this.peers.delete(peer);
     if (peer.ready) this.options.log(`${peer} left: ${reason ? `[${reason}] ` : ''}${detail}`);
-    else if (reason) this.options.log(`refused ${peer.address}: [${reason}] ${detail}`);
+    else if (reason) this.options.onRefused(peer.address, reason, detail);
     this.options.onLost(peer, reason, detail, evicted);
   }
 
@@ -184,4 +209,9 @@ export class Pool {
       peer.connection.ping();
     }
   }
+}
+
+/** A worker's identity for a ban: its host (without the port) and its label. */
+function banKey(address: string, label: string): string {
+  return `${address.slice(0, address.lastIndexOf(':'))}\n${label}`;
 }

@@ -240,7 +240,7 @@ describe('SliceScheduler, with in-memory workers computing with the real kernel'
     expect(bitDifferences(weights, await inProcess(config))).toBe(0);
     expect(net.peers.reduce((n, p) => n + p.tasks, 0)).toBe(STEPS * workers);
     expect(net.dropped).toEqual([]);
-    expect(net.scheduler.stats).toEqual({ reassigned: 0, backups: 0, lateAnswers: 0 });
+    expect(net.scheduler.stats).toMatchObject({ reassigned: 0, backups: 0, lateAnswers: 0 });
   });
 
   it('a worker that disconnects mid-step loses its slice to another; the weights are unchanged', async () => {
@@ -300,7 +300,7 @@ describe('SliceScheduler, with in-memory workers computing with the real kernel'
     straggler.behave = () => (++seen % 10 === 0 && seen <= 80 ? 'slow' : 'answer');
     const weights = await trainSteps(config1, net.scheduler, STEPS, net);
     expect(bitDifferences(weights, await inProcess(config1))).toBe(0);
-    expect(net.scheduler.stats).toEqual({ reassigned: 0, backups: 8, lateAnswers: 8 });
+    expect(net.scheduler.stats).toMatchObject({ reassigned: 0, backups: 8, lateAnswers: 8 });
     expect(net.dropped).toEqual([]);
   });
 

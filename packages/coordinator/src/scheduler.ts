@@ -2,6 +2,7 @@ import { addRows, addSums, clearRows, emptyRowSet, emptySums, MnistLrError, type
 import type { Reason, ResultMessage, TaskMessage } from '@mnist-lr/core/protocol';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { SliceTimer } from './deadlines.js';
+import { keepAnswer, localAnswer, sameAnswer, secureRandom, type Answer, type VerifyStats } from './verify.js';
 
 /** A worker as the scheduler sees it (the pool's Peer, or an in-memory one in tests). */
 export interface SchedulerPeer {
@@ -18,6 +19,8 @@ export interface SchedulerWorkers<P extends SchedulerPeer> {
   ready(): P[];
   /** Closes a worker's connection with a coded reason; the scheduler hears of it by onLost. */
   drop(peer: P, reason: Reason, detail?: string): void;
+  /** Refuses this worker for the rest of the run (it was caught returning wrong sums). */
+  ban?(peer: P): void;
 }
 
 /** A contiguous part of a batch, and the workers computing it (more than one with backups). */
@@ -31,6 +34,12 @@ interface Slice<P> {
   /** When each assignment was sent (clock.now()). */
   sentAt: Map<number, number>;
   backupTimer: TimerHandle | undefined;
+  /** Chosen for verification: done only when two computations by different parties agree. */
+  verify: boolean;
+  /** Answers kept so far (verified slices: until two agree). */
+  answers: Answer<P>[];
+  /** The answer the step uses, once done (kept only while verifying). */
+  accepted: Answer<P> | undefined;
 }
 
 export interface SchedulerOptions<P = unknown> {
@@ -52,6 +61,16 @@ export interface SchedulerOptions<P = unknown> {
   log: (line: string) => void;
   /** Time and timers. Default: the system clock. */
   clock?: Clock;
+  /**
+   * The fraction of slices, chosen at random, that are also computed by a second worker (or by
+   * the coordinator itself when no other worker is there) and compared bit for bit (--verify).
+   * 1: every slice, so no single worker can change the weights. 0 (default): none.
+   */
+  verify?: number;
+  /** The coordinator's own computation of a slice; required when `verify` > 0. */
+  local?: (indices: Uint32Array, weights: Weights, version: number) => BatchSums;
+  /** Uniform in [0, 1), for choosing slices to verify. Default: crypto-strong, so no worker can predict it. */
+  random?: () => number;
   /** Told of answered slices, reassignments (with the lost worker's reason) and backups: the run's monitor. */
   observer?: SchedulerObserver<P>;
 }
@@ -73,6 +92,8 @@ export interface SchedulerStats {
   backups: number;
   /** Answers that arrived after another worker had answered the same slice. */
   lateAnswers: number;
+  /** Verification (--verify); all zero without it. */
+  verify: VerifyStats;
 }
 
 /**
@@ -100,7 +121,10 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
   private orphanTimer: TimerHandle | undefined;
   private readonly clock: Clock;
   private readonly timer: SliceTimer;
-  readonly stats: SchedulerStats = { reassigned: 0, backups: 0, lateAnswers: 0 };
+  readonly stats: SchedulerStats = { reassigned: 0, backups: 0, lateAnswers: 0, verify: { verified: 0, byCoordinator: 0, mismatches: 0, recomputed: 0 } };
+  /** The fraction of slices verified; > 0 keeps every answer until the step ends. */
+  private readonly verifyFraction: number;
+  private readonly random: () => number;
   /** 0-based epoch of the steps being computed; told to workers with each task. */
   epoch = 0;
 
@@ -110,6 +134,9 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
   ) {
     this.clock = options.clock ?? systemClock;
     this.timer = new SliceTimer({ minMs: options.minStepTimeoutMs, maxMs: options.stepTimeoutMs, factor: options.deadlineFactor, window: 64 });
+    this.verifyFraction = options.verify ?? 0;
+    if (this.verifyFraction > 0 && !options.local) throw new RangeError('SliceScheduler: verify needs the coordinator\'s own computation (options.local)');
+    this.random = options.random ?? secureRandom;
   }
 
   compute(batch: Uint32Array, weights: Weights, version: number): Promise<BatchSums> {
@@ -129,13 +156,16 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
     for (let s = 0; s < parts; s++) {
       const from = Math.floor((s * batch.length) / parts);
       const to = Math.floor(((s + 1) * batch.length) / parts);
-      this.slices.push({ indices: batch.subarray(from, to), done: false, assignments: new Map(), timers: new Map(), sentAt: new Map(), backupTimer: undefined });
+      const verify = this.verifyFraction >= 1 || (this.verifyFraction > 0 && this.random() < this.verifyFraction);
+      this.slices.push({ indices: batch.subarray(from, to), done: false, assignments: new Map(), timers: new Map(), sentAt: new Map(), backupTimer: undefined, verify, answers: [], accepted: undefined });
     }
     this.remaining = this.slices.length;
     return new Promise<BatchSums>((resolve, reject) => {
       this.finish = resolve;
       this.fail = reject;
       this.slices.forEach((slice, s) => (peers[s] ? this.assign(slice, peers[s]) : this.orphaned()));
+      // The second computation of each verified slice, once every slice has its first worker.
+      for (const slice of this.slices) if (slice.verify && slice.assignments.size > 0) this.refill(slice, false);
     });
   }
 
@@ -146,7 +176,7 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
    */
   onReady(peer: P): void {
     for (const slice of this.slices) {
-      if (!slice.done && slice.assignments.size === 0) this.assign(slice, peer);
+      if (!slice.done && slice.assignments.size === 0 && slice.answers.length === 0) this.assign(slice, peer);
     }
   }
 
@@ -157,7 +187,7 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
       this.byTask.delete(task);
       if (!slice) continue;
       this.unassign(slice, task);
-      if (!slice.done && slice.assignments.size === 0) this.reassign(slice, reason);
+      this.refill(slice, true, reason);
     }
     peer.pending.clear();
   }
@@ -174,7 +204,7 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
     this.unassign(slice, m.task);
     if (m.sums.count !== slice.indices.length) {
       this.pool.drop(peer, 'BAD_RESULT', `sums over ${m.sums.count} samples for a slice of ${slice.indices.length}`);
-      if (!slice.done && slice.assignments.size === 0) this.reassign(slice, 'BAD_RESULT');
+      this.refill(slice, true, 'BAD_RESULT');
       return;
     }
     if (slice.done) {
@@ -184,21 +214,120 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
     const ms = this.clock.now() - sentAt;
     this.timer.record(ms);
     this.options.observer?.sliceDone(peer, ms);
-    slice.done = true;
-    this.clock.clearTimeout(slice.backupTimer);
     // Progress: a wait for workers (see orphaned()) starts again from now if it is needed again.
     this.clock.clearTimeout(this.orphanTimer);
     this.orphanTimer = undefined;
-    // Other assignments of this slice (a straggler and its backup) keep their deadlines: their
-    // answers are ignored, but a worker that misses its deadline is still dropped as stalled.
-    addSums(this.total, m.sums, m.rows);
-    if (m.rows === null) this.anyRow = true;
-    else addRows(this.rows, m.rows);
-    if (--this.remaining === 0) {
-      const finish = this.finish!;
-      this.finish = null;
-      this.fail = null;
-      finish({ sums: this.total, rows: this.anyRow ? null : this.rows });
+    if (this.verifyFraction === 0) {
+      // Nothing will be taken back: add straight from the decode buffers.
+      this.complete(slice);
+      this.addAnswer(m.sums, m.rows);
+      this.stepDoneIfLast();
+      return;
+    }
+    this.answer(slice, keepAnswer(peer, m.sums, m.rows));
+  }
+
+  /**
+   * An answer to a slice while verifying. An unverified slice takes it; a verified one waits for
+   * a second computation by another party, and compares the two bit for bit. On a difference the
+   * coordinator computes the slice itself and decides: every worker whose sums differ from its
+   * own is evicted with RESULT_MISMATCH and refused for the rest of the run, and the slices it
+   * alone computed in this step are taken back and recomputed, so the step is unchanged.
+   */
+  private answer(slice: Slice<P>, answer: Answer<P>): void {
+    if (!slice.verify) {
+      slice.accepted = answer;
+      this.complete(slice);
+      this.stepDoneIfLast();
+      return;
+    }
+    slice.answers.push(answer);
+    if (slice.answers.length < 2) return this.refill(slice, false);
+    const [a, b] = slice.answers as [Answer<P>, Answer<P>];
+    let truth = a;
+    const liars: P[] = [];
+    if (!sameAnswer(a, b)) {
+      this.stats.verify.mismatches++;
+      truth = a.by === null ? a : b.by === null ? b : this.computeLocally(slice);
+      for (const x of [a, b]) if (x.by !== null && !sameAnswer(x, truth)) liars.push(x.by);
+    }
+    this.stats.verify.verified++;
+    slice.accepted = truth;
+    this.complete(slice);
+    for (const liar of liars) this.evictLiar(liar);
+    this.stepDoneIfLast();
+  }
+
+  /** Marks a slice done: no more backups; other assignments keep their deadlines (a stalled worker is still dropped). */
+  private complete(slice: Slice<P>): void {
+    slice.done = true;
+    this.clock.clearTimeout(slice.backupTimer);
+  }
+
+  private addAnswer(sums: BatchSums['sums'], rows: Uint16Array | null): void {
+    addSums(this.total, sums, rows);
+    if (rows === null) this.anyRow = true;
+    else addRows(this.rows, rows);
+  }
+
+  /** Ends the step when every slice is done; while verifying, adds the accepted answers now. */
+  private stepDoneIfLast(): void {
+    if (--this.remaining !== 0) return;
+    if (this.verifyFraction > 0) for (const s of this.slices) this.addAnswer(s.accepted!.sums, s.accepted!.rows);
+    const finish = this.finish!;
+    this.finish = null;
+    this.fail = null;
+    finish({ sums: this.total, rows: this.anyRow ? null : this.rows });
+  }
+
+  /** The coordinator computes a slice itself (trusted: a second opinion or a tie-break). */
+  private computeLocally(slice: Slice<P>): Answer<P> {
+    this.stats.verify.byCoordinator++;
+    return localAnswer<P>(this.options.local!(slice.indices, this.weights!, this.version));
+  }
+
+  private evictLiar(liar: P): void {
+    this.pool.ban?.(liar);
+    // Its unverified answers of this step cannot be trusted: take them back before the drop
+    // hands its unanswered slices to others.
+    for (const s of this.slices) {
+      if (!s.done && s.verify) s.answers = s.answers.filter((a) => a.by !== liar);
+      if (!s.done || s.verify || s.accepted?.by !== liar) continue;
+      s.done = false;
+      s.accepted = undefined;
+      this.remaining++;
+      this.stats.verify.recomputed++;
+    }
+    this.pool.drop(liar, 'RESULT_MISMATCH', 'its sums for a slice differed from the coordinator\'s own computation of it');
+    for (const s of this.slices) if (!s.done) this.refill(s, false);
+  }
+
+  /**
+   * Gives a slice the computations it still lacks: one for an unverified slice, two by different
+   * parties for a verified one (the second by the coordinator itself when no other worker is
+   * there). `failed`: a computation was lost (for `reason`), which counts as a reassignment.
+   */
+  private refill(slice: Slice<P>, failed: boolean, reason?: Reason): void {
+    if (slice.done) return;
+    const needed = (slice.verify ? 2 : 1) - slice.answers.length - slice.assignments.size;
+    if (needed <= 0) return;
+    if (failed) {
+      this.stats.reassigned++;
+      this.options.observer?.reassigned(reason);
+    }
+    const parties = new Set<P | null>([...slice.answers.map((a) => a.by), ...slice.assignments.values()]);
+    for (let i = 0; i < needed && !slice.done; i++) {
+      const target = this.leastBusy(parties as Set<P>);
+      if (target) {
+        parties.add(target);
+        this.assign(slice, target);
+      } else if (slice.verify && !parties.has(null) && parties.size > 0) {
+        // No other worker: the coordinator is the second party.
+        parties.add(null);
+        this.answer(slice, this.computeLocally(slice));
+      } else {
+        this.orphaned();
+      }
     }
   }
 
@@ -255,14 +384,6 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
     this.stats.backups++;
     this.options.observer?.backup();
     this.assign(slice, spare);
-  }
-
-  private reassign(slice: Slice<P>, reason: Reason | undefined): void {
-    this.stats.reassigned++;
-    this.options.observer?.reassigned(reason);
-    const target = this.leastBusy(new Set());
-    if (target) this.assign(slice, target);
-    else this.orphaned();
   }
 
   private leastBusy(exclude: Set<P>): P | undefined {

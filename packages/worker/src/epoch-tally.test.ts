@@ -8,9 +8,9 @@ describe('EpochTally', () => {
     expect(t.slice(0, 1)).toBeUndefined();
     expect(t.slice(0, 3)).toBeUndefined();
     expect(t.slice(0, 2)).toBeUndefined();
-    expect(t.slice(1, 4)).toBe('epoch 1: 3 slices computed, median 2.00 ms a slice');
+    expect(t.slice(1, 4)).toBe('epoch 1: 3 slices done, median 2.00 ms each');
     expect(t.slice(1, 6)).toBeUndefined();
-    expect(t.flush()).toBe('epoch 2: 2 slices computed, median 5.00 ms a slice');
+    expect(t.flush()).toBe('epoch 2: 2 slices done, median 5.00 ms each');
     expect(t.flush()).toBeUndefined();
   });
 

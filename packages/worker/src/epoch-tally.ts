@@ -25,6 +25,6 @@ export class EpochTally {
     const sorted = Float64Array.from(this.times).sort();
     const median = n % 2 ? sorted[n >> 1]! : (sorted[(n >> 1) - 1]! + sorted[n >> 1]!) / 2;
     this.times = [];
-    return `epoch ${this.epoch + 1}: ${n.toLocaleString('en-US')} slice${n === 1 ? '' : 's'} computed, median ${median.toFixed(2)} ms a slice`;
+    return `epoch ${this.epoch + 1}: ${n.toLocaleString('en-US')} slice${n === 1 ? '' : 's'} done, median ${median.toFixed(2)} ms each`;
   }
 }

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { checkOptions, KERNEL_ID, LocalGradientSource, loadTrainingData, MnistLrError, PIXELS, type BatchSums, type GradientSource, type RowSet, type TrainingData, type Weights } from '@mnist-lr/core';
+import { checkOptions, LocalGradientSource, loadTrainingData, MnistLrError, rowList, type BatchSums, type KernelChoice, type KernelFactory, type TrainingData, type Weights } from '@mnist-lr/core';
 import { PROTOCOL_VERSION, REASONS, type Reason } from '@mnist-lr/core/protocol';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './transport/backoff.js';
 import { connectOnce } from './transport/connection.js';
@@ -16,6 +16,11 @@ export interface WorkerOptions {
   dataDir?: string;
   /** Already-loaded data (tests, or several workers in one process). */
   data?: TrainingData;
+  /**
+   * The kernel to compute with: 'auto' (default), 'wasm', 'js', or a factory of another Kernel. Its
+   * fingerprint goes in the hello; a coordinator whose kernel computes other bits refuses it.
+   */
+  kernel?: KernelChoice | KernelFactory;
   /** Name shown in the coordinator's log. Default host:pid. */
   label?: string;
   /** PEM CA to verify a wss:// coordinator's certificate against. */
@@ -68,7 +73,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
   const data = options.data ?? loadTrainingData({ dataDir: options.dataDir });
   // Synchronous in this thread: compute() returns BatchSums, never a promise.
-  const source: GradientSource = new LocalGradientSource(data.train);
+  const source = new LocalGradientSource(data.train, { kernel: options.kernel });
+  const kernel = source.fingerprint();
   const label = options.label ?? `${hostname()}:${process.pid}`;
   let weights: Weights | null = null;
   /** The coordinator's version of `weights`; -1 while this connection has sent none. */
@@ -96,7 +102,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
         openedAt = Date.now();
         weights = null;
         version = -1;
-        send({ type: 'hello', protocol: PROTOCOL_VERSION, dataset: data.fingerprint, kernel: KERNEL_ID, worker: label });
+        send({ type: 'hello', protocol: PROTOCOL_VERSION, dataset: data.fingerprint, kernel, worker: label });
       },
       (m, send, close) => {
         switch (m.type) {
@@ -112,18 +118,21 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
             if (weights === null || m.version !== version) {
               return close('UNEXPECTED_MESSAGE', `task ${m.task} refers to weights version ${m.version}, which this worker does not hold`);
             }
-            for (let i = 0; i < m.indices.length; i++) {
-              if (m.indices[i]! >= data.train.count) {
-                return close('MALFORMED_MESSAGE', `task ${m.task}: sample index ${m.indices[i]} is beyond the ${data.train.count} training images`);
-              }
-            }
             const started = performance.now();
-            const { sums, rows } = source.compute(m.indices, weights, received) as BatchSums;
+            let out: BatchSums;
+            try {
+              out = source.compute(m.indices, weights, received);
+            } catch (e) {
+              // The kernel checks the indices (once, for every caller); a bad one is the coordinator's fault.
+              if (e instanceof RangeError) return close('MALFORMED_MESSAGE', `task ${m.task}: ${e.message}`);
+              throw e;
+            }
+            const { sums, rows } = out;
             const line = tally.slice(m.epoch, performance.now() - started);
             if (line) log(line);
             tasks++;
             tasksThisConnection++;
-            return send({ type: 'result', task: m.task, sums, rows: sparseRows(rows) });
+            return send({ type: 'result', task: m.task, sums, rows: rowList(rows) });
           }
           case 'bye':
             log(`coordinator says: ${m.message}`);
@@ -161,18 +170,6 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
     await sleep(backoffDelay(failures, policy), options.signal);
   }
   return { reason: 'ABORTED', message: 'stopped', tasks };
-}
-
-/**
- * The touched rows, ascending, when sending only them is worth it (fewer than half of all rows);
- * null to send the full gradient.
- */
-function sparseRows(rows: RowSet | null): Uint16Array | null {
-  if (rows === null || rows.size * 2 > PIXELS) return null;
-  // In pixel order straight from the set's stamps: a pass over 784 entries, no sort.
-  const out = new Uint16Array(rows.size);
-  for (let p = 0, n = 0; n < rows.size; p++) if (rows.stamp[p] === rows.generation) out[n++] = p;
-  return out;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -18,11 +18,16 @@ export interface DistributedBenchOptions {
 /** Steps run before a distributed cell is timed, milliseconds. */
 const WARMUP_MS = 2000;
 
-interface Cell {
+export interface Cell {
   /** Median milliseconds per step: the typical step. */
   msPerStep: number;
   /** Mean milliseconds per step: what an epoch takes, pauses (GC, scheduling) included. */
   meanMs: number;
+  /**
+   * CPU milliseconds per step of this process, all its threads (coordinator and workers) together,
+   * over the timed steps: the work a step costs, which waiting for a busy machine does not inflate.
+   */
+  cpuMs: number;
   steps: number;
   /** WebSocket payload bytes per step and worker, coordinator to worker and back. */
   bytesDown: number;
@@ -90,10 +95,11 @@ function inProcess(data: TrainingData, config: TrainConfig, budgetMs: number): C
     step++;
   }
   const measured = samples.slice(Math.min(20, samples.length >> 1));
-  return { msPerStep: median(measured), meanMs: mean(measured), steps: samples.length, bytesDown: 0, bytesUp: 0 };
+  return { msPerStep: median(measured), meanMs: mean(measured), cpuMs: median(measured), steps: samples.length, bytesDown: 0, bytesUp: 0 };
 }
 
-async function withWorkers(data: TrainingData, config: TrainConfig, n: number, budgetMs: number): Promise<Cell> {
+/** Steps of a coordinator with `n` local worker threads, timed after a warm-up; `verify` as --verify. */
+export async function withWorkers(data: TrainingData, config: TrainConfig, n: number, budgetMs: number, verify = 0): Promise<Cell> {
   const token = randomBytes(16).toString('hex');
   const abort = new AbortController();
   const times: number[] = [];
@@ -102,6 +108,8 @@ async function withWorkers(data: TrainingData, config: TrainConfig, n: number, b
   let started = 0;
   let from = { out: 0, in: 0 };
   let to = { out: 0, in: 0 };
+  let cpuFrom = process.cpuUsage();
+  let cpuTo = cpuFrom;
   let coordinator: Coordinator | undefined = undefined;
   coordinator = await Coordinator.start({
     config,
@@ -109,6 +117,7 @@ async function withWorkers(data: TrainingData, config: TrainConfig, n: number, b
     token,
     minWorkers: n,
     workerWaitMs: 30_000,
+    verify,
     signal: abort.signal,
     hooks: {
       onStep: () => {
@@ -122,10 +131,12 @@ async function withWorkers(data: TrainingData, config: TrainConfig, n: number, b
         else {
           started = now;
           from = { out: t.bytesOut, in: t.bytesIn };
+          cpuFrom = process.cpuUsage();
         }
         last = now;
         if (now - started > budgetMs && times.length >= 20) {
           to = { out: t.bytesOut, in: t.bytesIn };
+          cpuTo = process.cpuUsage();
           abort.abort();
         }
       },
@@ -139,7 +150,8 @@ async function withWorkers(data: TrainingData, config: TrainConfig, n: number, b
     await Promise.all(threads.map((t) => t.terminate()));
   }
   const perWorkerStep = n * times.length;
-  return { msPerStep: median(times), meanMs: mean(times), steps: times.length, bytesDown: (to.out - from.out) / perWorkerStep, bytesUp: (to.in - from.in) / perWorkerStep };
+  const cpuMs = (cpuTo.user - cpuFrom.user + cpuTo.system - cpuFrom.system) / 1000 / Math.max(1, times.length);
+  return { msPerStep: median(times), meanMs: mean(times), cpuMs, steps: times.length, bytesDown: (to.out - from.out) / perWorkerStep, bytesUp: (to.in - from.in) / perWorkerStep };
 }
 
 /**

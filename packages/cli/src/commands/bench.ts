@@ -1,33 +1,67 @@
-/** `mnist-lr bench`: the kernel and distributed benchmarks, as markdown tables. */
+/** `mnist-lr bench`: the whole-process, kernel, distributed, dashboard and verification benchmarks, as markdown tables. */
 import { loadMnist, prepareData } from '@mnist-lr/core';
 
+import { benchAccuracy } from '../bench/accuracy.js';
 import { benchDashboard } from '../bench/dashboard.js';
 import { benchDistributed } from '../bench/distributed.js';
+import { benchExpLog } from '../bench/exp-log.js';
+import { benchFootprint } from '../bench/footprint.js';
 import { benchKernel } from '../bench/kernel.js';
+import { benchOrigin, originUnavailable } from '../bench/origin.js';
+import { benchVerify } from '../bench/verify.js';
 import { badOption } from '../errors.js';
 
+/** The sections, in the order `all` runs them. */
+export const BENCH_SECTIONS = ['origin', 'footprint', 'accuracy', 'kernel', 'distributed', 'dashboard', 'verify'] as const;
+
 export interface BenchCommandOptions {
+  /** A section of BENCH_SECTIONS, or 'all'. */
   what: string;
   /** Seconds of measurement per distributed cell. */
   seconds: number;
+  /** Interleaved runs of each whole process (origin, footprint, accuracy); medians are reported. */
+  runs: number;
 }
 
 export async function benchCommand(options: BenchCommandOptions, stdout: NodeJS.WritableStream = process.stdout): Promise<void> {
-  if (!['all', 'kernel', 'distributed', 'dashboard'].includes(options.what)) throw badOption(`bench ${options.what}: expected kernel, distributed, dashboard or all`);
+  const sections: readonly string[] = BENCH_SECTIONS;
+  if (options.what !== 'all' && !sections.includes(options.what)) throw badOption(`bench ${options.what}: expected ${BENCH_SECTIONS.join(', ')} or all`);
+  const runs = (what: string): boolean => options.what === 'all' || options.what === what;
   const log = (line: string): void => void process.stderr.write(`  ${line}\n`);
+  if (runs('origin')) {
+    stdout.write(`\n## Against the NumPy origin: whole processes, all epochs, medians of ${options.runs} interleaved runs\n\n`);
+    const why = originUnavailable();
+    stdout.write(why === null ? `${await benchOrigin({ configs: ['config_sample', 'config_1'], runs: options.runs, log })}\n` : `Skipped: ${why}.\n`);
+  }
+  if (runs('footprint')) {
+    stdout.write(`\n## Start-up and memory: whole processes, peak RSS from the operating system, medians of ${options.runs} interleaved runs\n\n`);
+    stdout.write(`${await benchFootprint({ runs: options.runs, log })}\n`);
+  }
+  if (runs('accuracy')) {
+    stdout.write(`\n## Time to accuracy: whole processes, medians of ${options.runs} runs\n\n`);
+    stdout.write(`${await benchAccuracy({ config: 'config_fast', runs: options.runs, log })}\n`);
+  }
+  if (!['kernel', 'distributed', 'dashboard', 'verify'].some(runs)) return;
   const mnist = loadMnist();
   const data = prepareData(mnist);
-  if (options.what === 'all' || options.what === 'kernel') {
+  if (runs('kernel')) {
     stdout.write('\n## Kernel: seconds per epoch (60,000 samples, gradient + SGD step), medians, same run\n\n');
     stdout.write(`${benchKernel(data, mnist.train.images, { batches: [10, 100, 1000], repeats: 7, denseRepeats: 3, log })}\n`);
+    stdout.write('\n## Kernel: its own exp and log against the host\'s Math.exp and Math.log, seconds per epoch, medians, same run\n\n');
+    stdout.write(`${benchExpLog(data, { batches: [10, 100], repeats: 7, log })}\n`);
   }
-  if (options.what === 'all' || options.what === 'distributed') {
+  if (runs('distributed')) {
     stdout.write('\n## Distributed: local worker threads over WebSocket on 127.0.0.1, medians, same run\n\n');
     const r = await benchDistributed(data, { batches: [10, 100, 1000, 8192], workers: [1, 2, 4], budgetMs: options.seconds * 1000, log });
     stdout.write(`Milliseconds per step (median):\n\n${r.table}\n\nSeconds per epoch (60,000 samples), from the mean step of the same measurements (pauses included):\n\n${r.epochs}\n`);
   }
-  if (options.what === 'all' || options.what === 'dashboard') {
+  if (runs('dashboard')) {
     stdout.write('\n## Watching: step time with the dashboard open against nobody watching, interleaved windows of one run\n\n');
     stdout.write(`${await benchDashboard(data, { windowSeconds: Math.max(2, options.seconds), rounds: 5, log })}\n`);
+  }
+  if (runs('verify')) {
+    stdout.write('\n## Verified results: 2 local worker threads, --verify 0 against 0.1 and 1, medians, same run\n\n');
+    const t = await benchVerify(data, { batches: [100, 1000], fractions: [0, 0.1, 1], budgetMs: options.seconds * 1000, rounds: 3, log });
+    stdout.write(`Per step, the median of 3 interleaved rounds, and the ratio to --verify 0:\n\n${t}\n`);
   }
 }

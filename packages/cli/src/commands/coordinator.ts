@@ -29,6 +29,8 @@ export interface CoordinatorCommandOptions extends RunOptions {
   backupAfter: number;
   tlsCert?: string;
   tlsKey?: string;
+  /** The fraction of slices computed twice and compared (--verify). Default 0. */
+  verify?: number;
 }
 
 export async function coordinatorCommand(options: CoordinatorCommandOptions, stdout: NodeJS.WriteStream = process.stdout): Promise<RunPaths> {
@@ -66,6 +68,7 @@ export async function coordinatorCommand(options: CoordinatorCommandOptions, std
       workerWaitMs: options.workerWait * 1000,
       stepTimeoutMs: options.stepTimeout * 1000,
       backupFactor: options.backupAfter,
+      verify: options.verify ?? 0,
       log: (line) => ui.log(`coordinator: ${line}`),
       onWorkers: (count) => ui.workers(count),
       onListening: (c) => {

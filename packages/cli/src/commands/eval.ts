@@ -5,7 +5,7 @@
  * is allowed (that may be the point), but the user is told, on stderr, that the numbers are not
  * comparable with those recorded at training.
  */
-import { evaluate, loadModel, toSparse, type Evaluation, type ModelFile } from '@mnist-lr/core';
+import { evaluate, loadModel, toSparse, weightsSha256, type Evaluation, type ModelFile } from '@mnist-lr/core';
 
 import { dataSource, loadTestData } from '../data.js';
 import { asUsage } from '../errors.js';
@@ -55,6 +55,8 @@ export function evalCommand(
       `test loss      ${ev.lossSum.toFixed(2)} (sum over ${int(ev.count)} images), mean ${ev.loss.toFixed(4)}`,
       `test accuracy  ${ev.accuracy.toFixed(4)} (${int(ev.correct)} / ${int(ev.count)} right)`,
       ...(sameData ? [recordedNote(model, ev)] : []),
+      // The same bits give the same hash on any machine: compare it with the README's table.
+      `weights sha256 ${weightsSha256(model.weights)}`,
       '',
       'confusion matrix (rows: true digit, columns: predicted digit)',
       formatConfusion(ev.confusion),

@@ -4,13 +4,12 @@ import { extname } from 'node:path';
 import { loadModel, writeFileAtomic } from '@mnist-lr/core';
 
 import { asUsage, badOption } from '../errors.js';
+import { EXPORT_FORMATS, type ExportFormat } from '../options.js';
 import { toWeightsJson } from '../export/json.js';
 import { toNpz } from '../export/npz.js';
 import { toOnnx } from '../export/onnx.js';
 import { displayPath } from '../outputs/format.js';
 
-export const EXPORT_FORMATS = ['onnx', 'npz', 'json'] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export interface ExportCommandOptions {
   /** Path of a model file written by `mnist-lr train`. */
@@ -18,12 +17,6 @@ export interface ExportCommandOptions {
   /** Default: from the extension of `out` (.onnx, .npz, .json). */
   format?: ExportFormat;
   out: string;
-}
-
-/** Parser of --format. */
-export function exportFormat(raw: string): ExportFormat {
-  if ((EXPORT_FORMATS as readonly string[]).includes(raw)) return raw as ExportFormat;
-  throw badOption(`--format must be one of ${EXPORT_FORMATS.join(', ')}, got ${JSON.stringify(raw)}`);
 }
 
 export function exportCommand(options: ExportCommandOptions, stdout: NodeJS.WritableStream = process.stdout): ExportFormat {

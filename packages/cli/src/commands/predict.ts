@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 
 import { isMnistLrError, loadModel, modelInput, predict, predictProba, MnistLrError, type FitMode } from '@mnist-lr/core';
 
-import { asUsage, badOption, formatError, markUsage } from '../errors.js';
+import { asUsage, formatError, markUsage } from '../errors.js';
 import { decodeImage } from '../images/decode.js';
 import { blocks } from '../images/show.js';
 import { topClasses } from '../images/top.js';
@@ -74,12 +74,6 @@ export function predictCommand(
   // Reported above; the exit code still says that not every file was read.
   if (failed !== undefined) process.exitCode = 2;
   return entries;
-}
-
-/** Parser of --fit: "auto" or "always". */
-export function fitMode(raw: string): FitMode {
-  if (raw === 'auto' || raw === 'always') return raw;
-  throw badOption(`--fit must be "auto" or "always", got ${JSON.stringify(raw)}`);
 }
 
 function readImageFile(file: string): Uint8Array {

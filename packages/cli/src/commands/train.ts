@@ -7,12 +7,15 @@ import type { EngineUi, TrainingEngine } from '../engines/engine.js';
 import { inProcessEngine } from '../engines/in-process.js';
 import { localWorkersEngine, type WorkerMode } from '../engines/local-workers.js';
 import { trainingRun, type RunOptions } from '../training-run.js';
+import { badOption } from '../errors.js';
 
 export interface TrainCommandOptions extends RunOptions {
   /** 0: train in this process; N ≥ 1: N local workers behind a coordinator. */
   workers: number;
   /** Local workers as threads (default) or child processes. */
   workerMode?: WorkerMode;
+  /** The fraction of slices computed twice and compared, with workers (--verify). Default 0. */
+  verify?: number;
 }
 
 export function trainCommand(options: TrainCommandOptions, stdout: NodeJS.WriteStream = process.stdout): Promise<RunPaths> {
@@ -21,8 +24,12 @@ export function trainCommand(options: TrainCommandOptions, stdout: NodeJS.WriteS
 
 /** The engine for `--workers N`: in this process for 0, else a coordinator with N local workers. */
 function selectEngine(options: TrainCommandOptions, ui: EngineUi): TrainingEngine {
-  if (options.workers === 0) return inProcessEngine;
+  if (options.workers === 0) {
+    if (options.verify) throw badOption(`--verify checks the results of workers, and --workers 0 has none; add --workers N`);
+    return inProcessEngine;
+  }
   return localWorkersEngine({
+    verify: options.verify ?? 0,
     workers: options.workers,
     mode: options.workerMode ?? 'thread',
     dataDir: options.dataDir,

@@ -1,5 +1,5 @@
 /** `mnist-lr worker`: join a coordinator and compute slices until training completes. */
-import { MnistLrError, prepareData } from '@mnist-lr/core';
+import { MnistLrError } from '@mnist-lr/core';
 import { coordinatorUrl, runWorker } from '@mnist-lr/worker';
 
 import { loadData } from '../data.js';
@@ -23,7 +23,7 @@ export async function workerCommand(options: WorkerCommandOptions, stdout: NodeJ
   const token = readToken(options.tokenFile);
   if (token === undefined) throw badOption(`no token: pass --token-file FILE or set ${TOKEN_ENV} to the coordinator's token`);
   const ca = options.ca === undefined ? undefined : readOptionFile('--ca', options.ca);
-  const data = prepareData(loadData(options.dataDir));
+  const { data } = loadData(options.dataDir);
   const abort = new AbortController();
   const stop = (): void => abort.abort();
   process.once('SIGINT', stop);

@@ -8,11 +8,12 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
-import { Coordinator } from '@mnist-lr/coordinator';
-import { workerThreadEntry, type ThreadMessage, type WorkerOutcome } from '@mnist-lr/worker';
+import type { TrainingData } from '@mnist-lr/core';
+import type { ThreadMessage, WorkerOutcome } from '@mnist-lr/worker';
 
 import type { TrainingEngine } from './engine.js';
 import { TOKEN_ENV } from '../token.js';
+import { verifySummary } from './verify-summary.js';
 
 export type WorkerMode = 'thread' | 'process';
 
@@ -24,6 +25,8 @@ export interface LocalWorkersOptions {
   log: (line: string) => void;
   /** The number of connected workers, whenever it changes. */
   onWorkers?: (count: number) => void;
+  /** The fraction of slices computed twice and compared (--verify). Default 0. */
+  verify?: number;
 }
 
 const BIN = fileURLToPath(new URL('../bin.js', import.meta.url));
@@ -34,12 +37,15 @@ export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine
     description: `coordinator with ${n} local worker ${n === 1 ? options.mode : options.mode === 'thread' ? 'threads' : 'processes'}`,
     workers: n,
     async run({ config, data, hooks, state, signal, monitor }) {
+      // Loaded here, not with the module: `train --workers 0` needs neither ws nor msgpackr.
+      const [{ Coordinator }, { workerThreadEntry }] = await Promise.all([import('@mnist-lr/coordinator'), import('@mnist-lr/worker')]);
       const token = randomBytes(32).toString('hex');
       const coordinator = await Coordinator.start({
         config,
         data,
         token,
         minWorkers: n,
+        verify: options.verify ?? 0,
         state,
         hooks,
         signal,
@@ -53,7 +59,7 @@ export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine
       options.log(`dashboard: ${coordinator.dashboardUrl}  (also /status, /metrics, /healthz, /readyz)`);
       const stops: Array<() => Promise<void>> = [];
       for (let i = 0; i < n; i++) {
-        stops.push(options.mode === 'thread' ? startThread(coordinator.url, token, i, options) : startProcess(coordinator.url, token, i, options));
+        stops.push(options.mode === 'thread' ? startThread(workerThreadEntry(), coordinator.url, token, i, data, options) : startProcess(coordinator.url, token, i, options));
       }
       const release = async (): Promise<void> => {
         await coordinator.close();
@@ -61,6 +67,8 @@ export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine
       };
       try {
         const state = await coordinator.run();
+        const verified = verifySummary(coordinator, options.verify ?? 0);
+        if (verified) options.log(verified);
         // The coordinator's port serves the dashboard until the run's outputs are shown on it.
         return { weights: state.weights, history: state.history, release };
       } catch (e) {
@@ -76,14 +84,16 @@ export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine
  * and the end of training. The coordinator's log and the run's own lines already tell these (and
  * local worker processes run --quiet); every other line of a worker is worth showing.
  */
-const ROUTINE = /^(joined |epoch \d+: [\d,]+ slices? computed|training is complete$)/;
+const ROUTINE = /^(joined |epoch \d+: [\d,]+ slices? done|training is complete$)/;
 
 /** How a worker stops when nothing went wrong: training completed, or it was told to stop. */
 const NORMAL_ENDS: ReadonlySet<WorkerOutcome['reason']> = new Set(['RUN_COMPLETE', 'ABORTED']);
 
-function startThread(url: string, token: string, i: number, options: LocalWorkersOptions): () => Promise<void> {
+function startThread(entry: string, url: string, token: string, i: number, data: TrainingData, options: LocalWorkersOptions): () => Promise<void> {
   const name = `worker thread ${i + 1}`;
-  const worker = new Worker(workerThreadEntry(), { workerData: { url, token, label: `thread ${i + 1}`, dataDir: options.dataDir } });
+  // The data's arrays live in SharedArrayBuffers (core's loadTrainingData): the thread reads this
+  // process's copy instead of loading its own.
+  const worker = new Worker(entry, { workerData: { url, token, label: `thread ${i + 1}`, data } });
   // Whether the thread already said, or showed, why it ended; and whether we are ending it.
   let told = false;
   let stopping = false;

@@ -3,6 +3,7 @@ import type { Coordinator, CoordinatorOptions } from '@mnist-lr/coordinator';
 import { Coordinator as CoordinatorClass } from '@mnist-lr/coordinator';
 
 import type { TrainingEngine } from './engine.js';
+import { verifySummary } from './verify-summary.js';
 
 export interface RemoteWorkersOptions {
   host: string;
@@ -12,6 +13,8 @@ export interface RemoteWorkersOptions {
   workerWaitMs: number;
   stepTimeoutMs: number;
   backupFactor: number;
+  /** The fraction of slices computed twice and compared (--verify). */
+  verify: number;
   tls?: CoordinatorOptions['tls'];
   log: (line: string) => void;
   onWorkers?: (count: number) => void;
@@ -35,6 +38,7 @@ export function remoteWorkersEngine(options: RemoteWorkersOptions): TrainingEngi
         workerWaitMs: options.workerWaitMs,
         stepTimeoutMs: options.stepTimeoutMs,
         backupFactor: options.backupFactor,
+        verify: options.verify,
         state,
         hooks,
         signal,
@@ -45,6 +49,8 @@ export function remoteWorkersEngine(options: RemoteWorkersOptions): TrainingEngi
       options.onListening?.(coordinator);
       try {
         const state = await coordinator.run();
+        const verified = verifySummary(coordinator, options.verify);
+        if (verified) options.log(verified);
         // The port serves the dashboard until the run's outputs are shown on it.
         return { weights: state.weights, history: state.history, release: () => coordinator.close() };
       } catch (e) {

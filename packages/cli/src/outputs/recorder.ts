@@ -19,7 +19,7 @@ import { appendFileSync as appendRaw, mkdirSync, writeFileSync as writeRaw } fro
 import { join } from 'node:path';
 
 import {
-  KERNEL_ID,
+  kernelFingerprint,
   unwritable,
   bestOf,
   isMnistLrError,
@@ -51,7 +51,7 @@ export interface RunInfo {
   /** Images in the training and test sets, for the log header. */
   trainCount?: number;
   testCount?: number;
-  /** Kernel that produces the weights; KERNEL_ID by default. */
+  /** Fingerprint of the kernel that produces the weights; kernelFingerprint() by default. */
   kernel?: string;
 }
 
@@ -171,7 +171,7 @@ export class RunRecorder {
       name: this.info.name,
       config: this.info.config,
       dataset: this.info.dataset,
-      kernel: this.info.kernel ?? KERNEL_ID,
+      kernel: this.info.kernel ?? kernelFingerprint(),
       epochs: this.history.length,
       testLossSum: last.testLossSum,
       testAccuracy: last.testAccuracy,
@@ -236,7 +236,7 @@ export class RunRecorder {
       `config              ${configPath ?? name}`,
       `                    ${formatConfig(config)}`,
       `dataset             sha256 ${dataset.slice(0, 12)}${sizes}`,
-      `engine              ${engine}, kernel ${this.info.kernel ?? KERNEL_ID}`,
+      `engine              ${engine}, kernel ${this.info.kernel ?? kernelFingerprint()}`,
       '',
       '',
     ].join('\n');

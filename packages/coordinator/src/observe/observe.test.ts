@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 
 import { EventLog } from './event-log.js';
 import { eta, formatEta, RateMeter, remaining } from './eta.js';
-import { inertText } from './inert.js';
 import { SliceTimes } from './slice-times.js';
 import { StepHistogram } from './step-histogram.js';
 
@@ -37,14 +36,6 @@ describe('ETA', () => {
 
   it('formats short', () => {
     expect([formatEta(null), formatEta(9.4), formatEta(245), formatEta(3725)]).toEqual(['…', '9s', '4m05s', '1h02m']);
-  });
-});
-
-describe('inertText', () => {
-  it('writes control and bidi characters out as visible escapes and bounds the length', () => {
-    expect(inertText('a\x1b[31mb\x07\u202e\x7f')).toBe('a\\x1b[31mb\\x07\\u202e\\x7f');
-    expect(inertText('<img src=x onerror=alert(1)>')).toBe('<img src=x onerror=alert(1)>');
-    expect(inertText('x'.repeat(100), 8)).toBe('xxxxxxxx…');
   });
 });
 

@@ -5,10 +5,10 @@
  * reads it. Watching therefore costs a step a clock read, a bucket increment and a few stores.
  */
 import { DELTA_SCALE, type EngineHooks, type EpochMetrics, type StepInfo, type TrainConfig, type TrainState } from '@mnist-lr/core';
+import { inert, LABEL_MAX } from '@mnist-lr/core/protocol';
 
 import { EventLog } from './event-log.js';
 import { eta, formatEta, RateMeter, remaining } from './eta.js';
-import { inertText } from './inert.js';
 import type { EventKind, RunEvent, RunState, Status } from './status-schema.js';
 import { StepHistogram } from './step-histogram.js';
 import { WorkerRecord } from './worker-record.js';
@@ -218,7 +218,7 @@ export class RunMonitor {
   }
 
   joined(record: WorkerRecord, label: string): void {
-    record.label = inertText(label);
+    record.label = inert(label, LABEL_MAX);
     record.connected = true;
     record.joinedAt = this.now();
     this.workers.set(record.id, record);
@@ -232,7 +232,7 @@ export class RunMonitor {
    */
   left(record: WorkerRecord, reason: string | undefined, detail: string, evicted: boolean): void {
     const code = reason ?? CONNECTION_LOST;
-    const why = inertText(detail, 160);
+    const why = inert(detail);
     if (!this.workers.has(record.id)) {
       // Closed before its hello was accepted: refused if this side closed it (wrong protocol,
       // dataset or kernel, no hello in time); otherwise it simply went away.

@@ -26,7 +26,7 @@ export const epochMetricsSchema = z.object({
 
 export const workerStatusSchema = z.object({
   id: z.number().int().positive(),
-  /** The worker's own name for itself, made inert (see inertText). */
+  /** The worker's own name for itself, made inert (core's protocol `inert`: no control or bidi characters). */
   label: z.string(),
   address: z.string(),
   state: z.enum(['connected', 'gone']),
@@ -52,6 +52,7 @@ export const statusSchema = z.object({
   run: z.object({
     config: z.object({ name: z.string(), path: z.string(), values: z.record(z.string(), z.number()) }),
     dataset: z.string(),
+    /** Fingerprint of the kernel's arithmetic (the handshake compares it; see core's kernelFingerprint). */
     kernel: z.string(),
     seed: z.number().int().nonnegative(),
     engine: z.string(),

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_RESULT_BYTES, REASON_HEADER, tokensEqual } from '@mnist-lr/core/protocol';
+import { Admission, DEFAULT_ADMISSION, peerKey, type AdmissionLimits, type AdmissionRefusal } from './admission.js';
 import { AuthLimiter, type AuthLimiterOptions } from './auth-limiter.js';
 import { listenError } from './listen-check.js';
 
@@ -19,8 +20,12 @@ export interface ListenOptions {
   onRefused?: (peer: string, count: number, delayMs: number) => void;
   /** Limits on repeated failed authentications. */
   authLimits?: AuthLimiterOptions;
-  /** Called with every authenticated WebSocket. */
-  onConnection: (ws: WebSocket, peer: string) => void;
+  /** The deadline and caps of connections that have not authenticated (defaults: DEFAULT_ADMISSION). */
+  admission?: Partial<AdmissionLimits>;
+  /** Called for every connection refused past a cap, or closed at its deadline before authenticating. */
+  onAdmissionRefused?: (peer: string, reason: AdmissionRefusal, detail: string) => void;
+  /** Called with every authenticated WebSocket, and the milliseconds left of its deadline for the hello. */
+  onConnection: (ws: WebSocket, peer: string, helloWithinMs: number) => void;
   /** Answers plain HTTP requests (the run's dashboard); by default they get 426 and a hint. */
   onRequest?: (req: IncomingMessage, res: ServerResponse) => void;
 }
@@ -52,14 +57,21 @@ export async function listen(options: ListenOptions): Promise<Listening> {
   );
   const limiter = new AuthLimiter(options.authLimits);
   let delayed = 0;
-  // A slow client cannot hold a connection open before its upgrade request is complete.
+  // Every connection gets its own deadline from the moment it is accepted (see admission.ts).
+  const admission = new Admission({ ...DEFAULT_ADMISSION, ...options.admission }, options.onAdmissionRefused ?? (() => {}), options.tls !== undefined);
+  server.on('connection', (socket) => admission.open(socket));
+  server.prependListener('request', (req: IncomingMessage) => admission.release(peerKey(req.socket.remoteAddress, req.socket.remotePort)));
+  // Node's own limits stay as a second line (it checks them only every 30 s).
   server.headersTimeout = 10_000;
   server.requestTimeout = 10_000;
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const address = req.socket.remoteAddress ?? '?';
-    const peer = `${address}:${req.socket.remotePort ?? '?'}`;
+    const peer = peerKey(address, req.socket.remotePort);
     if (!tokensEqual(bearer(req) ?? '', options.token)) {
+      // Answered, at once or after the limiter's delay (itself bounded, below): the deadline no
+      // longer needs to cut it.
+      admission.release(peer);
       const { count, delayMs } = limiter.fail(address);
       options.onRefused?.(peer, count, delayMs);
       const refuse = (): void => {
@@ -74,7 +86,8 @@ export async function listen(options: ListenOptions): Promise<Listening> {
       return;
     }
     limiter.succeed(address);
-    wss.handleUpgrade(req, socket, head, (ws) => options.onConnection(ws, peer));
+    const helloWithinMs = admission.upgraded(peer);
+    wss.handleUpgrade(req, socket, head, (ws) => options.onConnection(ws, peer, helloWithinMs));
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -94,6 +107,7 @@ export async function listen(options: ListenOptions): Promise<Listening> {
     url: `${options.tls ? 'wss' : 'ws'}://${host}:${port}`,
     close: () =>
       new Promise<void>((resolve) => {
+        admission.closeAll();
         for (const ws of wss.clients) ws.terminate();
         wss.close();
         server.close(() => resolve());

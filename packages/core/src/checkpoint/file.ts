@@ -26,7 +26,7 @@ import { readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { CONFIG_KEYS, parseConfig } from '../config/schema.js';
 import { MnistLrError } from '../errors.js';
-import { KERNEL_ID } from '../math/kernel.js';
+import { kernelFingerprint } from '../math/fingerprint.js';
 import type { Weights } from '../math/model.js';
 import { CLASSES, W_LENGTH } from '../math/shape.js';
 import { writeFileAtomic } from '../model/atomic.js';
@@ -50,7 +50,7 @@ export interface Checkpoint {
   config: TrainConfig;
   /** sha256 fingerprint of the dataset (see data/mnist.ts). */
   dataset: string;
-  /** Kernel whose arithmetic produced the state (KERNEL_ID). */
+  /** Fingerprint of the kernel whose arithmetic produced the state (kernelFingerprint). */
   kernel: string;
   state: TrainState;
 }
@@ -289,7 +289,7 @@ export interface ResumeTarget {
   source?: string;
   /** The checkpoint's path, for messages. */
   file?: string;
-  /** Kernel of this build. Default KERNEL_ID. */
+  /** Kernel fingerprint of this build. Default kernelFingerprint(). */
   kernel?: string;
 }
 
@@ -309,7 +309,7 @@ export function checkCompatible(c: Checkpoint, target: ResumeTarget): void {
   if (c.dataset !== target.dataset) {
     throw mismatch(`it was trained on dataset sha256 ${c.dataset.slice(0, 12)}…, the data loaded now is ${target.dataset.slice(0, 12)}…`);
   }
-  const kernel = target.kernel ?? KERNEL_ID;
+  const kernel = target.kernel ?? kernelFingerprint();
   if (c.kernel !== kernel) throw mismatch(`it was computed by kernel ${c.kernel}, this build has ${kernel}`);
   for (const key of CONFIG_KEYS) {
     if (key === 'num_epoches') continue;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/schema.js';
-import { loadTrainingData } from '../data/prepare.js';
+import { loadTrainingData } from '../data/training-data.js';
 import type { Weights } from '../math/model.js';
 import type { StepInfo, TrainingData } from '../train/engine.js';
 import { train } from '../train/trainer.js';

@@ -1,7 +1,7 @@
 import type { EngineHooks, StepInfo } from '../train/engine.js';
 import type { TrainState } from '../train/state.js';
 import type { TrainConfig } from '../types.js';
-import { KERNEL_ID } from '../math/kernel.js';
+import { kernelFingerprint } from '../math/fingerprint.js';
 import { saveCheckpoint } from './file.js';
 
 /**
@@ -69,7 +69,7 @@ export function checkpointHooks(options: CheckpointHooksOptions): EngineHooks {
       name: options.name,
       config: options.config,
       dataset: options.dataset,
-      kernel: options.kernel ?? KERNEL_ID,
+      kernel: options.kernel ?? kernelFingerprint(),
       state,
     });
     options.onWrite?.({

@@ -25,30 +25,42 @@ const MAX_DIMS = 4;
 /** What to tell the user in every IDX error: the file is damaged, get a good one. */
 const REMEDY = 're-download it or point --data-dir at intact MNIST files';
 
+/** An IDX header: the dimensions and where the data start. */
+export interface IdxHeader {
+  dims: number[];
+  /** Bytes before the data: 4 + 4 per dimension. */
+  headerLen: number;
+}
+
+/** The longest header `parseIdxHeader` reads: four dimensions. */
+export const IDX_MAX_HEADER = 4 + 4 * 4;
+
 /**
- * Parses IDX bytes (already decompressed). `file` is only used in error messages.
+ * Parses and checks an IDX header against the length of the whole (decompressed) file, so that a
+ * file can be checked before its data are read. `head` holds the file's first bytes: at least
+ * IDX_MAX_HEADER of them, or all of a shorter file. `file` is only used in error messages.
  * Throws MnistLrError IDX_BAD_MAGIC / IDX_BAD_SHAPE / IDX_BAD_LENGTH.
  */
-export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
+export function parseIdxHeader(head: Uint8Array, fileLength: number, file: string): IdxHeader {
   // Check the magic on whatever prefix exists first: a short file of the wrong kind is better
   // reported as "not IDX" than as "truncated".
   const magic = [0x00, 0x00, TYPE_UBYTE];
-  for (let i = 0; i < Math.min(3, bytes.length); i++) {
-    if (bytes[i] !== magic[i]) {
-      const got = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
+  for (let i = 0; i < Math.min(3, fileLength); i++) {
+    if (head[i] !== magic[i]) {
+      const got = Array.from(head.subarray(0, Math.min(4, fileLength)), (b) => b.toString(16).padStart(2, '0')).join(' ');
       throw new MnistLrError(
         'IDX_BAD_MAGIC',
         `${file}: not an IDX file of unsigned bytes (header starts ${got}, expected 00 00 08 nn); ${REMEDY}`,
       );
     }
   }
-  if (bytes.length < 4) {
+  if (fileLength < 4) {
     throw new MnistLrError(
       'IDX_BAD_LENGTH',
-      `${file}: header truncated (${bytes.length} bytes, need at least 4); ${REMEDY}`,
+      `${file}: header truncated (${fileLength} bytes, need at least 4); ${REMEDY}`,
     );
   }
-  const ndims = bytes[3] ?? 0;
+  const ndims = head[3] ?? 0;
   if (ndims < 1 || ndims > MAX_DIMS) {
     throw new MnistLrError(
       'IDX_BAD_SHAPE',
@@ -56,14 +68,14 @@ export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
     );
   }
   const headerLen = 4 + 4 * ndims;
-  if (bytes.length < headerLen) {
+  if (fileLength < headerLen) {
     throw new MnistLrError(
       'IDX_BAD_LENGTH',
-      `${file}: header truncated (${bytes.length} bytes, header of ${ndims} dimensions needs ${headerLen}); ${REMEDY}`,
+      `${file}: header truncated (${fileLength} bytes, header of ${ndims} dimensions needs ${headerLen}); ${REMEDY}`,
     );
   }
 
-  const view = new DataView(bytes.buffer, bytes.byteOffset, headerLen);
+  const view = new DataView(head.buffer, head.byteOffset, headerLen);
   const dims: number[] = [];
   let expected = 1;
   for (let d = 0; d < ndims; d++) {
@@ -74,7 +86,7 @@ export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
     expected *= size;
   }
 
-  const actual = bytes.length - headerLen;
+  const actual = fileLength - headerLen;
   if (actual !== expected) {
     const what = actual < expected ? 'truncated' : 'has trailing bytes';
     throw new MnistLrError(
@@ -82,6 +94,15 @@ export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
       `${file}: ${what}: dimensions [${dims.join(', ')}] need ${expected} data bytes but the file has ${actual}; ${REMEDY}`,
     );
   }
+  return { dims, headerLen };
+}
+
+/**
+ * Parses IDX bytes (already decompressed). `file` is only used in error messages.
+ * Throws MnistLrError IDX_BAD_MAGIC / IDX_BAD_SHAPE / IDX_BAD_LENGTH.
+ */
+export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
+  const { dims, headerLen } = parseIdxHeader(bytes, bytes.length, file);
   return { dims, data: bytes.subarray(headerLen) };
 }
 

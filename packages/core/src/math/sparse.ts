@@ -18,6 +18,26 @@ export interface SparseImages {
   labels: Uint8Array;
 }
 
+/**
+ * Empty sparse images of `count` images and `nnz` entries (labels included), all in one
+ * SharedArrayBuffer: a worker thread given them (postMessage, workerData) reads the same memory
+ * instead of a copy. By convention nobody writes to them once they are filled.
+ */
+export function allocSparse(count: number, nnz: number): SparseImages {
+  // Offsets first (4-byte aligned at 0), then the 2-byte pixel indices, then the bytes.
+  const pixelsAt = 4 * (count + 1);
+  const valuesAt = pixelsAt + 2 * nnz;
+  const labelsAt = valuesAt + nnz;
+  const buffer = new SharedArrayBuffer(labelsAt + count);
+  return {
+    count,
+    offsets: new Uint32Array(buffer, 0, count + 1),
+    pixels: new Uint16Array(buffer, pixelsAt, nnz),
+    values: new Uint8Array(buffer, valuesAt, nnz),
+    labels: new Uint8Array(buffer, labelsAt, count),
+  };
+}
+
 /** Converts dense row-major images (count × 784 bytes) to sparse rows, in two passes. */
 export function toSparse(images: Uint8Array, labels: Uint8Array, count: number): SparseImages {
   if (images.length !== count * PIXELS) {
@@ -28,9 +48,9 @@ export function toSparse(images: Uint8Array, labels: Uint8Array, count: number):
   }
   let nnz = 0;
   for (let i = 0; i < images.length; i++) if (images[i] !== 0) nnz++;
-  const offsets = new Uint32Array(count + 1);
-  const pixels = new Uint16Array(nnz);
-  const values = new Uint8Array(nnz);
+  const out = allocSparse(count, nnz);
+  const { offsets, pixels, values } = out;
+  out.labels.set(labels);
   let q = 0;
   for (let i = 0; i < count; i++) {
     offsets[i] = q;
@@ -45,5 +65,5 @@ export function toSparse(images: Uint8Array, labels: Uint8Array, count: number):
     }
   }
   offsets[count] = q;
-  return { count, offsets, pixels, values, labels };
+  return out;
 }

@@ -17,7 +17,7 @@ export interface ModelFile {
   config: TrainConfig;
   /** Fingerprint of the dataset trained on. */
   dataset: string;
-  /** Kernel whose arithmetic produced the weights (see KERNEL_ID). */
+  /** Fingerprint of the kernel whose arithmetic produced the weights (kernelFingerprint). */
   kernel: string;
   /** Epochs trained. */
   epochs: number;

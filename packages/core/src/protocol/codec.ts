@@ -3,6 +3,7 @@ import { MAX_EXACT_SAMPLES, type ExactSums } from '../math/exact.js';
 import { CLASSES, PIXELS, W_LENGTH } from '../math/shape.js';
 import type { CoordinatorMessage, Message, WorkerMessage } from './messages.js';
 import type { Reason } from './reasons.js';
+import { inert } from './inert.js';
 
 /**
  * MessagePack encoding of the protocol's messages. Float64/Uint32 arrays travel as MessagePack
@@ -18,7 +19,8 @@ export class ProtocolError extends Error {
     readonly reason: Reason,
     message: string,
   ) {
-    super(message);
+    // Messages quote what a peer sent, and end up in logs and on terminals.
+    super(inert(message, 400));
   }
 }
 
@@ -242,7 +244,8 @@ function str(o: Obj, key: string, maxLength: number): string {
   if (typeof v !== 'string' || v.length > maxLength) {
     throw new ProtocolError('MALFORMED_MESSAGE', `${describe(o.type)}: "${key}" must be a string of at most ${maxLength} characters`);
   }
-  return v;
+  // Every string a peer sends is printed somewhere sooner or later.
+  return inert(v, maxLength);
 }
 
 function bin(o: Obj, key: string, byteLength: number | null, maxBytes: number): Uint8Array {

@@ -18,15 +18,17 @@ import type { Weights } from '../math/model.js';
  * 2: weights travelled in their own message; results may carry only the touched rows.
  * 3: weights travel inside the task again: one message per worker and step instead of two, which
  *    costs a second encoding of the weights per step but saves a write and a wake-up per worker.
+ * 4: hello's `kernel` is the kernel fingerprint (what the kernel computes on a fixed probe), no
+ *    longer its name; the kernel has exp and log of its own.
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 export interface HelloMessage {
   type: 'hello';
   protocol: number;
   /** sha256 fingerprint of the worker's four MNIST files. */
   dataset: string;
-  /** KERNEL_ID of the worker's kernel. */
+  /** Fingerprint of the worker's kernel (kernelFingerprint of core): KERNEL_ID and a hash of its outputs on a fixed probe. */
   kernel: string;
   /** A label for logs (host:pid or thread number). */
   worker: string;

@@ -28,6 +28,17 @@ export const REASONS = {
   TLS_UNTRUSTED: { close: 4012, fatal: true, text: "the coordinator's TLS certificate is not trusted; pass --ca with the CA certificate that signed it" },
   /** The coordinator's host name does not resolve (seen by the worker only): retrying will not make it. */
   UNKNOWN_HOST: { close: 4020, fatal: true, text: "the coordinator's host name does not resolve; check the host in --connect" },
+  /**
+   * Too many connections are waiting to authenticate, in all or from this address (answered as
+   * HTTP 503 before any WebSocket); the worker retries later.
+   */
+  CONNECTION_LIMIT: { close: 4021, fatal: false, text: 'the coordinator has too many connections waiting to authenticate; retrying later' },
+  /**
+   * The worker's sums for a slice differed from another computation of the same slice, and a
+   * third (the coordinator's own) confirmed the other: it is evicted and refused for the rest of
+   * the run. Exact sums make any difference proof of a fault (--verify).
+   */
+  RESULT_MISMATCH: { close: 4022, fatal: true, text: "the worker's sums differed from a recomputation of the same slice; it is refused for the rest of the run (check its hardware and its mnist-lr build)" },
   /** Training finished normally. */
   RUN_COMPLETE: { close: 4000, fatal: true, text: 'training is complete' },
   /** The coordinator is shutting down (interrupted or failed). */

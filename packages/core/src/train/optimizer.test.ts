@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadTrainingData } from '../data/prepare.js';
+import { loadTrainingData } from '../data/training-data.js';
 import { DELTA_SCALE, emptySums, type ExactSums } from '../math/exact.js';
 import { accumulate } from '../math/kernel.js';
 import { cloneWeights, zeroWeights, type Weights } from '../math/model.js';

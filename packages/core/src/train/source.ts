@@ -1,19 +1,14 @@
 import type { ExactSums } from '../math/exact.js';
 import { emptySums } from '../math/exact.js';
+import { createKernel, type KernelChoice } from '../math/choose-kernel.js';
 import { accumulate } from '../math/kernel.js';
+import { kernelFingerprint } from '../math/fingerprint.js';
+import { checkIndices, type BatchSums, type Kernel, type KernelFactory } from '../math/kernel-api.js';
 import type { Weights } from '../math/model.js';
-import type { RowSet } from '../math/rows.js';
-import { clearRows, emptyRowSet } from '../math/rows.js';
 import type { SparseImages } from '../math/sparse.js';
-import { CLASSES } from '../math/shape.js';
-import { WasmKernel, wasmKernelAvailable } from '../math/wasm/wasm-kernel.js';
 
-/** The exact sums of one batch, and (optionally) the rows of W they touch. */
-export interface BatchSums {
-  sums: ExactSums;
-  /** Rows with a possibly nonzero gradient, or null for "any row". */
-  rows: RowSet | null;
-}
+export type { BatchSums } from '../math/kernel-api.js';
+export type { KernelChoice } from '../math/choose-kernel.js';
 
 /**
  * Where a training loop gets its gradient sums: computed in this thread, or gathered from workers.
@@ -24,80 +19,38 @@ export interface GradientSource {
   compute(batch: Uint32Array, weights: Weights, version: number): BatchSums | Promise<BatchSums>;
 }
 
-/** Which implementation of the exact kernel a LocalGradientSource runs; both give the same bits. */
-export type KernelChoice = 'auto' | 'wasm' | 'js';
-
 export interface LocalGradientSourceOptions {
   /**
-   * 'auto' (default): WebAssembly SIMD where the runtime has it, else JS. 'wasm': WebAssembly or
-   * an error. 'js': the JS kernel of math/kernel.ts.
+   * Which kernel: 'auto' (default, WebAssembly SIMD where the runtime has it), 'wasm', 'js', or a
+   * factory of another Kernel.
    */
-  kernel?: KernelChoice;
+  kernel?: KernelChoice | KernelFactory;
 }
 
-/**
- * Computes gradients in this thread with the exact sparse kernel: the WebAssembly one where the
- * runtime has SIMD, else the JS one (the same arithmetic, the same bits; KERNEL_ID names both).
- */
+/** Computes gradients in this thread with the exact sparse kernel, chosen once (createKernel). */
 export class LocalGradientSource implements GradientSource {
-  /** The implementation in use. */
-  readonly kernel: 'wasm' | 'js';
-  private readonly result: BatchSums;
-  private readonly wasm: WasmKernel | null = null;
-  // The weights the WebAssembly kernel holds a copy of: copied again when any of these differ.
-  private heldVersion = NaN;
-  private heldW: Float64Array | null = null;
-  private heldB: Float64Array | null = null;
+  /** The kernel in use. */
+  readonly kernel: Kernel;
+  private readonly choice: KernelChoice | KernelFactory;
 
-  constructor(
-    private readonly data: SparseImages,
-    options: LocalGradientSourceOptions = {},
-  ) {
-    const choice = options.kernel ?? 'auto';
-    if (choice === 'wasm' || (choice === 'auto' && wasmKernelAvailable())) {
-      try {
-        this.wasm = new WasmKernel(data);
-      } catch (e) {
-        if (choice === 'wasm') throw e;
-      }
-    }
-    this.kernel = this.wasm === null ? 'js' : 'wasm';
-    this.result = this.wasm === null ? { sums: emptySums(), rows: emptyRowSet() } : { sums: this.wasm.sums, rows: this.wasm.rows };
+  constructor(data: SparseImages, options: LocalGradientSourceOptions = {}) {
+    this.choice = options.kernel ?? 'auto';
+    this.kernel = createKernel(data, this.choice);
+  }
+
+  /** The fingerprint of this source's kernel: the same implementation, run on the probe. */
+  fingerprint(): string {
+    return kernelFingerprint(this.choice === 'auto' ? this.kernel.name : this.choice);
   }
 
   compute(batch: Uint32Array, weights: Weights, version: number): BatchSums {
-    const wasm = this.wasm;
-    if (wasm !== null) {
-      if (version !== this.heldVersion || weights.W !== this.heldW || weights.b !== this.heldB) {
-        wasm.setWeights(weights);
-        this.heldVersion = version;
-        this.heldW = weights.W;
-        this.heldB = weights.b;
-      }
-      wasm.compute(batch);
-      return this.result;
-    }
-    const { sums, rows } = this.result;
-    // Only the rows the previous batch touched can be nonzero: clear those, not all 7,840 entries.
-    const gW = sums.gW;
-    const list = rows!.list;
-    const size = rows!.size;
-    for (let r = 0; r < size; r++) {
-      const o = list[r]! * CLASSES;
-      for (let k = o; k < o + CLASSES; k++) gW[k] = 0;
-    }
-    clearRows(rows!);
-    sums.gb.fill(0);
-    sums.loss = 0;
-    sums.correct = 0;
-    sums.count = 0;
-    accumulate(weights, this.data, batch, 0, batch.length, sums, rows);
-    return this.result;
+    return this.kernel.compute(batch, weights, version);
   }
 }
 
-/** Exact sums of `batch` in one call, from fresh buffers (for tests, library users and workers). */
+/** Exact sums of `batch` in one call, from fresh buffers (for tests and library users). */
 export function batchSums(weights: Weights, data: SparseImages, batch: ArrayLike<number>): ExactSums {
+  checkIndices(Uint32Array.from(batch), data.count);
   const sums = emptySums();
   accumulate(weights, data, batch, 0, batch.length, sums, null);
   return sums;

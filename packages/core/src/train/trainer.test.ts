@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/schema.js';
-import { loadTrainingData } from '../data/prepare.js';
+import { loadTrainingData } from '../data/training-data.js';
 import { evaluate } from '../math/evaluate.js';
 import { KERNEL_ID } from '../math/kernel.js';
 import type { Weights } from '../math/model.js';

@@ -1,5 +1,5 @@
 import { checkConfig, checkOptions } from '../config/options.js';
-import { loadTrainingData } from '../data/prepare.js';
+import { loadTrainingData } from '../data/training-data.js';
 import type { Weights } from '../math/model.js';
 import type { Best, ConfigInput, EpochMetrics, TrainConfig } from '../types.js';
 import { bestOf } from './best.js';

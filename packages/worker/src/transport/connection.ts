@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { closeText, DecodeBuffers, decodeCoordinatorMessage, encodeMessage, maxTaskBytes, MAX_SLICE, ProtocolError, REASON_HEADER, REASONS, reasonOfClose, type CoordinatorMessage, type Reason, type WorkerMessage } from '@mnist-lr/core/protocol';
+import { closeText, inert, DecodeBuffers, decodeCoordinatorMessage, encodeMessage, maxTaskBytes, MAX_SLICE, ProtocolError, REASON_HEADER, REASONS, reasonOfClose, type CoordinatorMessage, type Reason, type WorkerMessage } from '@mnist-lr/core/protocol';
 
 /** OpenSSL's verdicts on a certificate it does not trust (Node's `err.code`). */
 const TLS_VERIFY_ERRORS = new Set([
@@ -86,7 +86,7 @@ export function connectOnce(
     ws.on('unexpected-response', (_req, res) => {
       const header = res.headers[REASON_HEADER];
       const reason = typeof header === 'string' && header in REASONS ? (header as Reason) : undefined;
-      refused = { reason, opened: false, code: res.statusCode ?? 0, detail: `HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trim() };
+      refused = { reason, opened: false, code: res.statusCode ?? 0, detail: `HTTP ${res.statusCode} ${inert(res.statusMessage ?? '')}`.trim() };
       res.resume();
       ws.terminate();
     });
@@ -123,7 +123,7 @@ export function connectOnce(
       }
     });
     ws.on('close', (code: number, reason: Buffer) => {
-      finish(refused ?? { reason: reasonOfClose(code), opened, code, detail: reason.toString() || lastError || `close code ${code}` });
+      finish(refused ?? { reason: reasonOfClose(code), opened, code, detail: inert(reason.toString()) || lastError || `close code ${code}` });
     });
   });
 }

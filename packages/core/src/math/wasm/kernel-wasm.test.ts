@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../config/schema.js';
-import { loadTrainingData } from '../../data/prepare.js';
+import { loadTrainingData } from '../../data/training-data.js';
 import { runTraining, type TrainingData } from '../../train/engine.js';
 import { LocalGradientSource, batchSums, type BatchSums } from '../../train/source.js';
 import { splitTrainingSet } from '../../train/split.js';
@@ -79,14 +79,14 @@ const weightSets: [string, () => Weights][] = [
 describe('WebAssembly kernel', () => {
   it('is available on this runtime and the default of LocalGradientSource', () => {
     expect(wasmKernelAvailable()).toBe(true);
-    expect(new LocalGradientSource(data.train).kernel).toBe('wasm');
-    expect(new LocalGradientSource(data.train, { kernel: 'js' }).kernel).toBe('js');
+    expect(new LocalGradientSource(data.train).kernel.name).toBe('wasm');
+    expect(new LocalGradientSource(data.train, { kernel: 'js' }).kernel.name).toBe('js');
   });
 
   it('is assembled from kernel.wat: kernel.wasm.ts is current (else run build-wasm.mjs)', async () => {
-    const build = (await import('./build-wasm.mjs' as string)) as { assemble(): Promise<Uint8Array>; render(b: Uint8Array): string };
+    const build = (await import('./build-wasm.mjs' as string)) as { assemble(hostMath?: boolean): Promise<Uint8Array>; render(b: Uint8Array, h: Uint8Array): string };
     const committed = readFileSync(fileURLToPath(new URL('./kernel.wasm.ts', import.meta.url)), 'utf8');
-    expect(committed).toBe(build.render(await build.assemble()));
+    expect(committed).toBe(build.render(await build.assemble(), await build.assemble(true)));
   });
 
   it('rounds like Math.round (ties towards +∞, −0 kept), scalar and in pairs', () => {
@@ -119,12 +119,11 @@ describe('WebAssembly kernel', () => {
     for (const [name, make] of weightSets) {
       const weights = make();
       const kernel = new WasmKernel(train);
-      kernel.setWeights(weights);
       const z = new Float64Array(kernel.sums.gW.buffer, 125600, CLASSES);
       const rng = new Rng(11, 74, 0);
       for (let t = 0; t < 500; t++) {
         const i = rng.below(train.count);
-        kernel.compute(Uint32Array.of(i));
+        kernel.compute(Uint32Array.of(i), weights, 0);
         for (let k = 0; k < CLASSES; k++) {
           let acc = 0;
           for (let q = train.offsets[i]!; q < train.offsets[i + 1]!; q++) acc += weights.W[train.pixels[q]! * 10 + k]! * train.values[q]!;
@@ -194,6 +193,8 @@ describe('WebAssembly kernel', () => {
   it('refuses sample indices beyond the data and a data set with labels outside 0..9', () => {
     const wasm = new LocalGradientSource(data.train, { kernel: 'wasm' });
     expect(() => wasm.compute(Uint32Array.of(0, data.train.count), zeroWeights(), 0)).toThrow(RangeError);
+    const js = new LocalGradientSource(data.train, { kernel: 'js' });
+    expect(() => js.compute(Uint32Array.of(data.train.count + 5), zeroWeights(), 0)).toThrow(/sample index 60005 is beyond the 60000 images/);
     const bad = { ...data.test, labels: data.test.labels.slice() };
     bad.labels[5] = 10;
     expect(() => new WasmKernel(bad)).toThrow(/label/);
@@ -218,7 +219,7 @@ describe('WebAssembly kernel', () => {
     // And accepts data whose largest pixel index and label are 783 and 9.
     expect(new WasmKernel(data.test).sums.count).toBe(0);
     // 'auto' falls back to the JS kernel for such data, which the JS kernel treats as before.
-    expect(new LocalGradientSource(bad).kernel).toBe('js');
+    expect(new LocalGradientSource(bad).kernel.name).toBe('js');
   });
 
   it('leaves LocalGradientSource on the JS kernel where WebAssembly is missing', async () => {
@@ -228,7 +229,7 @@ describe('WebAssembly kernel', () => {
     g.WebAssembly = undefined;
     try {
       const fresh = await import('../../train/source.js');
-      expect(new fresh.LocalGradientSource(data.train).kernel).toBe('js');
+      expect(new fresh.LocalGradientSource(data.train).kernel.name).toBe('js');
       expect(() => new fresh.LocalGradientSource(data.train, { kernel: 'wasm' })).toThrow(/not available/);
     } finally {
       g.WebAssembly = saved;

@@ -1,10 +1,12 @@
 import type { ExactSums } from '../exact.js';
+import type { BatchSums, Kernel } from '../kernel-api.js';
+import { checkIndices } from '../kernel-api.js';
 import type { Weights } from '../model.js';
 import type { RowSet } from '../rows.js';
 import { clearRows } from '../rows.js';
 import type { SparseImages } from '../sparse.js';
 import { CLASSES, PIXELS } from '../shape.js';
-import { KERNEL_WASM_BASE64 } from './kernel.wasm.js';
+import { KERNEL_HOST_MATH_WASM_BASE64, KERNEL_WASM_BASE64 } from './kernel.wasm.js';
 
 /**
  * The exact kernel of ../kernel.ts in WebAssembly SIMD (kernel.wat): the same arithmetic, the same
@@ -31,6 +33,8 @@ interface KernelExports {
   maxU16(at: number, n: number): number;
   maxU8(at: number, n: number): number;
   run(n: number, generation: number, rows: number): number;
+  exp(x: number): number;
+  log(x: number): number;
 }
 
 // Byte offsets of the fixed part of the memory; kernel.wat has the same numbers.
@@ -48,6 +52,7 @@ const BATCH_CAPACITY = 1 << 16;
 const PAGE = 65536;
 
 let compiled: object | null | undefined;
+let compiledHostMath: object | undefined;
 
 function api(): WasmApi | null {
   return (globalThis as { WebAssembly?: WasmApi }).WebAssembly ?? null;
@@ -83,24 +88,38 @@ export function wasmKernelAvailable(): boolean {
   return kernelModule() !== null;
 }
 
-export class WasmKernel {
+export class WasmKernel implements Kernel {
+  readonly name = 'wasm';
+  readonly count: number;
+  /** The module's own exp and log, the ones run() calls. */
+  readonly exp: (x: number) => number;
+  readonly log: (x: number) => number;
   /** The sums of the last compute(): gW and gb are views onto the kernel's memory. */
   readonly sums: ExactSums;
   /** The rows the last compute() touched; stamp and list are views onto the kernel's memory. */
   readonly rows: RowSet;
+  private readonly result: BatchSums;
+  // The weights the memory holds a copy of: copied again when any of these differ.
+  private heldVersion = NaN;
+  private heldW: Float64Array | null = null;
+  private heldB: Float64Array | null = null;
   private readonly W: Float64Array;
   private readonly b: Float64Array;
   private readonly batch: Uint32Array;
   private readonly loss: Float64Array;
   private readonly correct: Int32Array;
   private readonly exports: KernelExports;
-  private readonly count: number;
 
-  /** Throws when WebAssembly SIMD is missing or the data do not fit; see wasmKernelAvailable(). */
-  constructor(data: SparseImages) {
-    const module = kernelModule();
+  /**
+   * Throws when WebAssembly SIMD is missing or the data do not fit; see wasmKernelAvailable().
+   * `hostMath`: the module variant that calls the host's Math.exp and Math.log instead of its own,
+   * whose bits depend on the host: the benchmark's baseline (hostMathKernel), never for training.
+   */
+  constructor(data: SparseImages, options: { hostMath?: boolean } = {}) {
+    let module = kernelModule();
     const wa = api();
     if (module === null || wa === null) throw new Error('WebAssembly SIMD is not available');
+    if (options.hostMath) module = compiledHostMath ??= new wa.Module(Uint8Array.from(Buffer.from(KERNEL_HOST_MATH_WASM_BASE64, 'base64')));
     const count = data.count;
     const nnz = data.offsets[count]!;
     if (data.offsets.length !== count + 1 || data.labels.length < count || data.pixels.length < nnz || data.values.length < nnz) {
@@ -128,7 +147,8 @@ export class WasmKernel {
     const onehot = new Float64Array(buf, ONEHOT_AT, CLASSES * CLASSES);
     for (let y = 0; y < CLASSES; y++) onehot[y * CLASSES + y] = 1;
 
-    const instance = new wa.Instance(module, { env: { memory } });
+    const env = options.hostMath ? { memory, exp: Math.exp, log: Math.log } : { memory };
+    const instance = new wa.Instance(module, { env });
     this.exports = instance.exports as unknown as KernelExports;
     this.exports.setup(offsetsAt, pixelsAt, valuesAt, labelsAt);
     if (this.exports.maxU16(pixelsAt, nnz) >= PIXELS) throw new RangeError('WasmKernel: a pixel index is not 0..783');
@@ -148,10 +168,13 @@ export class WasmKernel {
       count: 0,
     };
     this.rows = { stamp: new Uint32Array(buf, STAMP_AT, PIXELS), list: new Uint16Array(buf, LIST_AT, PIXELS), size: 0, generation: 1 };
+    this.result = { sums: this.sums, rows: this.rows };
+    this.exp = this.exports.exp;
+    this.log = this.exports.log;
   }
 
-  /** Copies the weights in; compute() uses them until the next call. */
-  setWeights(weights: Weights): void {
+  /** Copies the weights into the module's memory. */
+  private setWeights(weights: Weights): void {
     if (weights.W.length !== PIXELS * CLASSES || weights.b.length !== CLASSES) {
       throw new RangeError(`weights must be ${PIXELS}×${CLASSES} and ${CLASSES}`);
     }
@@ -160,16 +183,19 @@ export class WasmKernel {
   }
 
   /**
-   * The exact sums of `batch` (sample indices) with the weights last set, into this.sums and
-   * this.rows: what accumulate() of ../kernel.ts gives into cleared sums and an emptied row set.
+   * The exact sums of `batch` (sample indices) into this.sums and this.rows: what accumulate() of
+   * ../kernel.ts gives into cleared sums and an emptied row set. See Kernel.compute.
    */
-  compute(batch: Uint32Array): void {
+  compute(batch: Uint32Array, weights: Weights, version: number): BatchSums {
+    checkIndices(batch, this.count);
+    if (version !== this.heldVersion || weights.W !== this.heldW || weights.b !== this.heldB) {
+      this.setWeights(weights);
+      this.heldVersion = version;
+      this.heldW = weights.W;
+      this.heldB = weights.b;
+    }
     const { sums, rows } = this;
     const n = batch.length;
-    for (let t = 0; t < n; t++) {
-      const i = batch[t]!;
-      if (!(i < this.count)) throw new RangeError(`sample index ${i} is beyond the ${this.count} images`);
-    }
     // Zeroes the rows of gW the previous batch touched (the only nonzero ones), gb, loss, correct.
     this.exports.clear(rows.size);
     clearRows(rows);
@@ -183,5 +209,6 @@ export class WasmKernel {
     sums.loss = this.loss[0]!;
     sums.correct = this.correct[0]!;
     sums.count = n;
+    return this.result;
   }
 }

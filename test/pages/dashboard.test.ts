@@ -3,25 +3,24 @@
  * worker processes. The curves gain a point per epoch; the workers table goes from 2 to 1 when a
  * worker is killed with SIGKILL, and the event feed names the reason; a worker label holding HTML
  * and control characters shows as inert text; the console stays free of errors. Screenshots at a
- * desktop and a phone size are saved (to $MNIST_LR_SCREENSHOTS, default a temporary folder).
+ * desktop and a phone size are saved to test-output/ for a look (the README's is one of them).
  */
 import { mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { loadTrainingData, type TrainingData } from '@mnist-lr/core';
-import { Coordinator } from '@mnist-lr/coordinator';
+import { kernelFingerprint, loadTrainingData, type TrainingData } from '@mnist-lr/core';
+import { Coordinator, RunMonitor } from '@mnist-lr/coordinator';
 
 import { browserMissing, collectPageErrors, launchBrowser, VIEWPORTS } from '../helpers/browser.js';
-import { originConfig, startProcessWorker, startThreadWorker, type ProcessWorker } from '../helpers/cluster.js';
+import { originConfig, ROOT, startProcessWorker, startThreadWorker, type ProcessWorker } from '../helpers/cluster.js';
 
 const missing = browserMissing();
 if (missing) console.log(`dashboard page tests skipped: ${missing}`);
 
-const SHOTS = process.env.MNIST_LR_SCREENSHOTS ?? join(tmpdir(), 'mnist-lr-dashboard');
+const SHOTS = join(ROOT, 'test-output');
 const secret = (): string => `token-${Math.random().toString(36).slice(2)}`;
 
 let data: TrainingData;
@@ -45,11 +44,14 @@ describe.skipIf(missing)('the dashboard page', () => {
     const token = secret();
     const workers: ProcessWorker[] = [];
     const seen: string[] = [];
+    const config = originConfig('config_1', { num_epoches: 3 });
+    const monitor = new RunMonitor({ name: 'config_1', path: 'configs/config_1.json', config, dataset: data.fingerprint, kernel: kernelFingerprint(), engine: 'coordinator with 2 worker processes', stepsPerEpoch: 600 });
     const coordinator: Coordinator = await Coordinator.start({
-      config: originConfig('config_1', { num_epoches: 3 }),
+      config,
       data,
       token,
       minWorkers: 2,
+      monitor,
       pushIntervalMs: 100,
       hooks: {
         onStep: async (info) => {
@@ -117,7 +119,8 @@ describe.skipIf(missing)('the dashboard page', () => {
           await page.goto(coordinator.dashboardUrl);
           const cell = page.locator('#workers tbody td.label');
           await expect.poll(() => cell.count(), { timeout: 20_000 }).toBe(1);
-          expect(await cell.textContent()).toBe('<img src=x onerror="window.pwned=1"><b>bold</b>\\x1b[31m\\x07\\u202e');
+          // Markup stays text; the escape, the bell and the bidi override are gone (core's inert()).
+          expect(await cell.textContent()).toBe('<img src=x onerror="window.pwned=1"><b>bold</b>[31m');
           expect(await page.locator('#workers img, #workers b, #feed img, #feed b').count()).toBe(0);
           expect(await page.locator('#feed li[data-kind=join] .text').textContent()).toContain('<img src=x');
           expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();

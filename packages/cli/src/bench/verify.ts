@@ -1,0 +1,47 @@
+/**
+ * The cost of verified results (--verify): milliseconds per step of a coordinator with two local
+ * worker threads at --verify 0, 0.1 and 1, measured in the same run, cells interleaved, so the
+ * ratios compare like with like on a noisy machine.
+ *
+ * Beside the wall-clock step, the CPU time of the whole process (coordinator and both workers are
+ * threads of it) per step: the work verification adds, which a machine busy with other work
+ * inflates much less than it does the wall clock.
+ *
+ * With --verify 1 each of the two slices of a step goes to both workers, so each worker computes
+ * the whole batch and sends twice the sums: the arithmetic per worker doubles, the messages per
+ * step double, and the coordinator compares 7,850 floats per verified slice.
+ */
+import { parseConfig, type TrainingData } from '@mnist-lr/core';
+
+import { withWorkers, type Cell } from './distributed.js';
+import { median, table } from './stats.js';
+
+export interface VerifyBenchOptions {
+  batches: number[];
+  fractions: number[];
+  /** Measure each cell for about this long after warm-up, milliseconds. */
+  budgetMs: number;
+  /** Cells per fraction and batch; their medians' median is reported. */
+  rounds: number;
+  log: (line: string) => void;
+}
+
+export async function benchVerify(data: TrainingData, options: VerifyBenchOptions): Promise<string> {
+  const rows: string[][] = [];
+  for (const B of options.batches) {
+    const config = parseConfig({ num_epoches: 1000, batch_size: B, learning_rate: 0.0025, learning_decay: 0, decay_factor: 0.75, momentum: 0, mu: 0.9 }, 'bench');
+    const cells = new Map<number, Cell[]>(options.fractions.map((f) => [f, []]));
+    // Rounds of every fraction in turn: a slow spell of the machine hits all of them alike.
+    for (let r = 0; r < options.rounds; r++) {
+      for (const f of options.fractions) cells.get(f)!.push(await withWorkers(data, config, 2, options.budgetMs, f));
+    }
+    const ms = options.fractions.map((f) => median(cells.get(f)!.map((c) => c.msPerStep)));
+    const cpu = options.fractions.map((f) => median(cells.get(f)!.map((c) => c.cpuMs)));
+    options.log(`batch ${B}: ${options.fractions.map((f, i) => `--verify ${f} ${ms[i]!.toFixed(3)} ms, ${cpu[i]!.toFixed(3)} CPU ms`).join('; ')}`);
+    options.fractions.forEach((f, i) => {
+      rows.push([String(B), String(f), ms[i]!.toFixed(3), `${(ms[i]! / ms[0]!).toFixed(2)}×`, cpu[i]!.toFixed(3), `${(cpu[i]! / cpu[0]!).toFixed(2)}×`]);
+    });
+  }
+  const base = options.fractions[0];
+  return table(['batch', '--verify', 'ms per step (median)', `÷ --verify ${base}`, 'CPU ms per step, all threads', `÷ --verify ${base}`], rows);
+}

@@ -1,0 +1,26 @@
+import { JsKernel } from './js-kernel.js';
+import type { Kernel, KernelFactory, KernelName } from './kernel-api.js';
+import type { SparseImages } from './sparse.js';
+import { WasmKernel, wasmKernelAvailable } from './wasm/wasm-kernel.js';
+
+/** Which implementation of the exact kernel to run; both give the same bits. */
+export type KernelChoice = 'auto' | KernelName;
+
+/**
+ * The kernel for `data`, chosen once. 'auto' (default): WebAssembly SIMD where the runtime has it
+ * and the data fit, else JS. 'wasm': WebAssembly or an error. 'js': the JS kernel. A factory
+ * builds any other Kernel.
+ */
+export function createKernel(data: SparseImages, choice: KernelChoice | KernelFactory = 'auto'): Kernel {
+  if (typeof choice === 'function') return choice(data);
+  if (choice === 'js') return new JsKernel(data);
+  if (choice === 'wasm') return new WasmKernel(data);
+  if (wasmKernelAvailable()) {
+    try {
+      return new WasmKernel(data);
+    } catch {
+      // Data the module refuses (a label or pixel index out of range): the JS kernel takes it as before.
+    }
+  }
+  return new JsKernel(data);
+}

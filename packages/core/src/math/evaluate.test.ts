@@ -1,0 +1,54 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import { loadTrainingData } from '../data/training-data.js';
+import type { TrainingData } from '../train/engine.js';
+import { argmax, evaluate, logits } from './evaluate.js';
+import { exp } from './exp.js';
+import { log } from './log.js';
+import { zeroWeights, type Weights } from './model.js';
+
+let data: TrainingData;
+let weights: Weights;
+beforeAll(() => {
+  data = loadTrainingData();
+  // Weights with every sign and magnitude a trained model has, reproducibly.
+  weights = zeroWeights();
+  for (let j = 0; j < weights.W.length; j++) weights.W[j] = Math.sin(j * 12.9898) * 0.3;
+  for (let k = 0; k < 10; k++) weights.b[k] = Math.cos(k) * 0.1;
+});
+
+/** evaluate() spelled out through logits(), the function predictions and the kernel agree with. */
+function reference(indices: number[]): { lossSum: number; confusion: Uint32Array } {
+  const z = new Float64Array(10);
+  const confusion = new Uint32Array(100);
+  let lossSum = 0;
+  for (const i of indices) {
+    logits(weights, data.test, i, z);
+    const y = data.test.labels[i]!;
+    const pred = argmax(z);
+    const max = z[pred]!;
+    let sum = 0;
+    for (let k = 0; k < 10; k++) sum += exp(z[k]! - max);
+    lossSum += log(sum) - (z[y]! - max);
+    confusion[10 * y + pred]!++;
+  }
+  return { lossSum, confusion };
+}
+
+describe('evaluate', () => {
+  it('gives the loss sum of the logits() arithmetic bit for bit, and the same predictions', () => {
+    const all = Array.from({ length: data.test.count }, (_, i) => i);
+    const want = reference(all);
+    const got = evaluate(weights, data.test);
+    expect(got.lossSum).toBe(want.lossSum);
+    expect(got.confusion).toEqual(want.confusion);
+    expect(got.correct).toBe(Array.from({ length: 10 }, (_, k) => want.confusion[11 * k]!).reduce((a, b) => a + b, 0));
+  });
+
+  it('evaluates a subset given by indices', () => {
+    const some = [9999, 3, 17, 4242];
+    const got = evaluate(weights, data.test, some);
+    expect(got.count).toBe(4);
+    expect(got.lossSum).toBe(reference(some).lossSum);
+  });
+});
