@@ -11,6 +11,7 @@ export default defineConfig({
       { find: /^@mnist-lr\/core\/protocol$/, replacement: src('./packages/core/src/protocol/index.ts') },
       { find: /^@mnist-lr\/core$/, replacement: src('./packages/core/src/index.ts') },
       { find: /^@mnist-lr\/worker$/, replacement: src('./packages/worker/src/index.ts') },
+      { find: /^@mnist-lr\/coordinator\/defaults$/, replacement: src('./packages/coordinator/src/defaults.ts') },
       { find: /^@mnist-lr\/coordinator\/observe$/, replacement: src('./packages/coordinator/src/observe/index.ts') },
       { find: /^@mnist-lr\/coordinator$/, replacement: src('./packages/coordinator/src/index.ts') },
     ],

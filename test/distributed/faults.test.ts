@@ -193,6 +193,9 @@ describe('with no worker left', () => {
     });
     thread = startThreadWorker(coordinator.url, secret, 'only');
     try {
+      // The short wait is for the one after the worker left: on a loaded machine a thread takes
+      // longer than that to load the data and join, so the run starts once it has.
+      await waitFor(() => coordinator.workers === 1, 60_000, 'the worker thread to join');
       await expect(coordinator.run()).rejects.toMatchObject({ code: 'NO_WORKERS', message: expect.stringContaining('no worker joined within 2 s') });
       expect(log.some((l) => l.includes('waiting up to 2 s for one to join'))).toBe(true);
     } finally {

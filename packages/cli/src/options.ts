@@ -30,9 +30,6 @@ export function fractionOption(flag: string): (raw: string) => number {
   };
 }
 
-/** Bounds shared with the config schema (see CONFIG_DOCS). */
-export const EPOCHS_MAX = 100_000;
-export const SEED_MAX = 2 ** 32 - 1;
 /** More local worker threads than this would only contend for the same cores. */
 export const WORKERS_MAX = 256;
 

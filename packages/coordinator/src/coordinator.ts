@@ -2,12 +2,14 @@ import { checkConfig, checkOptions, initialState, kernelFingerprint, LocalGradie
 import { createDashboard, type Dashboard } from './http/dashboard.js';
 import { isLoopbackHost } from './http/serve.js';
 import { RunMonitor, type RunInfo } from './observe/run-monitor.js';
+import { COORDINATOR_DEFAULTS as D } from './defaults.js';
 import { SliceScheduler, type SchedulerStats } from './scheduler.js';
 import { Refusals, worthLogging } from './refusals.js';
 import type { AdmissionLimits } from './transport/admission.js';
 import type { AuthLimiterOptions } from './transport/auth-limiter.js';
 import { Pool, type Peer, type Traffic } from './pool.js';
 import { listen, type Listening } from './transport/server.js';
+import { attachWebSocket } from './transport/ws-connection.js';
 
 /** What `Coordinator.start()` takes. Times are in milliseconds. */
 export interface CoordinatorOptions {
@@ -132,7 +134,7 @@ export class Coordinator {
     const options: StartedOptions = { ...given, config, data: given.data ?? loadTrainingData({ dataDir: given.dataDir }) };
     const log = options.log ?? (() => {});
     const refusals = new Refusals(log);
-    const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
+    const handshakeTimeoutMs = options.handshakeTimeoutMs ?? D.handshakeTimeoutMs;
     const readyWaiters = new Set<() => void>();
     const monitor = options.monitor ?? new RunMonitor(defaultRunInfo(options));
     let source: SliceScheduler<Peer>;
@@ -141,7 +143,7 @@ export class Coordinator {
       dataset: options.data.fingerprint,
       kernel: kernelFingerprint(),
       handshakeTimeoutMs,
-      heartbeatMs: options.heartbeatMs ?? 5000,
+      heartbeatMs: options.heartbeatMs ?? D.heartbeatMs,
       log,
       onRefused: (address, reason, detail) => refusals.refuse(address, reason, detail),
       onEvicted: (_peer, reason) => refusals.evict(reason),
@@ -159,11 +161,11 @@ export class Coordinator {
       onResult: (peer, m) => source.onResult(peer, m),
     });
     source = new SliceScheduler(pool, {
-      stepTimeoutMs: options.stepTimeoutMs ?? 10_000,
-      minStepTimeoutMs: Math.min(options.minStepTimeoutMs ?? 1000, options.stepTimeoutMs ?? 10_000),
-      deadlineFactor: 20,
-      backupFactor: options.backupFactor ?? 0,
-      workerWaitMs: options.workerWaitMs ?? 60_000,
+      stepTimeoutMs: options.stepTimeoutMs ?? D.stepTimeoutMs,
+      minStepTimeoutMs: Math.min(options.minStepTimeoutMs ?? D.minStepTimeoutMs, options.stepTimeoutMs ?? D.stepTimeoutMs),
+      deadlineFactor: D.deadlineFactor,
+      backupFactor: options.backupFactor ?? D.backupFactor,
+      workerWaitMs: options.workerWaitMs ?? D.workerWaitMs,
       log,
       verify: options.verify ?? 0,
       // The coordinator's own computations (second opinions and tie-breaks) use the same kernel
@@ -177,11 +179,11 @@ export class Coordinator {
       },
     });
     monitor.traffic = pool.traffic;
-    const host = options.host ?? '127.0.0.1';
+    const host = options.host ?? D.host;
     const dashboard = createDashboard({ monitor, token: options.token, open: isLoopbackHost(host), secure: options.tls !== undefined, pushIntervalMs: options.pushIntervalMs, authLimits: options.authLimits });
     const endpoint = await listen({
       host,
-      port: options.port ?? 0,
+      port: options.port ?? D.port,
       token: options.token,
       tls: options.tls,
       authLimits: options.authLimits,
@@ -201,7 +203,7 @@ export class Coordinator {
           log(`refused ${peer}: [BAD_TOKEN] wrong or missing token (${count} from this address${delayMs ? `; answers now delayed ${delayMs} ms` : ''})`);
         }
       },
-      onConnection: (ws, peer, helloWithinMs) => pool.accept(ws, peer, helloWithinMs),
+      onConnection: (ws, peer, helloWithinMs) => attachWebSocket(ws, (connection) => pool.accept(connection, peer, helloWithinMs)),
       onRequest: (req, res) => dashboard.handle(req, res),
     });
     // Each worker's speed is sampled on a timer; unref'd, it never keeps the process alive.
@@ -272,7 +274,7 @@ export class Coordinator {
     const monitor = this.monitor;
     monitor.resumeAt(state);
     try {
-      await this.waitForWorkers(this.options.minWorkers ?? 1, this.options.workerWaitMs ?? 60_000);
+      await this.waitForWorkers(this.options.minWorkers ?? D.minWorkers, this.options.workerWaitMs ?? D.workerWaitMs);
       monitor.setState('training', null);
       await runTraining({
         config,

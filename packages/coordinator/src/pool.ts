@@ -1,4 +1,3 @@
-import type { WebSocket } from 'ws';
 import {
   DecodeBuffers,
   decodeWorkerMessage,
@@ -14,6 +13,7 @@ import {
   type Reason,
   type ResultMessage,
 } from '@mnist-lr/core/protocol';
+import type { PeerConnection, PeerConnectionEvents } from './transport/connection.js';
 
 import { WorkerRecord } from './observe/worker-record.js';
 
@@ -40,7 +40,7 @@ export class Peer {
 
   constructor(
     readonly id: number,
-    readonly ws: WebSocket,
+    readonly connection: PeerConnection,
     readonly address: string,
     private readonly traffic: Traffic,
   ) {
@@ -54,7 +54,7 @@ export class Peer {
     this.traffic.bytesOut += frame.byteLength;
     this.record.framesOut++;
     this.record.bytesOut += frame.byteLength;
-    this.ws.send(frame, { binary: true });
+    this.connection.send(frame);
   }
 
   toString(): string {
@@ -107,57 +107,59 @@ export class Pool {
     return [...this.peers].filter((p) => p.ready && !p.gone);
   }
 
-  /** A new authenticated connection; it must say hello within `helloWithinMs` (default handshakeTimeoutMs). */
-  accept(ws: WebSocket, address: string, helloWithinMs = this.options.handshakeTimeoutMs): void {
-    const peer = new Peer(this.nextId++, ws, address, this.traffic);
+  /**
+   * A new authenticated connection from `address`: returns where its events go. It must say hello
+   * within `helloWithinMs` (default handshakeTimeoutMs).
+   */
+  accept(connection: PeerConnection, address: string, helloWithinMs = this.options.handshakeTimeoutMs): PeerConnectionEvents {
+    const peer = new Peer(this.nextId++, connection, address, this.traffic);
     this.peers.add(peer);
     const handshake = setTimeout(() => this.drop(peer, 'HANDSHAKE_TIMEOUT', `no hello within ${this.options.handshakeTimeoutMs / 1000} s of connecting`), helloWithinMs);
-    ws.on('pong', () => {
-      peer.alive = true;
-      peer.record.lastHeard = Date.now();
-    });
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (peer.gone) return;
-      peer.alive = true;
-      this.traffic.framesIn++;
-      this.traffic.bytesIn += data.length;
-      peer.record.framesIn++;
-      peer.record.bytesIn += data.length;
-      peer.record.lastHeard = Date.now();
-      if (!isBinary) return this.drop(peer, 'MALFORMED_MESSAGE', 'text frame');
-      let m;
-      try {
-        m = decodeWorkerMessage(data, this.buffers);
-      } catch (e) {
-        if (e instanceof ProtocolError) return this.drop(peer, e.reason, e.message);
-        throw e;
-      }
-      if (m.type === 'hello') {
-        clearTimeout(handshake);
-        if (peer.ready) return this.drop(peer, 'UNEXPECTED_MESSAGE', 'second hello');
-        if (m.protocol !== PROTOCOL_VERSION) return this.drop(peer, 'PROTOCOL_MISMATCH', `worker speaks protocol ${m.protocol}, coordinator ${PROTOCOL_VERSION}`);
-        if (m.dataset !== this.options.dataset) return this.drop(peer, 'DATASET_MISMATCH', `worker dataset ${m.dataset.slice(0, 12)}…, coordinator ${this.options.dataset.slice(0, 12)}…`);
-        if (m.kernel !== this.options.kernel) return this.drop(peer, 'KERNEL_MISMATCH', `worker kernel ${m.kernel}, coordinator ${this.options.kernel}`);
-        peer.label = inert(m.worker, LABEL_MAX);
-        if (this.banned.has(banKey(address, peer.label))) {
-          return this.drop(peer, 'RESULT_MISMATCH', 'refused for the rest of the run: a worker of this address and label returned wrong sums');
+    return {
+      pong: () => {
+        peer.alive = true;
+        peer.record.lastHeard = Date.now();
+      },
+      frame: (data, isBinary) => {
+        if (peer.gone) return;
+        peer.alive = true;
+        this.traffic.framesIn++;
+        this.traffic.bytesIn += data.length;
+        peer.record.framesIn++;
+        peer.record.bytesIn += data.length;
+        peer.record.lastHeard = Date.now();
+        if (!isBinary) return this.drop(peer, 'MALFORMED_MESSAGE', 'text frame');
+        let m;
+        try {
+          m = decodeWorkerMessage(data, this.buffers);
+        } catch (e) {
+          if (e instanceof ProtocolError) return this.drop(peer, e.reason, e.message);
+          throw e;
         }
-        peer.ready = true;
-        peer.send({ type: 'welcome', protocol: PROTOCOL_VERSION, workerId: peer.id });
-        this.options.log(`${peer} joined from ${address}`);
-        this.options.onReady(peer);
-        return;
-      }
-      if (!peer.ready) return this.drop(peer, 'UNEXPECTED_MESSAGE', `${m.type} before hello`);
-      this.options.onResult(peer, m);
-    });
-    ws.on('error', () => {
-      // 'close' follows.
-    });
-    ws.on('close', (code: number, reason: Buffer) => {
-      clearTimeout(handshake);
-      if (!peer.gone) this.markGone(peer, reasonOfClose(code), inert(reason.toString()) || `connection closed (${code})`, false);
-    });
+        if (m.type === 'hello') {
+          clearTimeout(handshake);
+          if (peer.ready) return this.drop(peer, 'UNEXPECTED_MESSAGE', 'second hello');
+          if (m.protocol !== PROTOCOL_VERSION) return this.drop(peer, 'PROTOCOL_MISMATCH', `worker speaks protocol ${m.protocol}, coordinator ${PROTOCOL_VERSION}`);
+          if (m.dataset !== this.options.dataset) return this.drop(peer, 'DATASET_MISMATCH', `worker dataset ${m.dataset.slice(0, 12)}…, coordinator ${this.options.dataset.slice(0, 12)}…`);
+          if (m.kernel !== this.options.kernel) return this.drop(peer, 'KERNEL_MISMATCH', `worker kernel ${m.kernel}, coordinator ${this.options.kernel}`);
+          peer.label = inert(m.worker, LABEL_MAX);
+          if (this.banned.has(banKey(address, peer.label))) {
+            return this.drop(peer, 'RESULT_MISMATCH', 'refused for the rest of the run: a worker of this address and label returned wrong sums');
+          }
+          peer.ready = true;
+          peer.send({ type: 'welcome', protocol: PROTOCOL_VERSION, workerId: peer.id });
+          this.options.log(`${peer} joined from ${address}`);
+          this.options.onReady(peer);
+          return;
+        }
+        if (!peer.ready) return this.drop(peer, 'UNEXPECTED_MESSAGE', `${m.type} before hello`);
+        this.options.onResult(peer, m);
+      },
+      closed: (code, reason) => {
+        clearTimeout(handshake);
+        if (!peer.gone) this.markGone(peer, reasonOfClose(code), inert(reason) || `connection closed (${code})`, false);
+      },
+    };
   }
 
   /**
@@ -174,9 +176,7 @@ export class Pool {
     if (peer.gone) return;
     if (peer.ready) this.options.onEvicted(peer, reason);
     const text = detail ?? REASONS[reason].text;
-    if (peer.ws.readyState === peer.ws.OPEN) peer.ws.close(REASONS[reason].close, closeText(text));
-    // A stopped process never answers the closing handshake: do not wait for it.
-    setTimeout(() => peer.ws.terminate(), 1000).unref();
+    peer.connection.close(REASONS[reason].close, closeText(text));
     this.markGone(peer, reason, text, true);
   }
 
@@ -186,8 +186,7 @@ export class Pool {
     for (const peer of this.peers) {
       if (peer.gone) continue;
       peer.gone = true;
-      if (peer.ws.readyState === peer.ws.OPEN) peer.ws.close(REASONS[reason].close, closeText(REASONS[reason].text));
-      setTimeout(() => peer.ws.terminate(), 1000).unref();
+      peer.connection.close(REASONS[reason].close, closeText(REASONS[reason].text));
     }
     this.peers.clear();
   }
@@ -207,7 +206,7 @@ export class Pool {
         continue;
       }
       peer.alive = false;
-      if (peer.ws.readyState === peer.ws.OPEN) peer.ws.ping();
+      peer.connection.ping();
     }
   }
 }

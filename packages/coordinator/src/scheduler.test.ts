@@ -7,7 +7,6 @@
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  cloneWeights,
   emptySums,
   initialState,
   loadConfig,
@@ -23,6 +22,7 @@ import {
 } from '@mnist-lr/core';
 import type { Reason, TaskMessage } from '@mnist-lr/core/protocol';
 import type { Clock, TimerHandle } from './clock.js';
+import { COORDINATOR_DEFAULTS } from './defaults.js';
 import { SliceScheduler, type SchedulerOptions, type SchedulerPeer, type SchedulerWorkers } from './scheduler.js';
 
 const configPath = (name: string): string => fileURLToPath(new URL(`../../../configs/${name}`, import.meta.url));
@@ -105,7 +105,7 @@ class MemoryPeer implements SchedulerPeer {
   send(m: TaskMessage): void {
     if (m.weights !== null) {
       // A copy, as a decoded frame is: the coordinator's weights change after the step.
-      this.weights = cloneWeights(m.weights);
+      this.weights = { W: m.weights.W.slice(), b: m.weights.b.slice() };
       this.held = m.version;
     }
     // The scheduler must send weights to a worker that does not hold them.
@@ -138,12 +138,12 @@ class MemoryWorkers implements SchedulerWorkers<MemoryPeer> {
   readonly scheduler: SliceScheduler<MemoryPeer>;
 
   constructor(options: Partial<SchedulerOptions> = {}) {
-    this.scheduler = new SliceScheduler(this, {
-      stepTimeoutMs: 10_000,
-      minStepTimeoutMs: 1000,
-      deadlineFactor: 20,
-      backupFactor: 0,
-      workerWaitMs: 60_000,
+    this.scheduler = new SliceScheduler<MemoryPeer>(this, {
+      stepTimeoutMs: COORDINATOR_DEFAULTS.stepTimeoutMs,
+      minStepTimeoutMs: COORDINATOR_DEFAULTS.minStepTimeoutMs,
+      deadlineFactor: COORDINATOR_DEFAULTS.deadlineFactor,
+      backupFactor: COORDINATOR_DEFAULTS.backupFactor,
+      workerWaitMs: COORDINATOR_DEFAULTS.workerWaitMs,
       log: (line) => this.log.push(line),
       clock: this.clock,
       ...options,

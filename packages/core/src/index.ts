@@ -13,7 +13,7 @@ export type { TrainConfig, ConfigInput, EpochMetrics, Best } from './types.js';
 export { loadMnist, loadMnistTest, defaultMnistDir, type Mnist, type MnistSplit, type MnistTest } from './data/mnist.js';
 export { prepareData } from './data/prepare.js';
 export { loadTrainingData } from './data/training-data.js';
-export { parseConfig, loadConfig, CONFIG_DOCS, type ConfigDoc } from './config/schema.js';
+export { parseConfig, loadConfig, CONFIG_DOCS, CONFIG_LIMITS, type ConfigDoc } from './config/schema.js';
 export { train, type TrainOptions, type TrainResult } from './train/trainer.js';
 export { evaluate, type Evaluation } from './math/evaluate.js';
 export { encodeModel, saveModel, loadModel, type ModelFile } from './model/file.js';
@@ -27,7 +27,8 @@ export type { EngineHooks, StepInfo, TrainingData } from './train/engine.js';
 export { checkConfig, checkOptions, type OptionRule } from './config/options.js';
 export { shortName } from './config/schema.js';
 export { unwritable } from './errors.js';
-export { toSparse, PIXELS, CLASSES } from './math/sparse.js';
+export { toSparse } from './math/sparse.js';
+export { PIXELS, CLASSES, MNIST_SIDE } from './math/shape.js';
 export { parseIdx } from './data/idx.js';
 export { zeroWeights, cloneWeights } from './math/model.js';
 export { DELTA_SCALE, emptySums, addSums, type ExactSums } from './math/exact.js';
@@ -51,5 +52,5 @@ export { loadCheckpoint, saveCheckpoint, checkCompatible, type Checkpoint, type 
 // ---- Using a trained model: preprocessing and prediction ----
 export { predict, predictProba, modelInput, type ImageInput, type Classifier } from './predict/predict.js';
 export { preprocess, DIGIT_BOX, type FitMode, type PreprocessOptions } from './predict/preprocess.js';
-export { toGray, MNIST_SIDE, type Raster, type Gray } from './predict/raster.js';
+export { toGray, type Raster, type Gray } from './predict/raster.js';
 export { checkpointHooks, DEFAULT_CHECKPOINT_EVERY, type CheckpointHooksOptions, type CheckpointWrite } from './checkpoint/hooks.js';

@@ -1,6 +1,6 @@
 /**
- * `mnist-lr coordinator`: train with workers that join over the network. Same outputs as
- * `train`, through the same recorder; only the engine differs.
+ * `mnist-lr coordinator`: train with workers that join over the network. The same training run
+ * as `train` (training-run.ts), with the same outputs; only the engine differs.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -8,15 +8,15 @@ import { join, resolve } from 'node:path';
 
 import { checkListen } from '@mnist-lr/coordinator';
 
-import { remoteWorkersEngine } from '../engines/coordinator.js';
+import { remoteWorkersEngine } from '../engines/remote-workers.js';
 import { badOption } from '../errors.js';
 import { readOptionFile } from '../options.js';
 import { displayPath } from '../outputs/format.js';
 import type { RunPaths } from '../outputs/recorder.js';
 import { isLoopback, readToken, TOKEN_ENV } from '../token.js';
-import { resolveTrainConfig, trainCommand, type TrainCommandOptions } from './train.js';
+import { resolveRunConfig, trainingRun, type RunOptions } from '../training-run.js';
 
-export interface CoordinatorCommandOptions extends Omit<TrainCommandOptions, 'workers' | 'workerMode'> {
+export interface CoordinatorCommandOptions extends RunOptions {
   host: string;
   port: number;
   minWorkers: number;
@@ -29,12 +29,14 @@ export interface CoordinatorCommandOptions extends Omit<TrainCommandOptions, 'wo
   backupAfter: number;
   tlsCert?: string;
   tlsKey?: string;
+  /** The fraction of slices computed twice and compared (--verify). Default 0. */
+  verify?: number;
 }
 
 export async function coordinatorCommand(options: CoordinatorCommandOptions, stdout: NodeJS.WriteStream = process.stdout): Promise<RunPaths> {
   // A taken port or a foreign address is reported at once, after the config (a usage error the
   // user fixes first) and before the data is loaded.
-  resolveTrainConfig({ ...options, workers: options.minWorkers });
+  resolveRunConfig(options);
   await checkListen(options.host, options.port);
   let token = readToken(options.tokenFile);
   let tokenNote = options.tokenFile ? `token from ${displayPath(options.tokenFile)}` : `token from $${TOKEN_ENV}`;
@@ -56,7 +58,7 @@ export async function coordinatorCommand(options: CoordinatorCommandOptions, std
     }
   }
   const tls = tlsOptions(options);
-  return trainCommand({ ...options, workers: options.minWorkers }, stdout, (ui) =>
+  return trainingRun(options, (ui) =>
     remoteWorkersEngine({
       host: options.host,
       port: options.port,
@@ -74,6 +76,7 @@ export async function coordinatorCommand(options: CoordinatorCommandOptions, std
         ui.log(`dashboard: ${c.dashboardUrl}  (also /status, /metrics, /healthz, /readyz${isLoopback(options.host) ? '' : '; beyond loopback they need the token'})`);
       },
     }),
+    stdout,
   );
 }
 

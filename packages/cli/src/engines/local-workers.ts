@@ -9,8 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 import type { TrainingData } from '@mnist-lr/core';
+import type { ThreadMessage, WorkerOutcome } from '@mnist-lr/worker';
 
-import type { TrainingEngine } from '../commands/train.js';
+import type { TrainingEngine } from './engine.js';
 import { TOKEN_ENV } from '../token.js';
 import { verifySummary } from './verify-summary.js';
 
@@ -78,12 +79,42 @@ export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine
   };
 }
 
+/**
+ * A worker's own account of its routine life: joining, a line per epoch of the slices it computed,
+ * and the end of training. The coordinator's log and the run's own lines already tell these (and
+ * local worker processes run --quiet); every other line of a worker is worth showing.
+ */
+const ROUTINE = /^(joined |epoch \d+: [\d,]+ slices? done|training is complete$)/;
+
+/** How a worker stops when nothing went wrong: training completed, or it was told to stop. */
+const NORMAL_ENDS: ReadonlySet<WorkerOutcome['reason']> = new Set(['RUN_COMPLETE', 'ABORTED']);
+
 function startThread(entry: string, url: string, token: string, i: number, data: TrainingData, options: LocalWorkersOptions): () => Promise<void> {
+  const name = `worker thread ${i + 1}`;
   // The data's arrays live in SharedArrayBuffers (core's loadTrainingData): the thread reads this
   // process's copy instead of loading its own.
   const worker = new Worker(entry, { workerData: { url, token, label: `thread ${i + 1}`, data } });
-  worker.on('error', (e) => options.log(`worker thread ${i + 1} failed: ${e.message}`));
+  // Whether the thread already said, or showed, why it ended; and whether we are ending it.
+  let told = false;
+  let stopping = false;
+  worker.on('message', (m: ThreadMessage) => {
+    if (m.type === 'log') {
+      if (!ROUTINE.test(m.line)) options.log(`${name}: ${m.line}`);
+      return;
+    }
+    told = true;
+    // A refusal (token, protocol, dataset, kernel) or a coordinator it could not reach.
+    if (!NORMAL_ENDS.has(m.outcome.reason)) options.log(`${name} stopped: ${m.outcome.message}`);
+  });
+  worker.on('error', (e) => {
+    told = true;
+    options.log(`${name} failed: ${e.message}`);
+  });
+  worker.on('exit', (code) => {
+    if (!told && !stopping) options.log(`${name} ended with exit code ${code} before training completed`);
+  });
   return async () => {
+    stopping = true;
     await worker.terminate();
   };
 }

@@ -7,7 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
 
-import { MNIST_SIDE, MnistLrError, parseIdx, type Raster } from '@mnist-lr/core';
+import { MNIST_SIDE, MnistLrError, parseIdx, PIXELS, type Raster } from '@mnist-lr/core';
 
 /**
  * Largest image decoded, in pixels (16 megapixels, a 4096×4096 scan): a PNG or JPEG of a few
@@ -94,12 +94,12 @@ function decodeIdx(bytes: Uint8Array, file: string): DecodedImage[] {
   }
   const [a, b, c] = idx.dims;
   const side = (n: number | undefined): boolean => n === MNIST_SIDE;
-  if (idx.dims.length === 2 && side(a) && side(b)) return [{ file, raster: { width: 28, height: 28, channels: 1, data: idx.data } }];
+  if (idx.dims.length === 2 && side(a) && side(b)) return [{ file, raster: { width: MNIST_SIDE, height: MNIST_SIDE, channels: 1, data: idx.data } }];
   if (idx.dims.length === 3 && side(b) && side(c) && a !== undefined && a >= 1 && a <= MAX_IDX_IMAGES) {
     return Array.from({ length: a }, (_, i) => ({
       file,
       index: i,
-      raster: { width: 28, height: 28, channels: 1 as const, data: idx.data.subarray(i * 784, (i + 1) * 784) },
+      raster: { width: MNIST_SIDE, height: MNIST_SIDE, channels: 1 as const, data: idx.data.subarray(i * PIXELS, (i + 1) * PIXELS) },
     }));
   }
   throw bad(file, `an IDX file of shape [${idx.dims.join(', ')}]; expected one 28×28 image or N×28×28 (N ≤ ${MAX_IDX_IMAGES})`);

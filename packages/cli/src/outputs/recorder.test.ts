@@ -40,6 +40,7 @@ describe('runPaths', () => {
       lossPlot: '/out/assets/loss_sample.png',
       accuracyPlot: '/out/assets/accr_sample.png',
       model: '/out/models/config_sample.model.json',
+      checkpoint: '/out/checkpoints/config_sample.ckpt',
     });
     expect(runPaths('/out', 'mine').lossPlot).toBe('/out/assets/loss_mine.png');
   });

@@ -61,7 +61,12 @@ export interface RunPaths {
   lossPlot: string;
   accuracyPlot: string;
   model: string;
+  /** The checkpoint --resume continues from (checkpoints are written by core's checkpoint hooks). */
+  checkpoint: string;
 }
+
+/** The ending of a metrics file's name: logs/<name>.metrics.jsonl. */
+export const METRICS_SUFFIX = '.metrics.jsonl';
 
 export interface RunSummary {
   epochs: number;
@@ -92,10 +97,11 @@ export function runPaths(outDir: string, name: string): RunPaths {
   const short = shortName(name);
   return {
     log: join(outDir, 'logs', `${name}.log`),
-    metrics: join(outDir, 'logs', `${name}.metrics.jsonl`),
+    metrics: join(outDir, 'logs', `${name}${METRICS_SUFFIX}`),
     lossPlot: join(outDir, 'assets', `loss_${short}.png`),
     accuracyPlot: join(outDir, 'assets', `accr_${short}.png`),
     model: join(outDir, 'models', `${name}.model.json`),
+    checkpoint: join(outDir, 'checkpoints', `${name}.ckpt`),
   };
 }
 

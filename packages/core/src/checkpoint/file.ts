@@ -28,7 +28,7 @@ import { CONFIG_KEYS, parseConfig } from '../config/schema.js';
 import { MnistLrError } from '../errors.js';
 import { kernelFingerprint } from '../math/fingerprint.js';
 import type { Weights } from '../math/model.js';
-import { CLASSES, PIXELS } from '../math/sparse.js';
+import { CLASSES, W_LENGTH } from '../math/shape.js';
 import { writeFileAtomic } from '../model/atomic.js';
 import type { TrainState } from '../train/state.js';
 import type { EpochMetrics, TrainConfig } from '../types.js';
@@ -39,7 +39,6 @@ export const CHECKPOINT_VERSION = 1;
 const MAGIC = Buffer.from(`${CHECKPOINT_FORMAT}\n`, 'ascii');
 const PREFIX = MAGIC.length + 8;
 const DIGEST = 32;
-const W_LENGTH = PIXELS * CLASSES;
 /** Float64Arrays are in the host's byte order: copy them as they are where that is the file's. */
 const LITTLE_ENDIAN = endianness() === 'LE';
 

@@ -40,6 +40,19 @@ interface Rule extends ConfigDoc {
   bounds: z.ZodType<number>;
 }
 
+/**
+ * Bounds of the integer keys the command line also takes as flags (--epochs, --seed): stated here
+ * once, for the schema, its messages and docs, and the flags' parsers.
+ */
+export const CONFIG_LIMITS = {
+  num_epoches: { min: 1, max: 100_000 },
+  batch_size: { min: 1, max: 60_000 },
+  seed: { min: 0, max: 2 ** 32 - 1 },
+} as const;
+
+/** "an integer in [min, max]", the range text of an integer key. */
+const intRange = ({ min, max }: { min: number; max: number }): string => `an integer in [${min}, ${max}]`;
+
 const INT = 'an integer';
 const NUM = 'a finite number';
 const FLAG = '0 or 1 (or true/false)';
@@ -48,19 +61,19 @@ const FLAG = '0 or 1 (or true/false)';
 const RULES: Record<Key, Rule> = {
   num_epoches: {
     required: true,
-    range: 'an integer in [1, 100000]',
+    range: intRange(CONFIG_LIMITS.num_epoches),
     doc: 'Number of passes over the training set (origin spelling).',
     expected: INT,
     type: integer,
-    bounds: z.number().min(1).max(100_000),
+    bounds: z.number().min(CONFIG_LIMITS.num_epoches.min).max(CONFIG_LIMITS.num_epoches.max),
   },
   batch_size: {
     required: true,
-    range: 'an integer in [1, 60000]',
+    range: intRange(CONFIG_LIMITS.batch_size),
     doc: 'Samples per minibatch; the last, smaller batch of an epoch is kept.',
     expected: INT,
     type: integer,
-    bounds: z.number().min(1).max(60_000),
+    bounds: z.number().min(CONFIG_LIMITS.batch_size.min).max(CONFIG_LIMITS.batch_size.max),
   },
   learning_rate: {
     required: true,
@@ -105,11 +118,11 @@ const RULES: Record<Key, Rule> = {
   seed: {
     required: false,
     default: 0,
-    range: 'an integer in [0, 4294967295]',
+    range: intRange(CONFIG_LIMITS.seed),
     doc: 'Extension. Seed of the epoch permutations and of the validation split.',
     expected: INT,
     type: integer,
-    bounds: z.number().min(0).lt(2 ** 32),
+    bounds: z.number().min(CONFIG_LIMITS.seed.min).max(CONFIG_LIMITS.seed.max),
   },
   validation_split: {
     required: false,

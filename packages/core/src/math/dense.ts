@@ -1,5 +1,5 @@
 import type { Weights } from './model.js';
-import { CLASSES, PIXELS } from './sparse.js';
+import { CLASSES, PIXELS } from './shape.js';
 
 /**
  * The plain dense loop: features x = pixel/255 as float64, every one of the 784 pixels visited,

@@ -1,4 +1,4 @@
-import { CLASSES, PIXELS } from './sparse.js';
+import { CLASSES, W_LENGTH } from './shape.js';
 
 /**
  * Exact, order-independent gradient sums (DESIGN.md §2).
@@ -28,7 +28,7 @@ export interface ExactSums {
 }
 
 export function emptySums(): ExactSums {
-  return { gW: new Float64Array(PIXELS * CLASSES), gb: new Float64Array(CLASSES), loss: 0, correct: 0, count: 0 };
+  return { gW: new Float64Array(W_LENGTH), gb: new Float64Array(CLASSES), loss: 0, correct: 0, count: 0 };
 }
 
 export function clearSums(s: ExactSums): void {

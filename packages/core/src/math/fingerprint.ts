@@ -6,7 +6,8 @@ import type { KernelFactory } from './kernel-api.js';
 import { KERNEL_ID } from './kernel.js';
 import { zeroWeights, type Weights } from './model.js';
 import { Rng } from './rng.js';
-import { CLASSES, PIXELS, type SparseImages } from './sparse.js';
+import { CLASSES, PIXELS } from './shape.js';
+import type { SparseImages } from './sparse.js';
 
 /**
  * The kernel fingerprint: a hash of what a kernel actually computes on a fixed synthetic probe.

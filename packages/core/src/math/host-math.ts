@@ -6,7 +6,7 @@ import type { Weights } from './model.js';
 import type { RowSet } from './rows.js';
 import { clearRows, emptyRowSet } from './rows.js';
 import type { SparseImages } from './sparse.js';
-import { CLASSES } from './sparse.js';
+import { CLASSES } from './shape.js';
 import { WasmKernel } from './wasm/wasm-kernel.js';
 
 /**

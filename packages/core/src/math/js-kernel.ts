@@ -9,7 +9,7 @@ import type { Weights } from './model.js';
 import type { RowSet } from './rows.js';
 import { clearRows, emptyRowSet } from './rows.js';
 import type { SparseImages } from './sparse.js';
-import { CLASSES } from './sparse.js';
+import { CLASSES } from './shape.js';
 
 /** The exact kernel in plain JS (accumulate of kernel.ts): the fallback where WebAssembly SIMD is missing. */
 export class JsKernel implements Kernel {

@@ -9,7 +9,8 @@ import { accumulate } from './kernel.js';
 import { cloneWeights, zeroWeights, type Weights } from './model.js';
 import { Rng } from './rng.js';
 import { addRows, clearRows, emptyRowSet } from './rows.js';
-import { CLASSES, PIXELS, type SparseImages } from './sparse.js';
+import { CLASSES, PIXELS } from './shape.js';
+import type { SparseImages } from './sparse.js';
 
 let data: TrainingData;
 let train: SparseImages;

@@ -1,4 +1,4 @@
-import { CLASSES, PIXELS } from './sparse.js';
+import { CLASSES, W_LENGTH } from './shape.js';
 
 /**
  * Softmax-regression parameters. W is 784×10 row-major by pixel (W[p*10 + k]), so one pixel's ten
@@ -10,7 +10,7 @@ export interface Weights {
 }
 
 export function zeroWeights(): Weights {
-  return { W: new Float64Array(PIXELS * CLASSES), b: new Float64Array(CLASSES) };
+  return { W: new Float64Array(W_LENGTH), b: new Float64Array(CLASSES) };
 }
 
 export function cloneWeights(w: Weights): Weights {

@@ -1,4 +1,4 @@
-import { PIXELS } from './sparse.js';
+import { PIXELS } from './shape.js';
 
 /**
  * The set of pixel rows of W a batch touched. With plain SGD and no weight decay only these rows

@@ -3,6 +3,8 @@
  * which is what makes the kernel fast. Pixels stay integers 0..255; the kernel divides by 255 once
  * per logit instead of once per pixel.
  */
+import { PIXELS } from './shape.js';
+
 export interface SparseImages {
   /** Number of images. */
   count: number;
@@ -15,9 +17,6 @@ export interface SparseImages {
   /** Label 0..9 of each image. */
   labels: Uint8Array;
 }
-
-export const PIXELS = 784;
-export const CLASSES = 10;
 
 /**
  * Empty sparse images of `count` images and `nnz` entries (labels included), all in one

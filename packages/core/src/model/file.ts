@@ -3,7 +3,7 @@ import { parseConfig } from '../config/schema.js';
 import { MnistLrError } from '../errors.js';
 import { KERNEL_ID } from '../math/kernel.js';
 import type { Weights } from '../math/model.js';
-import { CLASSES, PIXELS } from '../math/sparse.js';
+import { CLASSES, PIXELS, W_LENGTH } from '../math/shape.js';
 import type { TrainConfig } from '../types.js';
 import { writeFileAtomic } from './atomic.js';
 
@@ -75,7 +75,7 @@ export function decodeModel(text: string, file: string): ModelFile {
   } catch (e) {
     throw bad(`its "config" is invalid: ${(e as Error).message}`);
   }
-  const W = base64ToFloat64(doc.W as string, PIXELS * CLASSES, 'W', bad);
+  const W = base64ToFloat64(doc.W as string, W_LENGTH, 'W', bad);
   const b = base64ToFloat64(doc.b as string, CLASSES, 'b', bad);
   return {
     name: doc.name as string,

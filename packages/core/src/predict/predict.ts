@@ -5,7 +5,8 @@
 import { MnistLrError } from '../errors.js';
 import { argmax, logits, softmax } from '../math/evaluate.js';
 import type { Weights } from '../math/model.js';
-import { CLASSES, PIXELS, toSparse } from '../math/sparse.js';
+import { CLASSES, PIXELS } from '../math/shape.js';
+import { toSparse } from '../math/sparse.js';
 import type { ModelFile } from '../model/file.js';
 import { preprocess, type PreprocessOptions } from './preprocess.js';
 import type { Raster } from './raster.js';

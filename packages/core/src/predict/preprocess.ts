@@ -6,8 +6,8 @@
  * that its centre of mass is at the field's centre.
  */
 import { MnistLrError } from '../errors.js';
-import { PIXELS } from '../math/sparse.js';
-import { MNIST_SIDE, checkRaster, toGray, type Gray, type Raster } from './raster.js';
+import { MNIST_SIDE, PIXELS } from '../math/shape.js';
+import { checkRaster, toGray, type Gray, type Raster } from './raster.js';
 
 /** The digit's longer side after scaling, as in MNIST. */
 export const DIGIT_BOX = 20;

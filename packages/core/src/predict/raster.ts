@@ -1,7 +1,5 @@
 import { MnistLrError } from '../errors.js';
 
-/** Side of an MNIST image in pixels. */
-export const MNIST_SIDE = 28;
 
 /**
  * A decoded image of any size: `channels` bytes per pixel (1 gray, 2 gray+alpha, 3 RGB, 4 RGBA),

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { CLASSES, PIXELS } from '../math/sparse.js';
+import { CLASSES, PIXELS } from '../math/shape.js';
 import { DecodeBuffers, decodeCoordinatorMessage, decodeWorkerMessage, encodeMessage, MAX_RESULT_BYTES, MAX_SLICE, maxTaskBytes, ProtocolError } from './codec.js';
 import {
   PROTOCOL_VERSION,

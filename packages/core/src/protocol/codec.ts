@@ -1,6 +1,6 @@
 import { Packr } from 'msgpackr';
 import { MAX_EXACT_SAMPLES, type ExactSums } from '../math/exact.js';
-import { CLASSES, PIXELS } from '../math/sparse.js';
+import { CLASSES, PIXELS, W_LENGTH } from '../math/shape.js';
 import type { CoordinatorMessage, Message, WorkerMessage } from './messages.js';
 import type { Reason } from './reasons.js';
 import { inert } from './inert.js';
@@ -27,7 +27,6 @@ export class ProtocolError extends Error {
 // Records (msgpackr's extension for repeated object shapes) off: plain, portable MessagePack.
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
-const W_LENGTH = PIXELS * CLASSES;
 /** The largest batch (and so slice) a config allows. */
 export const MAX_SLICE = 60_000;
 /** Bytes of a message beyond its arrays: keys, numbers, strings (hello's labels are capped). */

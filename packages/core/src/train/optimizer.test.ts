@@ -5,7 +5,7 @@ import { accumulate } from '../math/kernel.js';
 import { cloneWeights, zeroWeights, type Weights } from '../math/model.js';
 import { Rng } from '../math/rng.js';
 import { emptyRowSet } from '../math/rows.js';
-import { CLASSES } from '../math/sparse.js';
+import { CLASSES } from '../math/shape.js';
 import type { TrainConfig } from '../types.js';
 import { applyUpdate } from './optimizer.js';
 

@@ -2,7 +2,7 @@ import type { ExactSums } from '../math/exact.js';
 import { DELTA_SCALE } from '../math/exact.js';
 import type { Weights } from '../math/model.js';
 import type { RowSet } from '../math/rows.js';
-import { CLASSES } from '../math/sparse.js';
+import { CLASSES } from '../math/shape.js';
 import type { TrainConfig } from '../types.js';
 
 /**

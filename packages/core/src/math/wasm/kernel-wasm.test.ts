@@ -11,7 +11,7 @@ import { train } from '../../train/trainer.js';
 import type { TrainConfig } from '../../types.js';
 import { cloneWeights, zeroWeights, type Weights } from '../model.js';
 import { Rng, epochOrder } from '../rng.js';
-import { CLASSES, PIXELS } from '../sparse.js';
+import { CLASSES, PIXELS } from '../shape.js';
 import { KERNEL_WASM_BASE64 } from './kernel.wasm.js';
 import { WasmKernel, wasmKernelAvailable } from './wasm-kernel.js';
 

@@ -5,7 +5,7 @@ import type { Weights } from '../model.js';
 import type { RowSet } from '../rows.js';
 import { clearRows } from '../rows.js';
 import type { SparseImages } from '../sparse.js';
-import { CLASSES, PIXELS } from '../sparse.js';
+import { CLASSES, PIXELS } from '../shape.js';
 import { KERNEL_HOST_MATH_WASM_BASE64, KERNEL_WASM_BASE64 } from './kernel.wasm.js';
 
 /**

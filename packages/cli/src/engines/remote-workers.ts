@@ -2,7 +2,7 @@
 import type { Coordinator, CoordinatorOptions } from '@mnist-lr/coordinator';
 import { Coordinator as CoordinatorClass } from '@mnist-lr/coordinator';
 
-import type { TrainingEngine } from '../commands/train.js';
+import type { TrainingEngine } from './engine.js';
 import { verifySummary } from './verify-summary.js';
 
 export interface RemoteWorkersOptions {
