@@ -1,8 +1,9 @@
 /**
  * The dashboard as the command serves it: `train --workers 0 --dashboard` and `train --workers 2
  * --worker-mode process` print its address in their first lines; when the run ends, /status and
- * the page show the confusion matrix and where the outputs were written, for as long as --linger
- * keeps them up; Ctrl-C ends the wait.
+ * the page show the confusion matrix, where the outputs were written and a link to the model's
+ * draw page (served under /draw/ on the same port), for as long as --linger keeps them up;
+ * Ctrl-C ends the wait.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { statusSchema, type Status } from '@mnist-lr/coordinator';
+import { loadMnist, loadModel, predict } from '@mnist-lr/core';
 
 import { browserMissing, collectPageErrors, launchBrowser, VIEWPORTS } from '../helpers/browser.js';
 import { BIN, ROOT } from '../helpers/cli.js';
@@ -75,6 +77,26 @@ describe('train --dashboard', () => {
       expect(diagonal / 10_000).toBe(s.epochs[0]!.testAccuracy);
       expect(s.outputs!.model).toBe(join(run.out, 'models/config_1.model.json'));
       expect(s.counters.checkpoints).toBe(1);
+      // The finished view links the model's draw page, served on the dashboard's port under /draw/.
+      expect(s.links).toEqual([{ label: 'draw page', href: '/draw/' }]);
+      const redirect = await fetch(new URL('/draw', url), { redirect: 'manual' });
+      expect(redirect.headers.get('location')).toBe('/draw/');
+      const page = await fetch(new URL('/draw/', url));
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+      const html = await page.text();
+      expect(html).toContain('src="draw.js"');
+      expect((await fetch(new URL('draw.js', new URL('/draw/', url)))).status).toBe(200);
+      const model = loadModel(s.outputs!.model!);
+      const test = loadMnist().test;
+      for (const i of [0, 1, 2]) {
+        const pixels = test.images.subarray(i * 784, (i + 1) * 784);
+        const rows = Array.from({ length: 28 }, (_, y) => Array.from(pixels.subarray(y * 28, y * 28 + 28)));
+        // The page posts to its relative URL 'predict', which resolves under /draw/.
+        const r = await fetch(new URL('predict', new URL('/draw/', url)), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rows) });
+        expect(r.status).toBe(200);
+        expect(((await r.json()) as { label: number }).label).toBe(predict(model, pixels));
+      }
       run.child.kill('SIGINT');
       expect(await run.exited).toBe(0);
     } finally {
@@ -95,6 +117,9 @@ describe('train --dashboard', () => {
       expect(await page.locator('#confusion tbody tr').count()).toBe(10);
       expect(await page.locator('#outputs dd').allTextContents()).toContain(join(run.out, 'models/config_1.model.json'));
       expect(await page.locator('#state').textContent()).toBe('finished');
+      // The coordinator's port serves the model's draw page too, linked from the finished view.
+      expect(await page.locator('#outputs a').getAttribute('href')).toBe('/draw/');
+      expect((await fetch(new URL('/draw/', url))).status).toBe(200);
       mkdirSync(SHOTS, { recursive: true });
       await page.screenshot({ path: join(SHOTS, 'dashboard-finished.png'), fullPage: true });
       expect(errors).toEqual([]);

@@ -210,6 +210,7 @@ export async function trainingRun(
   }
   const shown = (p: string): string => relative(out, p);
   const p = summary.paths;
+  await watch.drawPage(p.model, outcome.mount);
   watch.finished({ log: p.log, metrics: p.metrics, 'loss plot': p.lossPlot, 'accuracy plot': p.accuracyPlot, model: p.model, checkpoint: checkpointPath }, outcome.weights);
   stdout.write(
     [

@@ -6,7 +6,7 @@
  */
 import { once } from 'node:events';
 
-import type { DashboardServer } from '@mnist-lr/coordinator';
+import type { DashboardServer, MountedHandler } from '@mnist-lr/coordinator';
 // The monitor alone: the package root would load the coordinator, ws and msgpackr, which an
 // in-process run needs only when it serves the dashboard.
 import { RunMonitor } from '@mnist-lr/coordinator/observe';
@@ -65,6 +65,23 @@ export class RunWatch {
 
   checkpointWritten(write: CheckpointWrite): void {
     this.monitor.checkpointWritten(write.path, write.epoch, write.step);
+  }
+
+  /**
+   * Mounts the draw page for the written model under /draw/ on the dashboard (this process's, or
+   * the engine's coordinator's through `mount`), behind the dashboard's auth, and links it from
+   * the finished view. Nothing when no dashboard is served or the model cannot be read.
+   */
+  async drawPage(modelPath: string, mount?: (prefix: string, handler: MountedHandler) => void): Promise<void> {
+    const to = this.server ? (prefix: string, handler: MountedHandler) => this.server!.dashboard.mount(prefix, handler) : mount;
+    if (!to) return;
+    try {
+      const [{ createPredictHandler }, { loadModel }] = await Promise.all([import('./serve/server.js'), import('@mnist-lr/core')]);
+      to('/draw/', createPredictHandler({ model: loadModel(modelPath), admitted: true }));
+      this.monitor.link('draw page', '/draw/');
+    } catch (e) {
+      this.options.log(`note: the draw page is not served on the dashboard (${(e as Error).message})`);
+    }
   }
 
   /** The run's outputs are written: the page shows them, with the test set's confusion matrix. */

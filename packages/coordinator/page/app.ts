@@ -146,6 +146,18 @@ function renderFinished(s: Status): void {
     dd.textContent = v;
     out.append(dt, dd);
   }
+  // Pages on this server (the model's draw page): a path only, never another origin.
+  for (const { label, href } of s.links ?? []) {
+    if (!/^\/[^/\\]/.test(href)) continue;
+    const dt = document.createElement('dt');
+    dt.textContent = label;
+    const dd = document.createElement('dd');
+    const a = document.createElement('a');
+    a.href = href;
+    a.textContent = href;
+    dd.append(a);
+    out.append(dt, dd);
+  }
 }
 
 const FEED_KEPT = 300;

@@ -1,5 +1,5 @@
 import { checkConfig, checkOptions, initialState, kernelFingerprint, LocalGradientSource, loadTrainingData, MnistLrError, runTraining, splitTrainingSet, stepsPerEpoch, type ConfigInput, type EngineHooks, type TrainConfig, type TrainingData, type TrainState, type BatchSums, type Weights } from '@mnist-lr/core';
-import { createDashboard, type Dashboard } from './http/dashboard.js';
+import { createDashboard, type Dashboard, type MountedHandler } from './http/dashboard.js';
 import { isLoopbackHost } from './http/serve.js';
 import { RunMonitor, type RunInfo } from './observe/run-monitor.js';
 import { COORDINATOR_DEFAULTS as D } from './defaults.js';
@@ -216,6 +216,11 @@ export class Coordinator {
   /** The address workers connect to: ws://HOST:PORT (wss:// with `tls`). */
   get url(): string {
     return this.endpoint.url;
+  }
+
+  /** Serves `handler` under `prefix` on the dashboard, behind its auth (see Dashboard.mount). */
+  mountOnDashboard(prefix: string, handler: MountedHandler): void {
+    this.dashboard.mount(prefix, handler);
   }
 
   /** The run's dashboard and endpoints (/status, /metrics, …): the same host and port as `url`, over http(s). */

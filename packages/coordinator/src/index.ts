@@ -13,4 +13,5 @@ export { checkListen, listenError } from './transport/listen-check.js';
 export { RunMonitor, type RunInfo, type RunMonitorOptions } from './observe/run-monitor.js';
 export { statusSchema, runEventSchema, type Status, type WorkerStatus, type RunEvent, type RunState } from './observe/status-schema.js';
 export { serveDashboard, type DashboardServer } from './http/serve.js';
+export type { Dashboard, MountedHandler } from './http/dashboard.js';
 export { eta, remaining, formatEta, RateMeter, type Remaining } from './observe/eta.js';

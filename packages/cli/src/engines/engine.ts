@@ -3,6 +3,8 @@
  * thread, local workers, or workers joining over the network. Every engine yields the same
  * weights, bit for bit; the run around it (progress, outputs, checkpoints) is the same for all.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
 import type { EngineHooks, EpochMetrics, TrainConfig, TrainingData, TrainState, Weights } from '@mnist-lr/core';
 import type { RunMonitor } from '@mnist-lr/coordinator';
 
@@ -36,6 +38,8 @@ export interface TrainingOutcome {
    * called once the run's outputs are written and shown.
    */
   release?: () => Promise<void>;
+  /** Serves a handler under a prefix on the engine's own dashboard (its coordinator's port), behind its auth. */
+  mount?: (prefix: string, handler: (req: IncomingMessage, res: ServerResponse) => void) => void;
 }
 
 /** One way of carrying out training. */

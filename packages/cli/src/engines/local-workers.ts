@@ -70,7 +70,7 @@ export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine
         const verified = verifySummary(coordinator, options.verify ?? 0);
         if (verified) options.log(verified);
         // The coordinator's port serves the dashboard until the run's outputs are shown on it.
-        return { weights: state.weights, history: state.history, release };
+        return { weights: state.weights, history: state.history, release, mount: (prefix, handler) => coordinator.mountOnDashboard(prefix, handler) };
       } catch (e) {
         await release();
         throw e;

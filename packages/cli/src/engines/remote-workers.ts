@@ -52,7 +52,7 @@ export function remoteWorkersEngine(options: RemoteWorkersOptions): TrainingEngi
         const verified = verifySummary(coordinator, options.verify);
         if (verified) options.log(verified);
         // The port serves the dashboard until the run's outputs are shown on it.
-        return { weights: state.weights, history: state.history, release: () => coordinator.close() };
+        return { weights: state.weights, history: state.history, release: () => coordinator.close(), mount: (prefix, handler) => coordinator.mountOnDashboard(prefix, handler) };
       } catch (e) {
         await coordinator.close();
         throw e;

@@ -55,7 +55,21 @@ function drawScript(): string {
   }
 }
 
-export async function startPredictServer(options: PredictServerOptions): Promise<PredictServer> {
+/** What the draw page's request handler needs: the server's options bar where it listens. */
+export interface PredictHandlerOptions extends Omit<PredictServerOptions, 'host' | 'port'> {
+  /**
+   * Someone in front has already let the request in (the run's dashboard mounts the handler
+   * behind its own auth): every request is allowed. Default false: loopback or the token.
+   */
+  admitted?: boolean;
+}
+
+/**
+ * The draw page's routes as one request handler, with no server of its own: `mnist-lr serve`
+ * listens with it, and a finished run's dashboard mounts it under /draw/ (the page's URLs are
+ * relative). Body limits are the handler's own; the server adds its timeouts.
+ */
+export function createPredictHandler(options: PredictHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const access = new Access(options.token);
   const limits: BodyLimits = {
@@ -79,7 +93,7 @@ export async function startPredictServer(options: PredictServerOptions): Promise
     if (route === 'GET /draw.css' || route === 'GET /favicon.svg') return sendFile(res, files[path]!);
     if (route === 'POST /login') return login(req, res, access);
 
-    if (!access.allows(req)) {
+    if (!options.admitted && !access.allows(req)) {
       if (method === 'GET' && path === '/') return sendHtml(res, 401, loginPage(false));
       throw new MnistLrError('UNAUTHORIZED', 'from beyond this machine, send the server\'s token as "Authorization: Bearer TOKEN", or log in at /');
     }
@@ -92,9 +106,18 @@ export async function startPredictServer(options: PredictServerOptions): Promise
     throw new MnistLrError('NOT_FOUND', `no route ${method} ${path}; this server has GET /, POST /predict and GET /healthz`);
   };
 
-  const server = createServer((req, res) => {
+  return (req, res) => {
     handle(req, res).catch((e: unknown) => sendError(res, e, log));
-  });
+  };
+}
+
+export async function startPredictServer(options: PredictServerOptions): Promise<PredictServer> {
+  const limits: BodyLimits = {
+    maxBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    timeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+  };
+  const handler = createPredictHandler(options);
+  const server = createServer(handler);
   // Backstops behind readBody's own limit: slow headers, and any request left hanging.
   server.headersTimeout = limits.timeoutMs;
   server.requestTimeout = limits.timeoutMs * 2;

@@ -10,6 +10,10 @@ import { kernelFingerprint, loadConfig, loadTrainingData, stepsPerEpoch, train, 
 import { parsePrometheus, sample } from '../../../../test/helpers/prometheus.js';
 import { RunMonitor } from '../observe/run-monitor.js';
 import { statusSchema } from '../observe/status-schema.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { createDashboard } from './dashboard.js';
 import { serveDashboard, type DashboardServer } from './serve.js';
 
 const ROOT = new URL('../../../../', import.meta.url).pathname;
@@ -68,5 +72,32 @@ describe('dashboard of an in-process run', () => {
     expect(await page.text()).toContain('<script type="module" src="/app.js">');
     expect((await get('/app.js')).headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     expect((await fetch(new URL('/status', server.url), { method: 'POST' })).status).toBe(405);
+  });
+});
+
+describe('a handler mounted on the dashboard', () => {
+  it('answers GET and POST under its prefix, behind the dashboard\'s token when it is not open', async () => {
+    const { config } = loadConfig(`${ROOT}configs/config_1.json`);
+    const monitor = new RunMonitor({ name: 'config_1', path: 'configs/config_1.json', config, dataset: data.fingerprint, kernel: kernelFingerprint(), engine: 'in-process', stepsPerEpoch: 600 });
+    const dashboard = createDashboard({ monitor, token: 'secret', open: false, secure: false });
+    dashboard.mount('/draw/', (req, res) => res.end(`${req.method} ${req.url}`));
+    monitor.link('draw page', '/draw/');
+    const server = createServer((req, res) => dashboard.handle(req, res));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const bearer = { authorization: 'Bearer secret' };
+      expect((await fetch(`${base}/draw/`)).status).toBe(401);
+      expect((await fetch(`${base}/draw/predict`, { method: 'POST' })).status).toBe(401);
+      expect(await (await fetch(`${base}/draw/`, { headers: bearer })).text()).toBe('GET /');
+      expect(await (await fetch(`${base}/draw/predict?x=1`, { method: 'POST', headers: bearer })).text()).toBe('POST /predict?x=1');
+      expect((await fetch(`${base}/other/`, { method: 'POST', headers: bearer })).status).toBe(405);
+      const status = statusSchema.parse(await (await fetch(`${base}/status`, { headers: bearer })).json());
+      expect(status.links).toEqual([{ label: 'draw page', href: '/draw/' }]);
+    } finally {
+      dashboard.close();
+      server.close();
+      server.closeAllConnections();
+    }
   });
 });

@@ -9,8 +9,9 @@
  *   GET /healthz   200 while the process is alive (never needs the token)
  *   GET /readyz    200 while training, else 503 with the reason
  *   POST /login    the login form's target beyond loopback: sets a session cookie
+ *   /<prefix>/...  what mount() adds (e.g. the finished run's draw page), behind the same auth
  *
- * No route changes the run: everything but the login is a read.
+ * No route changes the run: everything but the login and mounted handlers is a read.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -36,9 +37,17 @@ export interface DashboardOptions {
   authLimits?: AuthLimiterOptions;
 }
 
+/** A handler mounted under a prefix: it sees req.url with the prefix taken off (always starting with '/'). */
+export type MountedHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
 export interface Dashboard {
   /** Answers one plain HTTP request. */
   handle(req: IncomingMessage, res: ServerResponse): void;
+  /**
+   * Serves GET and POST requests under `prefix` ('/draw/') with `handler`, behind the dashboard's
+   * own auth; GET of the prefix without its slash redirects to it (so relative URLs resolve).
+   */
+  mount(prefix: string, handler: MountedHandler): void;
   /** Pages watching now. */
   readonly listeners: number;
   close(): void;
@@ -53,6 +62,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   const registry = metricsRegistry(monitor);
   const stream = new EventStream(monitor, { intervalMs: options.pushIntervalMs });
   const assets = loadPageAssets();
+  const mounts = new Map<string, MountedHandler>();
 
   const send = (res: ServerResponse, status: number, type: string, body: string | Buffer, extra: Record<string, string> = {}): void => {
     res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': type, 'cache-control': 'no-store', ...extra });
@@ -129,10 +139,24 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       return stream.listeners;
     },
     close: () => stream.close(),
+    mount(prefix, handler) {
+      if (!/^\/[a-z0-9-]+\/$/.test(prefix)) throw new Error(`a mount prefix looks like /name/, not ${prefix}`);
+      mounts.set(prefix, handler);
+    },
     handle(req, res) {
       const path = (req.url ?? '/').split('?')[0]!;
       if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) return text(res, 200, 'ok');
       if (path === '/login' && req.method === 'POST') return login(req, res);
+      const prefix = mounts.has(`${path}/`) ? `${path}/` : /^\/[a-z0-9-]+\//.exec(path)?.[0];
+      const mounted = prefix === undefined ? undefined : mounts.get(prefix);
+      if (prefix !== undefined && mounted) {
+        const allowed = auth.allowed(req);
+        if (allowed === 'no') return unauthorized(req, res);
+        if (allowed !== 'yes') return void setTimeout(() => unauthorized(req, res), allowed.delayMs).unref();
+        if (path === prefix.slice(0, -1)) return send(res, 308, 'text/plain; charset=utf-8', `see ${prefix}\n`, { location: prefix });
+        req.url = (req.url ?? '/').slice(prefix.length - 1);
+        return mounted(req, res);
+      }
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         send(res, 405, 'text/plain; charset=utf-8', 'read-only: only GET (and POST /login) are answered\n', { allow: 'GET, HEAD' });
         return;

@@ -91,6 +91,7 @@ export class RunMonitor {
   private evalSeconds = 0;
   private checkpointInfo: Status['checkpoint'] = null;
   private outputs: Record<string, string> | null = null;
+  private readonly links: { label: string; href: string }[] = [];
   private confusion: number[][] | null = null;
 
   constructor(
@@ -129,6 +130,11 @@ export class RunMonitor {
     this.outputs = outputs;
     this.confusion = confusion;
     this.setState('finished', 'all epochs done');
+  }
+
+  /** A page served beside the dashboard (a path on its server), shown in the finished view. */
+  link(label: string, href: string): void {
+    this.links.push({ label, href });
   }
 
   failed(error: unknown): void {
@@ -388,6 +394,7 @@ export class RunMonitor {
       traffic: { ...this.traffic },
       checkpoint: this.checkpointInfo,
       outputs: this.outputs,
+      links: this.links.map((l) => ({ ...l })),
       confusion: this.confusion,
       lastEventId: this.events.lastId,
     };

@@ -88,6 +88,8 @@ export const statusSchema = z.object({
   checkpoint: z.object({ path: z.string(), epoch: count, step: count, at: z.number() }).nullable(),
   /** Where the run's outputs were written, once it has finished. */
   outputs: z.record(z.string(), z.string()).nullable(),
+  /** Pages served beside the dashboard once the run has finished (e.g. the model's draw page); href is a path on this server. */
+  links: z.array(z.object({ label: z.string(), href: z.string().regex(/^\/[^/\\]/) })),
   /** Test-set confusion matrix of the final weights (rows: true digit), once finished. */
   confusion: z.array(z.array(count)).nullable(),
   /** Id of the newest event in the feed (see /events). */
