@@ -11,9 +11,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 import { Resvg } from '@resvg/resvg-js';
-import { View, parse } from 'vega';
-import { compile } from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
+
+import { View, compile, parse } from './vega.js';
 
 /** What the plots read of an epoch's metrics (structurally compatible with core's EpochMetrics). */
 export interface EpochLike {
