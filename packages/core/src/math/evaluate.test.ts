@@ -2,10 +2,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { loadTrainingData } from '../data/training-data.js';
 import type { TrainingData } from '../train/engine.js';
-import { argmax, evaluate, logits } from './evaluate.js';
+import { argmax, evaluate, evaluateJs, logits } from './evaluate.js';
 import { exp } from './exp.js';
 import { log } from './log.js';
 import { zeroWeights, type Weights } from './model.js';
+import { wasmEvaluator } from './wasm/wasm-evaluate.js';
 
 let data: TrainingData;
 let weights: Weights;
@@ -50,5 +51,37 @@ describe('evaluate', () => {
     const got = evaluate(weights, data.test, some);
     expect(got.count).toBe(4);
     expect(got.lossSum).toBe(reference(some).lossSum);
+  });
+});
+
+describe('evaluate in WebAssembly', () => {
+  /** Weights scaled by `scale`: from near-uniform probabilities to logits hundreds apart. */
+  function scaled(scale: number): Weights {
+    const w = zeroWeights();
+    for (let j = 0; j < w.W.length; j++) w.W[j] = weights.W[j]! * scale;
+    for (let k = 0; k < 10; k++) w.b[k] = weights.b[k]! * scale;
+    return w;
+  }
+
+  function expectSame(got: ReturnType<typeof evaluate>, want: ReturnType<typeof evaluate>): void {
+    expect(Object.is(got.lossSum, want.lossSum), `lossSum ${got.lossSum} vs ${want.lossSum}`).toBe(true);
+    expect(got.correct).toBe(want.correct);
+    expect(got.count).toBe(want.count);
+    expect(got.confusion).toEqual(want.confusion);
+  }
+
+  it('is the one evaluate() runs here, and gives the JS loop\'s bits at every scale of weights', () => {
+    expect(wasmEvaluator(data.test)).not.toBeNull();
+    for (const scale of [0, 1e-3, 1, 30, 1000]) expectSame(evaluate(scaled(scale), data.test), evaluateJs(scaled(scale), data.test));
+  });
+
+  it('gives the JS loop\'s bits on a subset of the training set, as a validation split is evaluated', () => {
+    const some = Array.from({ length: 6000 }, (_, t) => (t * 7919) % data.train.count);
+    expectSame(evaluate(weights, data.train, some), evaluateJs(weights, data.train, some));
+    expectSame(evaluate(weights, data.train, []), evaluateJs(weights, data.train, []));
+  });
+
+  it('refuses an index beyond the images, naming it', () => {
+    expect(() => evaluate(weights, data.test, [0, 10_000])).toThrow(/sample index 10000/);
   });
 });

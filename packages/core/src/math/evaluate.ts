@@ -1,21 +1,11 @@
 import { exp } from './exp.js';
 import { log } from './log.js';
 import type { Weights } from './model.js';
+import type { Evaluation } from './evaluation.js';
 import type { SparseImages } from './sparse.js';
+import { wasmEvaluator } from './wasm/wasm-evaluate.js';
 
-/** Test-set (or validation) measurements of a model. */
-export interface Evaluation {
-  /** Σ −log p_y over the samples, float64, summed in sample order (the origin's "test loss"). */
-  lossSum: number;
-  /** lossSum / count. */
-  loss: number;
-  correct: number;
-  count: number;
-  /** correct / count. */
-  accuracy: number;
-  /** confusion[10·y + prediction]: how many samples of label y were predicted as prediction. */
-  confusion: Uint32Array;
-}
+export type { Evaluation } from './evaluation.js';
 
 /**
  * Logits of image i, with the kernel's arithmetic (ascending pixels, integer pixel values, one
@@ -62,6 +52,12 @@ export function argmax(z: ArrayLike<number>): number {
  * halved the time an evaluation takes.
  */
 export function evaluate(weights: Weights, data: SparseImages, indices?: ArrayLike<number>): Evaluation {
+  const wasm = wasmEvaluator(data);
+  return wasm ? wasm.evaluate(weights, indices) : evaluateJs(weights, data, indices);
+}
+
+/** evaluate() in JS: where WebAssembly SIMD is missing, and the reference the module is tested against. */
+export function evaluateJs(weights: Weights, data: SparseImages, indices?: ArrayLike<number>): Evaluation {
   const z = new Float64Array(10);
   const confusion = new Uint32Array(100);
   const count = indices ? indices.length : data.count;

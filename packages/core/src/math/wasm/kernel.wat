@@ -286,6 +286,121 @@
     (f64x2.extract_lane 0 (local.get $r))
     (f64x2.extract_lane 1 (local.get $r)))
 
+  ;; Test-set measurements, as ../evaluate.ts computes them: for each sample, the logits of run()
+  ;; (the same forward, bit for bit), the first argmax, and Σ_k exp(z_k − max) in class order from
+  ;; 0; lossSum += log(sum) − (z_y − max), in sample order. Samples are t = 0..n) or, when $indexed,
+  ;; the u32 indices at $indicesAt. W (7840 f64) and b (10 f64) are at $wAt and $wAt + 62720;
+  ;; confusion[10·y + prediction] (100 u32 at $confusionAt) is counted up. Returns lossSum and the
+  ;; number of correct predictions.
+  (func (export "evaluate") (param $n i32) (param $indexed i32) (param $indicesAt i32) (param $wAt i32) (param $confusionAt i32)
+    (result f64 i32)
+    (local $t i32) (local $i i32) (local $q i32) (local $end i32) (local $o i32) (local $y i32)
+    (local $best i32) (local $correct i32) (local $v v128)
+    (local $z01 v128) (local $z23 v128) (local $z45 v128) (local $z67 v128) (local $z89 v128)
+    (local $zk f64) (local $zy f64) (local $max f64) (local $sum f64) (local $loss f64)
+    (local $maxv v128)
+    (block $samples_done
+      (br_if $samples_done (i32.eqz (local.get $n)))
+      (loop $samples
+        (local.set $i (local.get $t))
+        (if (local.get $indexed)
+          (then (local.set $i (i32.load (i32.add (local.get $indicesAt) (i32.shl (local.get $t) (i32.const 2)))))))
+        (local.set $q (i32.load (i32.add (global.get $offsets) (i32.shl (local.get $i) (i32.const 2)))))
+        (local.set $end (i32.load offset=4 (i32.add (global.get $offsets) (i32.shl (local.get $i) (i32.const 2)))))
+
+        ;; z_k += W[p,k]·v, ascending pixels (run()'s forward).
+        (local.set $z01 (v128.const i64x2 0 0))
+        (local.set $z23 (v128.const i64x2 0 0))
+        (local.set $z45 (v128.const i64x2 0 0))
+        (local.set $z67 (v128.const i64x2 0 0))
+        (local.set $z89 (v128.const i64x2 0 0))
+        (block $fwd_done
+          (br_if $fwd_done (i32.ge_u (local.get $q) (local.get $end)))
+          (loop $fwd
+            (local.set $o (i32.add (local.get $wAt) (i32.mul
+              (i32.load16_u (i32.add (global.get $pixels) (i32.shl (local.get $q) (i32.const 1))))
+              (i32.const 80))))
+            (local.set $v (f64x2.splat (f64.convert_i32_u
+              (i32.load8_u (i32.add (global.get $values) (local.get $q))))))
+            (local.set $z01 (f64x2.add (local.get $z01) (f64x2.mul (v128.load offset=0 (local.get $o)) (local.get $v))))
+            (local.set $z23 (f64x2.add (local.get $z23) (f64x2.mul (v128.load offset=16 (local.get $o)) (local.get $v))))
+            (local.set $z45 (f64x2.add (local.get $z45) (f64x2.mul (v128.load offset=32 (local.get $o)) (local.get $v))))
+            (local.set $z67 (f64x2.add (local.get $z67) (f64x2.mul (v128.load offset=48 (local.get $o)) (local.get $v))))
+            (local.set $z89 (f64x2.add (local.get $z89) (f64x2.mul (v128.load offset=64 (local.get $o)) (local.get $v))))
+            (local.set $q (i32.add (local.get $q) (i32.const 1)))
+            (br_if $fwd (i32.lt_u (local.get $q) (local.get $end)))))
+
+        ;; z_k = z_k/255 + b_k
+        (local.set $z01 (f64x2.add (f64x2.div (local.get $z01) (v128.const f64x2 255 255)) (v128.load offset=62720 (local.get $wAt))))
+        (local.set $z23 (f64x2.add (f64x2.div (local.get $z23) (v128.const f64x2 255 255)) (v128.load offset=62736 (local.get $wAt))))
+        (local.set $z45 (f64x2.add (f64x2.div (local.get $z45) (v128.const f64x2 255 255)) (v128.load offset=62752 (local.get $wAt))))
+        (local.set $z67 (f64x2.add (f64x2.div (local.get $z67) (v128.const f64x2 255 255)) (v128.load offset=62768 (local.get $wAt))))
+        (local.set $z89 (f64x2.add (f64x2.div (local.get $z89) (v128.const f64x2 255 255)) (v128.load offset=62784 (local.get $wAt))))
+
+        ;; The first argmax: if (z_k > max) { max = z_k; best = k }
+        (local.set $max (f64x2.extract_lane 0 (local.get $z01)))
+        (local.set $best (i32.const 0))
+        (local.set $zk (f64x2.extract_lane 1 (local.get $z01)))
+        (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 1))))
+        (local.set $zk (f64x2.extract_lane 0 (local.get $z23)))
+        (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 2))))
+        (local.set $zk (f64x2.extract_lane 1 (local.get $z23)))
+        (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 3))))
+        (local.set $zk (f64x2.extract_lane 0 (local.get $z45)))
+        (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 4))))
+        (local.set $zk (f64x2.extract_lane 1 (local.get $z45)))
+        (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 5))))
+        (local.set $zk (f64x2.extract_lane 0 (local.get $z67)))
+        (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 6))))
+        (local.set $zk (f64x2.extract_lane 1 (local.get $z67)))
+        (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 7))))
+        (local.set $zk (f64x2.extract_lane 0 (local.get $z89)))
+        (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 8))))
+        (local.set $zk (f64x2.extract_lane 1 (local.get $z89)))
+        (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 9))))
+
+        ;; sum = ((0 + exp(z_0 − max)) + exp(z_1 − max)) + … + exp(z_9 − max)
+        (local.set $maxv (f64x2.splat (local.get $max)))
+        (local.set $sum (f64.const 0))
+        (local.set $v (f64x2.sub (local.get $z01) (local.get $maxv)))
+        (local.set $sum (f64.add (local.get $sum) (call $exp (f64x2.extract_lane 0 (local.get $v)))))
+        (local.set $sum (f64.add (local.get $sum) (call $exp (f64x2.extract_lane 1 (local.get $v)))))
+        (local.set $v (f64x2.sub (local.get $z23) (local.get $maxv)))
+        (local.set $sum (f64.add (local.get $sum) (call $exp (f64x2.extract_lane 0 (local.get $v)))))
+        (local.set $sum (f64.add (local.get $sum) (call $exp (f64x2.extract_lane 1 (local.get $v)))))
+        (local.set $v (f64x2.sub (local.get $z45) (local.get $maxv)))
+        (local.set $sum (f64.add (local.get $sum) (call $exp (f64x2.extract_lane 0 (local.get $v)))))
+        (local.set $sum (f64.add (local.get $sum) (call $exp (f64x2.extract_lane 1 (local.get $v)))))
+        (local.set $v (f64x2.sub (local.get $z67) (local.get $maxv)))
+        (local.set $sum (f64.add (local.get $sum) (call $exp (f64x2.extract_lane 0 (local.get $v)))))
+        (local.set $sum (f64.add (local.get $sum) (call $exp (f64x2.extract_lane 1 (local.get $v)))))
+        (local.set $v (f64x2.sub (local.get $z89) (local.get $maxv)))
+        (local.set $sum (f64.add (local.get $sum) (call $exp (f64x2.extract_lane 0 (local.get $v)))))
+        (local.set $sum (f64.add (local.get $sum) (call $exp (f64x2.extract_lane 1 (local.get $v)))))
+
+        ;; z_y, and lossSum += log(sum) − (z_y − max)
+        (local.set $y (i32.load8_u (i32.add (global.get $labels) (local.get $i))))
+        (local.set $v (local.get $z01))
+        (if (i32.ge_u (local.get $y) (i32.const 2)) (then (local.set $v (local.get $z23))))
+        (if (i32.ge_u (local.get $y) (i32.const 4)) (then (local.set $v (local.get $z45))))
+        (if (i32.ge_u (local.get $y) (i32.const 6)) (then (local.set $v (local.get $z67))))
+        (if (i32.ge_u (local.get $y) (i32.const 8)) (then (local.set $v (local.get $z89))))
+        (local.set $zy (f64x2.extract_lane 0 (local.get $v)))
+        (if (i32.and (local.get $y) (i32.const 1)) (then (local.set $zy (f64x2.extract_lane 1 (local.get $v)))))
+        (local.set $loss (f64.add (local.get $loss)
+          (f64.sub (call $log (local.get $sum)) (f64.sub (local.get $zy) (local.get $max)))))
+
+        (if (i32.eq (local.get $best) (local.get $y))
+          (then (local.set $correct (i32.add (local.get $correct) (i32.const 1)))))
+        (local.set $o (i32.add (local.get $confusionAt)
+          (i32.shl (i32.add (i32.mul (local.get $y) (i32.const 10)) (local.get $best)) (i32.const 2))))
+        (i32.store (local.get $o) (i32.add (i32.load (local.get $o)) (i32.const 1)))
+
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br_if $samples (i32.lt_u (local.get $t) (local.get $n)))))
+    (local.get $loss)
+    (local.get $correct))
+
   ;; Adds the samples batch[0..n) (u32 indices at 131280) into gW, gb, loss and correct, and their
   ;; pixel rows into the row set; `rows` is the set's size so far, the new size is returned.
   (func (export "run") (param $n i32) (param $generation i32) (param $rows i32) (result i32)

@@ -83,6 +83,18 @@ export function wasmExpLog(): { exp: (x: number) => number; log: (x: number) => 
   return { exp: instance.exports.exp as (x: number) => number, log: instance.exports.log as (x: number) => number };
 }
 
+/**
+ * A fresh instance of the module over its own memory of `pages` 64 KiB pages (for a caller that
+ * lays the memory out itself, as wasm-evaluate.ts does), or null where the module cannot run.
+ */
+export function wasmInstance(pages: number): { exports: Record<string, unknown>; buffer: ArrayBuffer } | null {
+  const module = kernelModule();
+  const wa = api();
+  if (module === null || wa === null) return null;
+  const memory = new wa.Memory({ initial: pages, maximum: pages });
+  return { exports: new wa.Instance(module, { env: { memory } }).exports, buffer: memory.buffer };
+}
+
 /** Whether this runtime can run the WebAssembly kernel (WebAssembly with 128-bit SIMD). */
 export function wasmKernelAvailable(): boolean {
   return kernelModule() !== null;
