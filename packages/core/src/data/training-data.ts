@@ -143,15 +143,25 @@ function countNonzero(bytes: Uint8Array, words: Uint32Array, nWords: number): nu
   for (let w = 0; w < nWords; w++) {
     if (words[w] === 0) continue;
     const b = w << 2;
-    if (bytes[b] !== 0) n++;
-    if (bytes[b + 1] !== 0) n++;
-    if (bytes[b + 2] !== 0) n++;
-    if (bytes[b + 3] !== 0) n++;
+    n += nonzero(bytes[b]!) + nonzero(bytes[b + 1]!) + nonzero(bytes[b + 2]!) + nonzero(bytes[b + 3]!);
   }
   return n;
 }
 
-/** Appends `images` dense images from `bytes` to `out` from image `first`, entry `q`; returns the next entry. */
+/**
+ * 1 for a pixel value 1..255, 0 for 0, without a branch: whether a pixel is ink is close to a coin
+ * toss in a word that has some, and mispredicted branches made the loops below twice as slow.
+ */
+function nonzero(v: number): number {
+  return (v + 255) >> 8;
+}
+
+/**
+ * Appends `images` dense images from `bytes` to `out` from image `first`, entry `q`; returns the
+ * next entry. Every pixel of a word with ink is written at q, and q moves on only for ink: a zero
+ * is overwritten by the next pixel (or by the next image, whose first entry is at the same q;
+ * past the last entry, the typed array ignores the write).
+ */
 function fillSparse(bytes: Uint8Array, words: Uint32Array, images: number, out: SparseImages, first: number, q: number): number {
   const { offsets, pixels, values } = out;
   const WORDS = PIXELS >> 2;
@@ -162,14 +172,22 @@ function fillSparse(bytes: Uint8Array, words: Uint32Array, images: number, out: 
       if (words[w0 + w] === 0) continue;
       const b = (w0 + w) << 2;
       const p = w << 2;
-      for (let j = 0; j < 4; j++) {
-        const v = bytes[b + j]!;
-        if (v !== 0) {
-          pixels[q] = p + j;
-          values[q] = v;
-          q++;
-        }
-      }
+      let v = bytes[b]!;
+      pixels[q] = p;
+      values[q] = v;
+      q += nonzero(v);
+      v = bytes[b + 1]!;
+      pixels[q] = p + 1;
+      values[q] = v;
+      q += nonzero(v);
+      v = bytes[b + 2]!;
+      pixels[q] = p + 2;
+      values[q] = v;
+      q += nonzero(v);
+      v = bytes[b + 3]!;
+      pixels[q] = p + 3;
+      values[q] = v;
+      q += nonzero(v);
     }
   }
   return q;
