@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { endianness } from 'node:os';
 import { createKernel, type KernelChoice } from './choose-kernel.js';
 import { DELTA_SCALE } from './exact.js';
 import { exp } from './exp.js';
@@ -155,6 +156,14 @@ export function kernelProbe(): Probe {
   return (probeCache ??= buildProbe());
 }
 
+/** The bytes of `values` as little-endian float64, on any platform. */
+function littleEndian(values: Float64Array): Uint8Array {
+  if (endianness() === 'LE') return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  const view = new DataView(new ArrayBuffer(values.length * 8));
+  for (let i = 0; i < values.length; i++) view.setFloat64(i * 8, values[i]!, true);
+  return new Uint8Array(view.buffer);
+}
+
 /**
  * The fingerprint of a kernel implementation: KERNEL_ID, then 24 hex digits of the SHA-256 of its
  * outputs on the probe (96 bits: short enough that a refusal naming two fits in a close frame).
@@ -168,9 +177,13 @@ export function kernelFingerprint(kernel: KernelChoice | KernelFactory = 'auto')
   }
   const probe = kernelProbe();
   const k = createKernel(probe.images, kernel);
-  const out: number[] = [];
+  // Written into a buffer of the exact size: an array grown by push, and the garbage it left,
+  // took most of the fingerprint's time (it is taken at every start of a training process).
+  const perSet = PROBE_IMAGES * (CLASSES + 3) + PIXELS * CLASSES + CLASSES + 3;
+  const out = new Float64Array(probe.weightSets.length * perSet + probe.expPoints.length + probe.logPoints.length);
+  let n = 0;
   const push = (values: ArrayLike<number>): void => {
-    for (let i = 0; i < values.length; i++) out.push(values[i]!);
+    for (let i = 0; i < values.length; i++) out[n++] = values[i]!;
   };
   const all = Uint32Array.from({ length: PROBE_IMAGES }, (_, i) => i);
   let version = 0;
@@ -179,19 +192,21 @@ export function kernelFingerprint(kernel: KernelChoice | KernelFactory = 'auto')
     for (let i = 0; i < PROBE_IMAGES; i++) {
       const { sums } = k.compute(all.subarray(i, i + 1), weights, version);
       push(sums.gb);
-      out.push(sums.loss, sums.correct, sums.count);
+      out[n++] = sums.loss;
+      out[n++] = sums.correct;
+      out[n++] = sums.count;
     }
     const { sums } = k.compute(all, weights, version);
     push(sums.gW);
     push(sums.gb);
-    out.push(sums.loss, sums.correct, sums.count);
+    out[n++] = sums.loss;
+    out[n++] = sums.correct;
+    out[n++] = sums.count;
   }
-  for (const x of probe.expPoints) out.push(k.exp(x));
-  for (const x of probe.logPoints) out.push(k.log(x));
-  // Little-endian float64 on every platform.
-  const view = new DataView(new ArrayBuffer(out.length * 8));
-  for (let i = 0; i < out.length; i++) view.setFloat64(i * 8, out[i]!, true);
-  const hash = createHash('sha256').update(new Uint8Array(view.buffer));
+  for (const x of probe.expPoints) out[n++] = k.exp(x);
+  for (const x of probe.logPoints) out[n++] = k.log(x);
+  if (n !== out.length) throw new Error(`kernelFingerprint: ${n} outputs for ${out.length} places`);
+  const hash = createHash('sha256').update(littleEndian(out));
   const fingerprint = `${KERNEL_ID}:${hash.digest('hex').slice(0, 24)}`;
   if (typeof kernel !== 'function') memo.set(kernel, fingerprint);
   return fingerprint;
