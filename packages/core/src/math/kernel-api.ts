@@ -29,6 +29,11 @@ export interface Kernel {
    * downstream checks again. The result is only read until the next call.
    */
   compute(batch: Uint32Array, weights: Weights, version: number): BatchSums;
+  /**
+   * Optional: weights with the values of `from` that live in the kernel's own memory, for a
+   * trainer in this thread to update in place (compute() then copies nothing). See WasmKernel.
+   */
+  residentWeights?(from: Weights): Weights;
   /** The exp the kernel computes softmax with (exp.ts, or the module's own copy). */
   exp(x: number): number;
   /** The log the kernel computes the loss with (log.ts, or the module's own copy). */

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadTrainingData } from '../data/training-data.js';
 import { DELTA_SCALE, emptySums, type ExactSums } from '../math/exact.js';
 import { accumulate } from '../math/kernel.js';
@@ -7,6 +7,7 @@ import { Rng } from '../math/rng.js';
 import { emptyRowSet } from '../math/rows.js';
 import { CLASSES } from '../math/shape.js';
 import type { TrainConfig } from '../types.js';
+import { WasmKernel } from '../math/wasm/wasm-kernel.js';
 import { applyUpdate } from './optimizer.js';
 
 const B = 4;
@@ -240,5 +241,45 @@ describe('applyUpdate: rows-only path', () => {
       for (let i = 0; i < start.W.length; i++) if (sparse.W[i] !== start.W[i]) moved++;
       expect(moved).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('applyUpdate: resident weights (an in-process trainer\'s, in the kernel\'s memory)', () => {
+  it('runs in the module, with the bits of the JS loop, step after step', () => {
+    const data = loadTrainingData();
+    const rng = new Rng(78);
+    const start = zeroWeights();
+    for (let i = 0; i < start.W.length; i++) start.W[i] = (rng.next() / 2 ** 32 - 0.5) * 0.01;
+    for (let k = 0; k < CLASSES; k++) start.b[k] = (rng.next() / 2 ** 32 - 0.5) * 0.1;
+    const cfg = config({ batch_size: 10 });
+    const kernel = new WasmKernel(data.train);
+    const resident = kernel.residentWeights(start);
+    expect(resident.W).not.toBe(start.W);
+    const inModule = vi.spyOn(kernel, 'updateResident');
+    const plain = cloneWeights(start);
+    for (let step = 0; step < 50; step++) {
+      const size = [1, 10, 100][step % 3]!;
+      const batch = Uint32Array.from({ length: size }, () => rng.below(data.train.count));
+      const { sums, rows } = kernel.compute(batch, resident, step);
+      applyUpdate(plain, null, sums, batch.length, 0.0025, cfg, rows);
+      applyUpdate(resident, null, sums, batch.length, 0.0025, cfg, rows);
+      let differ = 0;
+      for (let i = 0; i < start.W.length; i++) if (!Object.is(resident.W[i], plain.W[i])) differ++;
+      for (let k = 0; k < CLASSES; k++) if (!Object.is(resident.b[k], plain.b[k])) differ++;
+      expect(differ, `step ${step}`).toBe(0);
+    }
+    // Only the resident weights went to the module; the plain copy took the JS loop.
+    expect(inModule).toHaveBeenCalledTimes(50);
+    expect(inModule.mock.results.every((r) => r.value === true)).toBe(true);
+    let moved = 0;
+    for (let i = 0; i < start.W.length; i++) if (resident.W[i] !== start.W[i]) moved++;
+    expect(moved).toBeGreaterThan(1000);
+  });
+
+  it('keeps the kernel from overwriting them with other weights', () => {
+    const data = loadTrainingData();
+    const kernel = new WasmKernel(data.train);
+    kernel.residentWeights(zeroWeights());
+    expect(() => kernel.compute(Uint32Array.of(0), zeroWeights(), 1)).toThrow(/resident weights/);
   });
 });

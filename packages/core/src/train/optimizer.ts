@@ -4,6 +4,7 @@ import type { Weights } from '../math/model.js';
 import type { RowSet } from '../math/rows.js';
 import { CLASSES } from '../math/shape.js';
 import type { TrainConfig } from '../types.js';
+import { residentKernel } from '../math/wasm/wasm-kernel.js';
 
 /**
  * One optimiser step from exact sums; the only place weights change, used by the in-process
@@ -49,6 +50,9 @@ export function applyUpdate(
   }
 
   if (rows !== null && lambda === 0) {
+    // Weights living in the kernel's memory (an in-process trainer's) are updated there, with
+    // the same operations in SIMD lanes.
+    if (residentKernel(W)?.updateResident(weights, sums, rows, lr, invW, invB)) return;
     // Only the touched rows have a nonzero gradient; the others would get w − lr·0 = w.
     const list = rows.list;
     const size = rows.size;

@@ -46,6 +46,11 @@ export class LocalGradientSource implements GradientSource {
   compute(batch: Uint32Array, weights: Weights, version: number): BatchSums {
     return this.kernel.compute(batch, weights, version);
   }
+
+  /** Weights with the values of `from` held in the kernel's memory where it can (Kernel.residentWeights), else `from`. */
+  residentWeights(from: Weights): Weights {
+    return this.kernel.residentWeights?.(from) ?? from;
+  }
 }
 
 /** Exact sums of `batch` in one call, from fresh buffers (for tests and library users). */

@@ -58,14 +58,27 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const config = checkConfig(options.config, 'train()');
   const data = options.data ?? loadTrainingData({ dataDir: options.dataDir });
   const state = options.state ?? initialState(config);
-  await runTraining({
-    config,
-    data,
-    split: splitTrainingSet(data.train.count, config),
-    source: new LocalGradientSource(data.train),
-    state,
-    hooks: options.hooks,
-    signal: options.signal,
-  });
+  const source = new LocalGradientSource(data.train);
+  // Trained in the kernel's memory (no copy per step, the update in the module), and given back
+  // in the state's own arrays: the kernel's memory also holds a copy of the training images.
+  const given = state.weights;
+  state.weights = source.residentWeights(given);
+  try {
+    await runTraining({
+      config,
+      data,
+      split: splitTrainingSet(data.train.count, config),
+      source,
+      state,
+      hooks: options.hooks,
+      signal: options.signal,
+    });
+  } finally {
+    if (state.weights !== given) {
+      given.W.set(state.weights.W);
+      given.b.set(state.weights.b);
+      state.weights = given;
+    }
+  }
   return { weights: state.weights, history: state.history, best: bestOf(state.history), state, data, config };
 }

@@ -286,6 +286,41 @@
     (f64x2.extract_lane 0 (local.get $r))
     (f64x2.extract_lane 1 (local.get $r)))
 
+  ;; The optimiser's plain SGD step on the rows of the row set, as ../../train/optimizer.ts does it
+  ;; in JS, operation for operation: W[p,k] ← W[p,k] − lr·(gW[p,k]·invW) for the rows list[0..size),
+  ;; and b_k ← b_k − lr·(gb_k·invB). For a trainer whose weights live in this memory (resident).
+  (func (export "update") (param $size i32) (param $lr f64) (param $invW f64) (param $invB f64)
+    (local $r i32) (local $o i32) (local $lrv v128) (local $inv v128)
+    (local.set $lrv (f64x2.splat (local.get $lr)))
+    (local.set $inv (f64x2.splat (local.get $invW)))
+    (block $done
+      (br_if $done (i32.eqz (local.get $size)))
+      (loop $rows
+        (local.set $o (i32.mul (i32.load16_u offset=129712 (i32.shl (local.get $r) (i32.const 1))) (i32.const 80)))
+        (v128.store offset=0 (local.get $o) (f64x2.sub (v128.load offset=0 (local.get $o))
+          (f64x2.mul (local.get $lrv) (f64x2.mul (v128.load offset=62800 (local.get $o)) (local.get $inv)))))
+        (v128.store offset=16 (local.get $o) (f64x2.sub (v128.load offset=16 (local.get $o))
+          (f64x2.mul (local.get $lrv) (f64x2.mul (v128.load offset=62816 (local.get $o)) (local.get $inv)))))
+        (v128.store offset=32 (local.get $o) (f64x2.sub (v128.load offset=32 (local.get $o))
+          (f64x2.mul (local.get $lrv) (f64x2.mul (v128.load offset=62832 (local.get $o)) (local.get $inv)))))
+        (v128.store offset=48 (local.get $o) (f64x2.sub (v128.load offset=48 (local.get $o))
+          (f64x2.mul (local.get $lrv) (f64x2.mul (v128.load offset=62848 (local.get $o)) (local.get $inv)))))
+        (v128.store offset=64 (local.get $o) (f64x2.sub (v128.load offset=64 (local.get $o))
+          (f64x2.mul (local.get $lrv) (f64x2.mul (v128.load offset=62864 (local.get $o)) (local.get $inv)))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br_if $rows (i32.lt_u (local.get $r) (local.get $size)))))
+    (local.set $inv (f64x2.splat (local.get $invB)))
+    (v128.store offset=62720 (i32.const 0) (f64x2.sub (v128.load offset=62720 (i32.const 0))
+      (f64x2.mul (local.get $lrv) (f64x2.mul (v128.load offset=125520 (i32.const 0)) (local.get $inv)))))
+    (v128.store offset=62736 (i32.const 0) (f64x2.sub (v128.load offset=62736 (i32.const 0))
+      (f64x2.mul (local.get $lrv) (f64x2.mul (v128.load offset=125536 (i32.const 0)) (local.get $inv)))))
+    (v128.store offset=62752 (i32.const 0) (f64x2.sub (v128.load offset=62752 (i32.const 0))
+      (f64x2.mul (local.get $lrv) (f64x2.mul (v128.load offset=125552 (i32.const 0)) (local.get $inv)))))
+    (v128.store offset=62768 (i32.const 0) (f64x2.sub (v128.load offset=62768 (i32.const 0))
+      (f64x2.mul (local.get $lrv) (f64x2.mul (v128.load offset=125568 (i32.const 0)) (local.get $inv)))))
+    (v128.store offset=62784 (i32.const 0) (f64x2.sub (v128.load offset=62784 (i32.const 0))
+      (f64x2.mul (local.get $lrv) (f64x2.mul (v128.load offset=125584 (i32.const 0)) (local.get $inv))))))
+
   ;; Test-set measurements, as ../evaluate.ts computes them: for each sample, the logits of run()
   ;; (the same forward, bit for bit), the first argmax, and Σ_k exp(z_k − max) in class order from
   ;; 0; lossSum += log(sum) − (z_y − max), in sample order. Samples are t = 0..n) or, when $indexed,

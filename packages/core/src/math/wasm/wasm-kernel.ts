@@ -33,6 +33,7 @@ interface KernelExports {
   maxU16(at: number, n: number): number;
   maxU8(at: number, n: number): number;
   run(n: number, generation: number, rows: number): number;
+  update(size: number, lr: number, invW: number, invB: number): void;
   exp(x: number): number;
   log(x: number): number;
 }
@@ -52,6 +53,9 @@ const BATCH_CAPACITY = 1 << 16;
 const PAGE = 65536;
 
 let compiled: object | null | undefined;
+
+/** Kernels by the W of their resident weights (see residentWeights). */
+const residents = new WeakMap<Float64Array, WasmKernel>();
 let compiledHostMath: object | undefined;
 
 function api(): WasmApi | null {
@@ -93,6 +97,11 @@ export function wasmInstance(pages: number): { exports: Record<string, unknown>;
   if (module === null || wa === null) return null;
   const memory = new wa.Memory({ initial: pages, maximum: pages });
   return { exports: new wa.Instance(module, { env: { memory } }).exports, buffer: memory.buffer };
+}
+
+/** The kernel whose memory holds `W` as its resident weights (see WasmKernel.residentWeights), if any. */
+export function residentKernel(W: Float64Array): WasmKernel | undefined {
+  return residents.get(W);
 }
 
 /** Whether this runtime can run the WebAssembly kernel (WebAssembly with 128-bit SIMD). */
@@ -185,6 +194,27 @@ export class WasmKernel implements Kernel {
     this.log = this.exports.log;
   }
 
+  /**
+   * Weights that live in this kernel's memory, with the values of `from`: views that a trainer in
+   * this thread updates in place. compute() then has nothing to copy, and the optimiser's plain
+   * SGD step runs in the module (updateResident). Valid as long as the kernel.
+   */
+  residentWeights(from: Weights): Weights {
+    this.setWeights(from);
+    residents.set(this.W, this);
+    return { W: this.W, b: this.b };
+  }
+
+  /**
+   * The plain SGD step of applyUpdate (optimizer.ts) in the module, on resident weights, with the
+   * sums and rows of this kernel's last compute(); false (nothing done) for any other arrays.
+   */
+  updateResident(weights: Weights, sums: ExactSums, rows: RowSet, lr: number, invW: number, invB: number): boolean {
+    if (weights.W !== this.W || weights.b !== this.b || sums !== this.sums || rows !== this.rows) return false;
+    this.exports.update(rows.size, lr, invW, invB);
+    return true;
+  }
+
   /** Copies the weights into the module's memory. */
   private setWeights(weights: Weights): void {
     if (weights.W.length !== PIXELS * CLASSES || weights.b.length !== CLASSES) {
@@ -200,7 +230,12 @@ export class WasmKernel implements Kernel {
    */
   compute(batch: Uint32Array, weights: Weights, version: number): BatchSums {
     checkIndices(batch, this.count);
-    if (version !== this.heldVersion || weights.W !== this.heldW || weights.b !== this.heldB) {
+    const resident = residents.get(this.W) === this;
+    if (resident && (weights.W !== this.W || weights.b !== this.b)) {
+      // Copying them in would overwrite the trainer's weights.
+      throw new Error('WasmKernel: this kernel holds resident weights; compute with those or use another kernel');
+    }
+    if (!resident && (version !== this.heldVersion || weights.W !== this.heldW || weights.b !== this.heldB)) {
       this.setWeights(weights);
       this.heldVersion = version;
       this.heldW = weights.W;
