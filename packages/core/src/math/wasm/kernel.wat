@@ -286,6 +286,50 @@
     (f64x2.extract_lane 0 (local.get $r))
     (f64x2.extract_lane 1 (local.get $r)))
 
+  ;; Nonzero bytes of [at, at + n), n a multiple of 16: for the MNIST loader (../../data/sparsify.ts).
+  (func (export "countNonzero") (param $at i32) (param $n i32) (result i32)
+    (local $end i32) (local $zeros i32)
+    (local.set $end (i32.add (local.get $at) (local.get $n)))
+    (block $done
+      (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
+      (loop $groups
+        (local.set $zeros (i32.add (local.get $zeros)
+          (i32.popcnt (i8x16.bitmask (i8x16.eq (v128.load (local.get $at)) (v128.const i64x2 0 0))))))
+        (local.set $at (i32.add (local.get $at) (i32.const 16)))
+        (br_if $groups (i32.lt_u (local.get $at) (local.get $end)))))
+    (i32.sub (local.get $n) (local.get $zeros)))
+
+  ;; The sparse rows of `images` dense images of 784 bytes at $at: each nonzero pixel's index (u16
+  ;; at $pixelsAt) and value (u8 at $valuesAt) in ascending order, and each image's first entry
+  ;; (u32 at $offsetsAt, counted from 0). Returns the number of entries. Groups of 16 pixels without
+  ;; ink are skipped whole; in the others every pixel is written and the entry count moves on only
+  ;; for ink (no branch per pixel: ink or not is close to a coin toss there).
+  (func (export "sparsify") (param $at i32) (param $images i32) (param $pixelsAt i32) (param $valuesAt i32) (param $offsetsAt i32) (result i32)
+    (local $i i32) (local $g i32) (local $j i32) (local $q i32) (local $b i32) (local $p i32)
+    (block $images_done
+      (br_if $images_done (i32.eqz (local.get $images)))
+      (loop $image
+        (i32.store (i32.add (local.get $offsetsAt) (i32.shl (local.get $i) (i32.const 2))) (local.get $q))
+        (local.set $g (i32.const 0))
+        (loop $group
+          (if (v128.any_true (v128.load (i32.add (local.get $at) (local.get $g))))
+            (then
+              (local.set $j (i32.const 0))
+              (loop $pixel
+                (local.set $p (i32.add (local.get $g) (local.get $j)))
+                (local.set $b (i32.load8_u (i32.add (local.get $at) (local.get $p))))
+                (i32.store16 (i32.add (local.get $pixelsAt) (i32.shl (local.get $q) (i32.const 1))) (local.get $p))
+                (i32.store8 (i32.add (local.get $valuesAt) (local.get $q)) (local.get $b))
+                (local.set $q (i32.add (local.get $q) (i32.shr_u (i32.add (local.get $b) (i32.const 255)) (i32.const 8))))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br_if $pixel (i32.lt_u (local.get $j) (i32.const 16))))))
+          (local.set $g (i32.add (local.get $g) (i32.const 16)))
+          (br_if $group (i32.lt_u (local.get $g) (i32.const 784))))
+        (local.set $at (i32.add (local.get $at) (i32.const 784)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $image (i32.lt_u (local.get $i) (local.get $images)))))
+    (local.get $q))
+
   ;; The optimiser's plain SGD step on the rows of the row set, as ../../train/optimizer.ts does it
   ;; in JS, operation for operation: W[p,k] ← W[p,k] − lr·(gW[p,k]·invW) for the rows list[0..size),
   ;; and b_k ← b_k − lr·(gb_k·invB). For a trainer whose weights live in this memory (resident).
