@@ -1,0 +1,24 @@
+// Builds dist/index.js and dist/protocol/index.js (the package's two entry points) as ES module
+// bundles with esbuild; tsc emits only the declarations. Run as separate files, core and zod were
+// about 150 modules, which Node's ES module loader read, resolved and compiled one by one at every
+// start of a process (`mnist-lr --version` included). The two entries share their common code
+// through chunks, so a class is the same class whichever entry it is imported from. msgpackr stays
+// external: it is an optional peer, loaded only with the protocol.
+import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+await build({
+  entryPoints: { index: `${root}src/index.ts`, 'protocol/index': `${root}src/protocol/index.ts` },
+  outdir: `${root}dist`,
+  chunkNames: 'chunks/[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  external: ['msgpackr'],
+  legalComments: 'eof',
+  sourcemap: true,
+  logLevel: 'warning',
+});
