@@ -1,4 +1,5 @@
-import { Packr } from 'msgpackr';
+import { createRequire } from 'node:module';
+import type { Packr } from 'msgpackr';
 import { MAX_EXACT_SAMPLES, type ExactSums } from '../math/exact.js';
 import { CLASSES, PIXELS, W_LENGTH } from '../math/shape.js';
 import type { CoordinatorMessage, Message, WorkerMessage } from './messages.js';
@@ -24,8 +25,21 @@ export class ProtocolError extends Error {
   }
 }
 
-// Records (msgpackr's extension for repeated object shapes) off: plain, portable MessagePack.
-const packr = new Packr({ useRecords: false, moreTypes: false });
+let packrMade: Packr | undefined;
+
+/**
+ * The encoder, made on first use: msgpackr (and its native addon, when present) takes 70–95 ms to
+ * load, which a process that imports the protocol for its constants or `inert` and sends no
+ * message (`train --workers 0`, through the run monitor) should not pay. Records (msgpackr's
+ * extension for repeated object shapes) are off: plain, portable MessagePack.
+ */
+function packr(): Packr {
+  if (packrMade === undefined) {
+    const { Packr: Made } = createRequire(import.meta.url)('msgpackr') as typeof import('msgpackr');
+    packrMade = new Made({ useRecords: false, moreTypes: false });
+  }
+  return packrMade;
+}
 
 /** The largest batch (and so slice) a config allows. */
 export const MAX_SLICE = 60_000;
@@ -67,7 +81,7 @@ export function encodeMessage(m: Message): Uint8Array {
   switch (m.type) {
     case 'task': {
       const { weights } = m;
-      return packr.pack({
+      return packr().pack({
         type: m.type,
         task: m.task,
         version: m.version,
@@ -86,7 +100,7 @@ export function encodeMessage(m: Message): Uint8Array {
         gW = gathered.subarray(0, rows.length * CLASSES);
         gatherRows(sums.gW, rows, gW);
       }
-      return packr.pack({
+      return packr().pack({
         type: m.type,
         task: m.task,
         rows: rows === null ? null : bytesOf(rows),
@@ -98,7 +112,7 @@ export function encodeMessage(m: Message): Uint8Array {
       });
     }
     default:
-      return packr.pack(m);
+      return packr().pack(m);
   }
 }
 
@@ -201,7 +215,7 @@ function unpack(bytes: Uint8Array): Obj {
   try {
     // Decode the first value only and check where it ended: msgpackr's own trailing-bytes error
     // stringifies the whole decoded value, which a peer could make costly on purpose.
-    packr.unpackMultiple(bytes, (value: unknown, _start?: number, stop?: number) => {
+    packr().unpackMultiple(bytes, (value: unknown, _start?: number, stop?: number) => {
       o = value;
       end = stop ?? -1;
       return false;
