@@ -61,12 +61,17 @@ export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine
       for (let i = 0; i < n; i++) {
         stops.push(options.mode === 'thread' ? startThread(workerThreadEntry(), coordinator.url, token, i, data, options) : startProcess(coordinator.url, token, i, options));
       }
+      const stopWorkers = (): Promise<unknown> => Promise.all(stops.map((stop) => stop()));
       const release = async (): Promise<void> => {
         await coordinator.close();
-        await Promise.all(stops.map((stop) => stop()));
+        await stopWorkers();
       };
       try {
         const state = await coordinator.run();
+        // The run told the workers it is complete: end them now, before the run writes its
+        // outputs, so that a thread's isolate (tens of MiB) is not still held while the plots
+        // are drawn, which load vega and resvg (about 30 MiB more).
+        await stopWorkers();
         const verified = verifySummary(coordinator, options.verify ?? 0);
         if (verified) options.log(verified);
         // The coordinator's port serves the dashboard until the run's outputs are shown on it.
