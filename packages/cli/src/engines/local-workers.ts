@@ -94,11 +94,20 @@ const ROUTINE = /^(joined |epoch \d+: [\d,]+ slices? done|training is complete$)
 /** How a worker stops when nothing went wrong: training completed, or it was told to stop. */
 const NORMAL_ENDS: ReadonlySet<WorkerOutcome['reason']> = new Set(['RUN_COMPLETE', 'ABORTED']);
 
+/**
+ * A worker thread allocates few objects but many short-lived ArrayBuffers (frames), freed only when
+ * a young-generation collection finds them dead (see gc-tuning.ts). V8 lets a thread's young
+ * generation grow to 16 MB, which these objects take hundreds of steps to fill; 2 MB keeps each
+ * thread's dead frames to a few MB instead of tens. Only the young generation is bounded: the
+ * old one keeps V8's limit, so a thread never runs out of memory for this.
+ */
+const THREAD_LIMITS = { maxYoungGenerationSizeMb: 2 };
+
 function startThread(entry: string, url: string, token: string, i: number, data: TrainingData, options: LocalWorkersOptions): () => Promise<void> {
   const name = `worker thread ${i + 1}`;
   // The data's arrays live in SharedArrayBuffers (core's loadTrainingData): the thread reads this
   // process's copy instead of loading its own.
-  const worker = new Worker(entry, { workerData: { url, token, label: `thread ${i + 1}`, data } });
+  const worker = new Worker(entry, { workerData: { url, token, label: `thread ${i + 1}`, data }, resourceLimits: THREAD_LIMITS });
   // Whether the thread already said, or showed, why it ended; and whether we are ending it.
   let told = false;
   let stopping = false;
