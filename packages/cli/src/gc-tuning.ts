@@ -33,3 +33,14 @@ setFlagsFromString('--heap-growing-percent=400');
  * thread; a synchronous in-process run has no idle time and is unaffected.
  */
 setFlagsFromString('--minor-gc-task-trigger=5');
+
+/**
+ * V8 doubles the young generation whenever much of it survives a collection, up to 16 MB per
+ * semi-space, and a semi-space once used stays resident: loading the data, the modules and,
+ * at the end, vega for the plots grew this thread's young generation to 32 MB, which stayed
+ * until exit. Keeping it at its initial size (growth factor 1) took 15-20 MiB off the peak of
+ * `train --workers 0` (152-157 → 136-140 MiB) with no measurable cost in CPU time: the objects
+ * that survive move to the old generation a little sooner. --max-semi-space-size would say the
+ * same, but only on node's command line: the main thread's heap is sized before this runs.
+ */
+setFlagsFromString('--semi-space-growth-factor=1');
