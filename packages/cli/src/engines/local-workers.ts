@@ -36,6 +36,7 @@ export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine
   return {
     description: `coordinator with ${n} local worker ${n === 1 ? options.mode : options.mode === 'thread' ? 'threads' : 'processes'}`,
     workers: n,
+    threads: options.mode === 'thread',
     async run({ config, data, hooks, state, signal, monitor }) {
       // Loaded here, not with the module: `train --workers 0` needs neither ws nor msgpackr.
       const [{ Coordinator }, { workerThreadEntry }] = await Promise.all([import('@mnist-lr/coordinator'), import('@mnist-lr/worker')]);
