@@ -2,33 +2,26 @@
  * Training configs: JSON files with the origin project's keys, spelled as it spelled them
  * (`num_epoches`), plus three optional extensions with defaults that change nothing.
  *
- * Each key's type and range are checked by small predicates of its own (not a schema library:
- * zod cost every process and worker thread that loads core about 15 MiB of memory for these ten
- * checks): a user gets one line naming the file, the key, what was expected and what was found. Problems are reported
+ * zod checks each value's type and range, but we do not surface zod's issues: a user gets one
+ * line naming the file, the key, what was expected and what was found. Problems are reported
  * one at a time in a fixed order (unknown keys, missing keys, types, ranges) so the same bad
  * file always yields the same message.
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { z } from 'zod';
 import { MnistLrError } from '../errors.js';
 import type { TrainConfig } from '../types.js';
 
 type Key = keyof TrainConfig;
 
-/** A value's type check: the number it stands for, or undefined when it has the wrong type. */
-type TypeCheck = (v: unknown) => number | undefined;
-
-/** A finite number (JSON has no NaN or ±Infinity, but a program's object may). */
-const finite: TypeCheck = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 /** Integer-ness is checked as part of the type, so 1e20 passes here and fails the range. */
-const integer: TypeCheck = (v) => (typeof v === 'number' && Number.isInteger(v) ? v : undefined);
+const integer = z.number().refine(Number.isInteger); // z.number() already rejects NaN/±Infinity
+const finite = z.number();
 /** The origin used 0/1 switches; JSON booleans are accepted too and normalised to 0/1. */
-const flag: TypeCheck = (v) => (v === true ? 1 : v === false ? 0 : finite(v));
-
-/** The range check of a number already of the right type. */
-type Bounds = (v: number) => boolean;
-const between = (min: number, max: number): Bounds => (v) => v >= min && v <= max;
-const zeroOrOne: Bounds = (v) => v === 0 || v === 1;
+const flag = z
+  .union([z.number(), z.boolean()])
+  .transform((v) => (v === true ? 1 : v === false ? 0 : v));
 
 /** What the config schema says about one key (for help texts and docs). */
 export interface ConfigDoc {
@@ -43,8 +36,8 @@ export interface ConfigDoc {
 interface Rule extends ConfigDoc {
   /** What `type` accepts, reading after "must be". */
   expected: string;
-  type: TypeCheck;
-  bounds: Bounds;
+  type: z.ZodType<number>;
+  bounds: z.ZodType<number>;
 }
 
 /**
@@ -72,7 +65,7 @@ const RULES: Record<Key, Rule> = {
     doc: 'Number of passes over the training set (origin spelling).',
     expected: INT,
     type: integer,
-    bounds: between(CONFIG_LIMITS.num_epoches.min, CONFIG_LIMITS.num_epoches.max),
+    bounds: z.number().min(CONFIG_LIMITS.num_epoches.min).max(CONFIG_LIMITS.num_epoches.max),
   },
   batch_size: {
     required: true,
@@ -80,7 +73,7 @@ const RULES: Record<Key, Rule> = {
     doc: 'Samples per minibatch; the last, smaller batch of an epoch is kept.',
     expected: INT,
     type: integer,
-    bounds: between(CONFIG_LIMITS.batch_size.min, CONFIG_LIMITS.batch_size.max),
+    bounds: z.number().min(CONFIG_LIMITS.batch_size.min).max(CONFIG_LIMITS.batch_size.max),
   },
   learning_rate: {
     required: true,
@@ -88,7 +81,7 @@ const RULES: Record<Key, Rule> = {
     doc: 'Initial learning rate.',
     expected: NUM,
     type: finite,
-    bounds: (v) => v > 0 && v <= 1000,
+    bounds: z.number().gt(0).max(1000),
   },
   learning_decay: {
     required: true,
@@ -96,7 +89,7 @@ const RULES: Record<Key, Rule> = {
     doc: '1: multiply the learning rate by decay_factor after an epoch whose accuracy rose by < 0.001. 0: off.',
     expected: FLAG,
     type: flag,
-    bounds: zeroOrOne,
+    bounds: z.union([z.literal(0), z.literal(1)]),
   },
   decay_factor: {
     required: true,
@@ -104,7 +97,7 @@ const RULES: Record<Key, Rule> = {
     doc: 'Factor of the decay rule (validated even when learning_decay is 0).',
     expected: NUM,
     type: finite,
-    bounds: (v) => v > 0 && v <= 1,
+    bounds: z.number().gt(0).max(1),
   },
   momentum: {
     required: true,
@@ -112,7 +105,7 @@ const RULES: Record<Key, Rule> = {
     doc: '1: SGD with momentum (v ← mu·v + lr·g; w ← w − v). 0: plain SGD.',
     expected: FLAG,
     type: flag,
-    bounds: zeroOrOne,
+    bounds: z.union([z.literal(0), z.literal(1)]),
   },
   mu: {
     required: true,
@@ -120,7 +113,7 @@ const RULES: Record<Key, Rule> = {
     doc: 'Momentum coefficient (validated even when momentum is 0).',
     expected: NUM,
     type: finite,
-    bounds: (v) => v >= 0 && v < 1,
+    bounds: z.number().min(0).lt(1),
   },
   seed: {
     required: false,
@@ -129,7 +122,7 @@ const RULES: Record<Key, Rule> = {
     doc: 'Extension. Seed of the epoch permutations and of the validation split.',
     expected: INT,
     type: integer,
-    bounds: between(CONFIG_LIMITS.seed.min, CONFIG_LIMITS.seed.max),
+    bounds: z.number().min(CONFIG_LIMITS.seed.min).max(CONFIG_LIMITS.seed.max),
   },
   validation_split: {
     required: false,
@@ -138,7 +131,7 @@ const RULES: Record<Key, Rule> = {
     doc: 'Extension. Fraction of the training set held out for validation; 0: none.',
     expected: NUM,
     type: finite,
-    bounds: (v) => v >= 0 && v < 0.5,
+    bounds: z.number().min(0).lt(0.5),
   },
   weight_decay: {
     required: false,
@@ -147,13 +140,13 @@ const RULES: Record<Key, Rule> = {
     doc: 'Extension. L2 weight decay λ on W (not b): g ← g + λ·W.',
     expected: NUM,
     type: finite,
-    bounds: between(0, 1),
+    bounds: z.number().min(0).max(1),
   },
 };
 
 export const CONFIG_KEYS: readonly Key[] = Object.keys(RULES) as Key[];
 
-/** RULES without the checks, for the README and the CLI's help. */
+/** RULES without the zod schemas, for the README and the CLI's help. */
 export const CONFIG_DOCS: Record<Key, ConfigDoc> = Object.fromEntries(
   CONFIG_KEYS.map((k) => {
     const { required, default: def, range, doc } = RULES[k];
@@ -206,21 +199,21 @@ export function parseConfig(value: unknown, file: string): TrainConfig {
   for (const k of CONFIG_KEYS) {
     if (!Object.hasOwn(obj, k)) continue;
     const rule = RULES[k];
-    const v = rule.type(obj[k]);
-    if (v === undefined) {
+    const r = rule.type.safeParse(obj[k]);
+    if (!r.success) {
       throw new MnistLrError(
         'CONFIG_BAD_TYPE',
         `${file}: "${k}" must be ${rule.expected}, got ${describe(obj[k])}`,
       );
     }
-    typed[k] = v;
+    typed[k] = r.data;
   }
 
   const out: Record<string, number> = {};
   for (const k of CONFIG_KEYS) {
     const rule = RULES[k];
     const v = typed[k] ?? rule.default ?? 0; // required keys are present by now
-    if (!rule.bounds(v)) {
+    if (!rule.bounds.safeParse(v).success) {
       throw new MnistLrError('CONFIG_OUT_OF_RANGE', `${file}: "${k}" must be ${rule.range}, got ${v}`);
     }
     out[k] = v;
