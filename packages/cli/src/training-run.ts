@@ -142,6 +142,8 @@ export async function trainingRun(
   }, {
     history: checkpoint?.state.history,
     resumed: checkpoint && `${displayPath(checkpointPath)} at epoch ${checkpoint.state.epoch + 1}, step ${checkpoint.state.step}`,
+    // Not after each epoch while worker threads are alive in this process: see TrainingEngine.threads.
+    ...(engine.threads ? { plotShare: 0 } : {}),
   });
   progress = createProgress({ stream: stdout, totalEpochs: config.num_epoches });
   // Whether the checkpoint file holds this run (not an older one this run has not replaced yet).

@@ -48,5 +48,11 @@ export interface TrainingEngine {
   readonly description: string;
   /** Recorded in the metrics file's start line: 0 in-process. */
   readonly workers: number;
+  /**
+   * Whether the engine runs worker threads in this process. The run then draws its plots only at
+   * the end, once they are gone: drawing loads vega and resvg (about 30 MiB), which on top of
+   * the threads' isolates would set the run's peak memory.
+   */
+  readonly threads?: boolean;
   run(job: TrainingJob): Promise<TrainingOutcome>;
 }

@@ -36,6 +36,7 @@ export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine
   return {
     description: `coordinator with ${n} local worker ${n === 1 ? options.mode : options.mode === 'thread' ? 'threads' : 'processes'}`,
     workers: n,
+    threads: options.mode === 'thread',
     async run({ config, data, hooks, state, signal, monitor }) {
       // Loaded here, not with the module: `train --workers 0` needs neither ws nor msgpackr.
       const [{ Coordinator }, { workerThreadEntry }] = await Promise.all([import('@mnist-lr/coordinator'), import('@mnist-lr/worker')]);
@@ -61,12 +62,17 @@ export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine
       for (let i = 0; i < n; i++) {
         stops.push(options.mode === 'thread' ? startThread(workerThreadEntry(), coordinator.url, token, i, data, options) : startProcess(coordinator.url, token, i, options));
       }
+      const stopWorkers = (): Promise<unknown> => Promise.all(stops.map((stop) => stop()));
       const release = async (): Promise<void> => {
         await coordinator.close();
-        await Promise.all(stops.map((stop) => stop()));
+        await stopWorkers();
       };
       try {
         const state = await coordinator.run();
+        // The run told the workers it is complete: end them now, before the run writes its
+        // outputs, so that a thread's isolate (tens of MiB) is not still held while the plots
+        // are drawn, which load vega and resvg (about 30 MiB more).
+        await stopWorkers();
         const verified = verifySummary(coordinator, options.verify ?? 0);
         if (verified) options.log(verified);
         // The coordinator's port serves the dashboard until the run's outputs are shown on it.
@@ -89,11 +95,20 @@ const ROUTINE = /^(joined |epoch \d+: [\d,]+ slices? done|training is complete$)
 /** How a worker stops when nothing went wrong: training completed, or it was told to stop. */
 const NORMAL_ENDS: ReadonlySet<WorkerOutcome['reason']> = new Set(['RUN_COMPLETE', 'ABORTED']);
 
+/**
+ * A worker thread allocates few objects but many short-lived ArrayBuffers (frames), freed only when
+ * a young-generation collection finds them dead (see gc-tuning.ts). V8 lets a thread's young
+ * generation grow to 16 MB, which these objects take hundreds of steps to fill; 2 MB keeps each
+ * thread's dead frames to a few MB instead of tens. Only the young generation is bounded: the
+ * old one keeps V8's limit, so a thread never runs out of memory for this.
+ */
+const THREAD_LIMITS = { maxYoungGenerationSizeMb: 2 };
+
 function startThread(entry: string, url: string, token: string, i: number, data: TrainingData, options: LocalWorkersOptions): () => Promise<void> {
   const name = `worker thread ${i + 1}`;
   // The data's arrays live in SharedArrayBuffers (core's loadTrainingData): the thread reads this
   // process's copy instead of loading its own.
-  const worker = new Worker(entry, { workerData: { url, token, label: `thread ${i + 1}`, data } });
+  const worker = new Worker(entry, { workerData: { url, token, label: `thread ${i + 1}`, data }, resourceLimits: THREAD_LIMITS });
   // Whether the thread already said, or showed, why it ended; and whether we are ending it.
   let told = false;
   let stopping = false;

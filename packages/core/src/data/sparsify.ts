@@ -6,7 +6,7 @@
  */
 import { PIXELS } from '../math/shape.js';
 import type { SparseImages } from '../math/sparse.js';
-import { wasmInstance } from '../math/wasm/wasm-kernel.js';
+import { wasmInstance } from '../math/wasm/kernel-module.js';
 
 export interface Sparsifier {
   /** The buffer to read a chunk of up to `capacity` dense images into (784 bytes each). */

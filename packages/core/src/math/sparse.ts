@@ -4,6 +4,7 @@
  * per logit instead of once per pixel.
  */
 import { PIXELS } from './shape.js';
+import type { WasmMemory } from './wasm/wasm-api.js';
 
 export interface SparseImages {
   /** Number of images. */
@@ -16,6 +17,11 @@ export interface SparseImages {
   values: Uint8Array;
   /** Label 0..9 of each image. */
   labels: Uint8Array;
+  /**
+   * The shared WebAssembly memory the arrays live in, when they were allocated there (the training
+   * images of loadTrainingData): WebAssembly kernels then read them in place instead of copying.
+   */
+  memory?: WasmMemory;
 }
 
 /**

@@ -13,7 +13,7 @@ const here = (p) => fileURLToPath(new URL(p, import.meta.url));
  */
 export function hostMathSource(source) {
   const out = source
-    .replace('(import "env" "memory" (memory 1))', '(import "env" "memory" (memory 1))\n  (import "env" "exp" (func $exp (param f64) (result f64)))\n  (import "env" "log" (func $log (param f64) (result f64)))')
+    .replace('(import "env" "memory" (memory 1 65536 shared))', '(import "env" "memory" (memory 1 65536 shared))\n  (import "env" "exp" (func $exp (param f64) (result f64)))\n  (import "env" "log" (func $log (param f64) (result f64)))')
     .replace('(func $exp (export "exp")', '(func $ownExp (export "exp")')
     .replace('(func $log (export "log")', '(func $ownLog (export "log")');
   if (out.split('$ownExp').length !== 2 || out.split('$ownLog').length !== 2 || !out.includes('"env" "exp"')) throw new Error('kernel.wat changed shape');
@@ -25,9 +25,11 @@ export async function assemble(hostMath = false) {
   const wabt = await wabtInit();
   const wat = readFileSync(here('./kernel.wat'), 'utf8');
   const source = hostMath ? hostMathSource(wat) : wat;
-  const mod = wabt.parseWat('kernel.wat', source, { simd: true });
+  // threads: the memory is shared (several instances in several threads read one data set).
+  const features = { simd: true, threads: true };
+  const mod = wabt.parseWat('kernel.wat', source, features);
   try {
-    mod.validate();
+    mod.validate(features);
     return Uint8Array.from(mod.toBinary({ log: false, write_debug_names: false }).buffer);
   } finally {
     mod.destroy();

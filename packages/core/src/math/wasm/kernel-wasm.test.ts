@@ -62,7 +62,7 @@ function expectSame(js: BatchSums, wasm: BatchSums, what: string): void {
 }
 
 interface TestWasm {
-  Memory: new (descriptor: { initial: number }) => object;
+  Memory: new (descriptor: { initial: number; maximum: number; shared: true }) => object;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
 }
@@ -91,7 +91,7 @@ describe('WebAssembly kernel', () => {
 
   it('rounds like Math.round (ties towards +∞, −0 kept), scalar and in pairs', () => {
     const wa = (globalThis as unknown as { WebAssembly: TestWasm }).WebAssembly;
-    const memory = new wa.Memory({ initial: 3 });
+    const memory = new wa.Memory({ initial: 1, maximum: 1, shared: true });
     const { exports } = new wa.Instance(new wa.Module(Buffer.from(KERNEL_WASM_BASE64, 'base64')), { env: { memory, exp: Math.exp, log: Math.log } });
     const round = exports.round as (x: number) => number;
     const roundPair = exports.roundPair as (a: number, b: number) => [number, number];
@@ -114,12 +114,13 @@ describe('WebAssembly kernel', () => {
 
   it('computes the logits z_k = (Σ W[p,k]·v)/255 + b_k in the JS kernel order, bit for bit', () => {
     // δ and the loss are rounded to 2⁻²⁴, which hides most one-ulp differences in z: compare z
-    // itself (the module leaves the last sample's logits in its scratch at byte 125600).
+    // itself (the module leaves the last sample's logits in its scratch, at byte 125600 from its
+    // base, where gW's 62800 is).
     const train = data.train;
     for (const [name, make] of weightSets) {
       const weights = make();
       const kernel = new WasmKernel(train);
-      const z = new Float64Array(kernel.sums.gW.buffer, 125600, CLASSES);
+      const z = new Float64Array(kernel.sums.gW.buffer, kernel.sums.gW.byteOffset - 62800 + 125600, CLASSES);
       const rng = new Rng(11, 74, 0);
       for (let t = 0; t < 500; t++) {
         const i = rng.below(train.count);

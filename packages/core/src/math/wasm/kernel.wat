@@ -12,7 +12,10 @@
 ;; - δ and loss rounded like JS Math.round (to the nearest integer, ties towards +∞, −0 kept):
 ;;   r = ceil(x); if (r − 0.5 > x) r −= 1. Not f64.nearest, which rounds ties to even.
 ;;
-;; Memory (imported, laid out by wasm-kernel.ts; the byte offsets are repeated there):
+;; Memory (imported and shared, laid out by wasm-kernel.ts): the data set, read-only, wherever
+;; setup() says, and the instance's scratch below at the byte offsets from $base (the `offset=`
+;; immediates; wasm-kernel.ts repeats the numbers). Several instances, in several threads, can use
+;; one memory: each has its own scratch, they all read the same data set.
 ;;   0       W       7840 f64, row-major by pixel (W[p*10 + k]); one row is 80 bytes
 ;;   62720   b       10 f64
 ;;   62800   gW      7840 f64 (exact sums)
@@ -23,17 +26,21 @@
 ;;   126560  stats   loss f64 at +0, correct i32 at +8
 ;;   126576  stamp   784 u32 (the row set: stamp[p] = generation ⇔ row p is in the set)
 ;;   129712  list    784 u16 (the rows in the set, in the order first touched)
-;;   131280  batch   u32 sample indices, then the data set: offsets u32, pixels u16, values u8,
-;;                   labels u8 at the addresses given to setup()
+;;   131280  batch   u32 sample indices (as many as wasm-kernel.ts allows)
+;; The data set: offsets u32, pixels u16, values u8, labels u8 at the addresses given to setup().
 (module
-  (import "env" "memory" (memory 1))
+  (import "env" "memory" (memory 1 65536 shared))
 
+  ;; Where this instance's scratch (W … batch, the fixed offsets above) starts: 0 in a memory of
+  ;; its own, a slot of its own in a memory shared with other instances (wasm-kernel.ts).
+  (global $base (mut i32) (i32.const 0))
   (global $offsets (mut i32) (i32.const 0))
   (global $pixels (mut i32) (i32.const 0))
   (global $values (mut i32) (i32.const 0))
   (global $labels (mut i32) (i32.const 0))
 
-  (func (export "setup") (param $offsets i32) (param $pixels i32) (param $values i32) (param $labels i32)
+  (func (export "setup") (param $base i32) (param $offsets i32) (param $pixels i32) (param $values i32) (param $labels i32)
+    (global.set $base (local.get $base))
     (global.set $offsets (local.get $offsets))
     (global.set $pixels (local.get $pixels))
     (global.set $values (local.get $values))
@@ -41,12 +48,13 @@
 
   ;; Zeroes the gW rows list[0..size) (the only ones that can be nonzero), gb, loss and correct.
   (func (export "clear") (param $size i32)
-    (local $r i32) (local $o i32)
+    (local $r i32) (local $o i32) (local $base i32)
+    (local.set $base (global.get $base))
     (block $done
       (br_if $done (i32.eqz (local.get $size)))
       (loop $rows
-        (local.set $o (i32.add (i32.const 62800)
-          (i32.mul (i32.load16_u offset=129712 (i32.shl (local.get $r) (i32.const 1))) (i32.const 80))))
+        (local.set $o (i32.add (i32.add (local.get $base) (i32.const 62800))
+          (i32.mul (i32.load16_u offset=129712 (i32.add (local.get $base) (i32.shl (local.get $r) (i32.const 1)))) (i32.const 80))))
         (v128.store offset=0 (local.get $o) (v128.const i64x2 0 0))
         (v128.store offset=16 (local.get $o) (v128.const i64x2 0 0))
         (v128.store offset=32 (local.get $o) (v128.const i64x2 0 0))
@@ -54,13 +62,13 @@
         (v128.store offset=64 (local.get $o) (v128.const i64x2 0 0))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br_if $rows (i32.lt_u (local.get $r) (local.get $size)))))
-    (v128.store offset=125520 (i32.const 0) (v128.const i64x2 0 0))
-    (v128.store offset=125536 (i32.const 0) (v128.const i64x2 0 0))
-    (v128.store offset=125552 (i32.const 0) (v128.const i64x2 0 0))
-    (v128.store offset=125568 (i32.const 0) (v128.const i64x2 0 0))
-    (v128.store offset=125584 (i32.const 0) (v128.const i64x2 0 0))
-    (f64.store offset=126560 (i32.const 0) (f64.const 0))
-    (i32.store offset=126568 (i32.const 0) (i32.const 0)))
+    (v128.store offset=125520 (local.get $base) (v128.const i64x2 0 0))
+    (v128.store offset=125536 (local.get $base) (v128.const i64x2 0 0))
+    (v128.store offset=125552 (local.get $base) (v128.const i64x2 0 0))
+    (v128.store offset=125568 (local.get $base) (v128.const i64x2 0 0))
+    (v128.store offset=125584 (local.get $base) (v128.const i64x2 0 0))
+    (f64.store offset=126560 (local.get $base) (f64.const 0))
+    (i32.store offset=126568 (local.get $base) (i32.const 0)))
 
   ;; The largest of the n u16 at `at` (0 for n = 0): checks the data before the kernel trusts it.
   (func (export "maxU16") (param $at i32) (param $n i32) (result i32)
@@ -330,17 +338,19 @@
         (br_if $image (i32.lt_u (local.get $i) (local.get $images)))))
     (local.get $q))
 
-  ;; The optimiser's plain SGD step on the rows of the row set, as ../../train/optimizer.ts does it
+  ;; The optimiser's plain SGD step on the rows of the row set (in this instance's scratch), as ../../train/optimizer.ts does it
   ;; in JS, operation for operation: W[p,k] ← W[p,k] − lr·(gW[p,k]·invW) for the rows list[0..size),
   ;; and b_k ← b_k − lr·(gb_k·invB). For a trainer whose weights live in this memory (resident).
   (func (export "update") (param $size i32) (param $lr f64) (param $invW f64) (param $invB f64)
-    (local $r i32) (local $o i32) (local $lrv v128) (local $inv v128)
+    (local $r i32) (local $o i32) (local $base i32) (local $lrv v128) (local $inv v128)
+    (local.set $base (global.get $base))
     (local.set $lrv (f64x2.splat (local.get $lr)))
     (local.set $inv (f64x2.splat (local.get $invW)))
     (block $done
       (br_if $done (i32.eqz (local.get $size)))
       (loop $rows
-        (local.set $o (i32.mul (i32.load16_u offset=129712 (i32.shl (local.get $r) (i32.const 1))) (i32.const 80)))
+        (local.set $o (i32.add (local.get $base)
+          (i32.mul (i32.load16_u offset=129712 (i32.add (local.get $base) (i32.shl (local.get $r) (i32.const 1)))) (i32.const 80))))
         (v128.store offset=0 (local.get $o) (f64x2.sub (v128.load offset=0 (local.get $o))
           (f64x2.mul (local.get $lrv) (f64x2.mul (v128.load offset=62800 (local.get $o)) (local.get $inv)))))
         (v128.store offset=16 (local.get $o) (f64x2.sub (v128.load offset=16 (local.get $o))
@@ -354,16 +364,16 @@
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br_if $rows (i32.lt_u (local.get $r) (local.get $size)))))
     (local.set $inv (f64x2.splat (local.get $invB)))
-    (v128.store offset=62720 (i32.const 0) (f64x2.sub (v128.load offset=62720 (i32.const 0))
-      (f64x2.mul (local.get $lrv) (f64x2.mul (v128.load offset=125520 (i32.const 0)) (local.get $inv)))))
-    (v128.store offset=62736 (i32.const 0) (f64x2.sub (v128.load offset=62736 (i32.const 0))
-      (f64x2.mul (local.get $lrv) (f64x2.mul (v128.load offset=125536 (i32.const 0)) (local.get $inv)))))
-    (v128.store offset=62752 (i32.const 0) (f64x2.sub (v128.load offset=62752 (i32.const 0))
-      (f64x2.mul (local.get $lrv) (f64x2.mul (v128.load offset=125552 (i32.const 0)) (local.get $inv)))))
-    (v128.store offset=62768 (i32.const 0) (f64x2.sub (v128.load offset=62768 (i32.const 0))
-      (f64x2.mul (local.get $lrv) (f64x2.mul (v128.load offset=125568 (i32.const 0)) (local.get $inv)))))
-    (v128.store offset=62784 (i32.const 0) (f64x2.sub (v128.load offset=62784 (i32.const 0))
-      (f64x2.mul (local.get $lrv) (f64x2.mul (v128.load offset=125584 (i32.const 0)) (local.get $inv))))))
+    (v128.store offset=62720 (local.get $base) (f64x2.sub (v128.load offset=62720 (local.get $base))
+      (f64x2.mul (local.get $lrv) (f64x2.mul (v128.load offset=125520 (local.get $base)) (local.get $inv)))))
+    (v128.store offset=62736 (local.get $base) (f64x2.sub (v128.load offset=62736 (local.get $base))
+      (f64x2.mul (local.get $lrv) (f64x2.mul (v128.load offset=125536 (local.get $base)) (local.get $inv)))))
+    (v128.store offset=62752 (local.get $base) (f64x2.sub (v128.load offset=62752 (local.get $base))
+      (f64x2.mul (local.get $lrv) (f64x2.mul (v128.load offset=125552 (local.get $base)) (local.get $inv)))))
+    (v128.store offset=62768 (local.get $base) (f64x2.sub (v128.load offset=62768 (local.get $base))
+      (f64x2.mul (local.get $lrv) (f64x2.mul (v128.load offset=125568 (local.get $base)) (local.get $inv)))))
+    (v128.store offset=62784 (local.get $base) (f64x2.sub (v128.load offset=62784 (local.get $base))
+      (f64x2.mul (local.get $lrv) (f64x2.mul (v128.load offset=125584 (local.get $base)) (local.get $inv))))))
 
   ;; Test-set measurements, as ../evaluate.ts computes them: for each sample, the logits of run()
   ;; (the same forward, bit for bit), the first argmax, and Σ_k exp(z_k − max) in class order from
@@ -484,7 +494,7 @@
   ;; pixel rows into the row set; `rows` is the set's size so far, the new size is returned.
   (func (export "run") (param $n i32) (param $generation i32) (param $rows i32) (result i32)
     (local $t i32) (local $i i32) (local $q i32) (local $start i32) (local $end i32)
-    (local $p i32) (local $o i32) (local $y i32) (local $best i32) (local $correct i32)
+    (local $p i32) (local $o i32) (local $y i32) (local $best i32) (local $correct i32) (local $base i32)
     (local $v v128)
     (local $z01 v128) (local $z23 v128) (local $z45 v128) (local $z67 v128) (local $z89 v128)
     (local $d01 v128) (local $d23 v128) (local $d45 v128) (local $d67 v128) (local $d89 v128)
@@ -494,18 +504,19 @@
     (local $e0 f64) (local $e1 f64) (local $e2 f64) (local $e3 f64) (local $e4 f64)
     (local $e5 f64) (local $e6 f64) (local $e7 f64) (local $e8 f64) (local $e9 f64)
 
-    (local.set $loss (f64.load offset=126560 (i32.const 0)))
-    (local.set $correct (i32.load offset=126568 (i32.const 0)))
-    (local.set $g01 (v128.load offset=125520 (i32.const 0)))
-    (local.set $g23 (v128.load offset=125536 (i32.const 0)))
-    (local.set $g45 (v128.load offset=125552 (i32.const 0)))
-    (local.set $g67 (v128.load offset=125568 (i32.const 0)))
-    (local.set $g89 (v128.load offset=125584 (i32.const 0)))
+    (local.set $base (global.get $base))
+    (local.set $loss (f64.load offset=126560 (local.get $base)))
+    (local.set $correct (i32.load offset=126568 (local.get $base)))
+    (local.set $g01 (v128.load offset=125520 (local.get $base)))
+    (local.set $g23 (v128.load offset=125536 (local.get $base)))
+    (local.set $g45 (v128.load offset=125552 (local.get $base)))
+    (local.set $g67 (v128.load offset=125568 (local.get $base)))
+    (local.set $g89 (v128.load offset=125584 (local.get $base)))
 
     (block $samples_done
       (br_if $samples_done (i32.eqz (local.get $n)))
       (loop $samples
-        (local.set $i (i32.load offset=131280 (i32.shl (local.get $t) (i32.const 2))))
+        (local.set $i (i32.load offset=131280 (i32.add (local.get $base) (i32.shl (local.get $t) (i32.const 2)))))
         (local.set $start (i32.load (i32.add (global.get $offsets) (i32.shl (local.get $i) (i32.const 2)))))
         (local.set $end (i32.load offset=4 (i32.add (global.get $offsets) (i32.shl (local.get $i) (i32.const 2)))))
 
@@ -519,9 +530,9 @@
         (block $fwd_done
           (br_if $fwd_done (i32.ge_u (local.get $q) (local.get $end)))
           (loop $fwd
-            (local.set $o (i32.mul
+            (local.set $o (i32.add (local.get $base) (i32.mul
               (i32.load16_u (i32.add (global.get $pixels) (i32.shl (local.get $q) (i32.const 1))))
-              (i32.const 80)))
+              (i32.const 80))))
             (local.set $v (f64x2.splat (f64.convert_i32_u
               (i32.load8_u (i32.add (global.get $values) (local.get $q))))))
             (local.set $z01 (f64x2.add (local.get $z01) (f64x2.mul (v128.load offset=0 (local.get $o)) (local.get $v))))
@@ -533,16 +544,16 @@
             (br_if $fwd (i32.lt_u (local.get $q) (local.get $end)))))
 
         ;; z_k = z_k/255 + b_k
-        (local.set $z01 (f64x2.add (f64x2.div (local.get $z01) (v128.const f64x2 255 255)) (v128.load offset=62720 (i32.const 0))))
-        (local.set $z23 (f64x2.add (f64x2.div (local.get $z23) (v128.const f64x2 255 255)) (v128.load offset=62736 (i32.const 0))))
-        (local.set $z45 (f64x2.add (f64x2.div (local.get $z45) (v128.const f64x2 255 255)) (v128.load offset=62752 (i32.const 0))))
-        (local.set $z67 (f64x2.add (f64x2.div (local.get $z67) (v128.const f64x2 255 255)) (v128.load offset=62768 (i32.const 0))))
-        (local.set $z89 (f64x2.add (f64x2.div (local.get $z89) (v128.const f64x2 255 255)) (v128.load offset=62784 (i32.const 0))))
-        (v128.store offset=125600 (i32.const 0) (local.get $z01))
-        (v128.store offset=125616 (i32.const 0) (local.get $z23))
-        (v128.store offset=125632 (i32.const 0) (local.get $z45))
-        (v128.store offset=125648 (i32.const 0) (local.get $z67))
-        (v128.store offset=125664 (i32.const 0) (local.get $z89))
+        (local.set $z01 (f64x2.add (f64x2.div (local.get $z01) (v128.const f64x2 255 255)) (v128.load offset=62720 (local.get $base))))
+        (local.set $z23 (f64x2.add (f64x2.div (local.get $z23) (v128.const f64x2 255 255)) (v128.load offset=62736 (local.get $base))))
+        (local.set $z45 (f64x2.add (f64x2.div (local.get $z45) (v128.const f64x2 255 255)) (v128.load offset=62752 (local.get $base))))
+        (local.set $z67 (f64x2.add (f64x2.div (local.get $z67) (v128.const f64x2 255 255)) (v128.load offset=62768 (local.get $base))))
+        (local.set $z89 (f64x2.add (f64x2.div (local.get $z89) (v128.const f64x2 255 255)) (v128.load offset=62784 (local.get $base))))
+        (v128.store offset=125600 (local.get $base) (local.get $z01))
+        (v128.store offset=125616 (local.get $base) (local.get $z23))
+        (v128.store offset=125632 (local.get $base) (local.get $z45))
+        (v128.store offset=125648 (local.get $base) (local.get $z67))
+        (v128.store offset=125664 (local.get $base) (local.get $z89))
 
         ;; max and first argmax: if (z_k > max) { max = z_k; best = k }
         (local.set $max (f64x2.extract_lane 0 (local.get $z01)))
@@ -600,7 +611,7 @@
 
         ;; d_k = round((e_k·(1/sum) − [k = y])·2²⁴)
         (local.set $invv (f64x2.splat (f64.div (f64.const 1) (local.get $sum))))
-        (local.set $o (i32.add (i32.const 125760) (i32.mul (local.get $y) (i32.const 80))))
+        (local.set $o (i32.add (local.get $base) (i32.add (i32.const 125760) (i32.mul (local.get $y) (i32.const 80)))))
         (local.set $d01 (call $round2 (f64x2.mul (f64x2.sub
           (f64x2.mul (f64x2.replace_lane 1 (f64x2.splat (local.get $e0)) (local.get $e1)) (local.get $invv))
           (v128.load offset=0 (local.get $o))) (v128.const f64x2 16777216 16777216))))
@@ -620,7 +631,7 @@
         ;; loss += round((log(sum) − (z_y − max))·2²⁴)
         (local.set $loss (f64.add (local.get $loss) (call $round (f64.mul
           (f64.sub (call $log (local.get $sum))
-            (f64.sub (f64.load offset=125600 (i32.shl (local.get $y) (i32.const 3))) (local.get $max)))
+            (f64.sub (f64.load offset=125600 (i32.add (local.get $base) (i32.shl (local.get $y) (i32.const 3)))) (local.get $max)))
           (f64.const 16777216)))))
 
         ;; gb_k += d_k
@@ -636,7 +647,7 @@
           (br_if $bwd_done (i32.ge_u (local.get $q) (local.get $end)))
           (loop $bwd
             (local.set $p (i32.load16_u (i32.add (global.get $pixels) (i32.shl (local.get $q) (i32.const 1)))))
-            (local.set $o (i32.mul (local.get $p) (i32.const 80)))
+            (local.set $o (i32.add (local.get $base) (i32.mul (local.get $p) (i32.const 80))))
             (local.set $v (f64x2.splat (f64.convert_i32_u
               (i32.load8_u (i32.add (global.get $values) (local.get $q))))))
             (v128.store offset=62800 (local.get $o)
@@ -649,10 +660,10 @@
               (f64x2.add (v128.load offset=62848 (local.get $o)) (f64x2.mul (local.get $v) (local.get $d67))))
             (v128.store offset=62864 (local.get $o)
               (f64x2.add (v128.load offset=62864 (local.get $o)) (f64x2.mul (local.get $v) (local.get $d89))))
-            (if (i32.ne (i32.load offset=126576 (i32.shl (local.get $p) (i32.const 2))) (local.get $generation))
+            (if (i32.ne (i32.load offset=126576 (i32.add (local.get $base) (i32.shl (local.get $p) (i32.const 2)))) (local.get $generation))
               (then
-                (i32.store offset=126576 (i32.shl (local.get $p) (i32.const 2)) (local.get $generation))
-                (i32.store16 offset=129712 (i32.shl (local.get $rows) (i32.const 1)) (local.get $p))
+                (i32.store offset=126576 (i32.add (local.get $base) (i32.shl (local.get $p) (i32.const 2))) (local.get $generation))
+                (i32.store16 offset=129712 (i32.add (local.get $base) (i32.shl (local.get $rows) (i32.const 1))) (local.get $p))
                 (local.set $rows (i32.add (local.get $rows) (i32.const 1)))))
             (local.set $q (i32.add (local.get $q) (i32.const 1)))
             (br_if $bwd (i32.lt_u (local.get $q) (local.get $end)))))
@@ -660,12 +671,12 @@
         (local.set $t (i32.add (local.get $t) (i32.const 1)))
         (br_if $samples (i32.lt_u (local.get $t) (local.get $n)))))
 
-    (v128.store offset=125520 (i32.const 0) (local.get $g01))
-    (v128.store offset=125536 (i32.const 0) (local.get $g23))
-    (v128.store offset=125552 (i32.const 0) (local.get $g45))
-    (v128.store offset=125568 (i32.const 0) (local.get $g67))
-    (v128.store offset=125584 (i32.const 0) (local.get $g89))
-    (f64.store offset=126560 (i32.const 0) (local.get $loss))
-    (i32.store offset=126568 (i32.const 0) (local.get $correct))
+    (v128.store offset=125520 (local.get $base) (local.get $g01))
+    (v128.store offset=125536 (local.get $base) (local.get $g23))
+    (v128.store offset=125552 (local.get $base) (local.get $g45))
+    (v128.store offset=125568 (local.get $base) (local.get $g67))
+    (v128.store offset=125584 (local.get $base) (local.get $g89))
+    (f64.store offset=126560 (local.get $base) (local.get $loss))
+    (i32.store offset=126568 (local.get $base) (local.get $correct))
     (local.get $rows))
 )

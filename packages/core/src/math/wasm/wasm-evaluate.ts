@@ -2,7 +2,7 @@ import type { Evaluation } from '../evaluation.js';
 import type { Weights } from '../model.js';
 import { CLASSES, PIXELS } from '../shape.js';
 import type { SparseImages } from '../sparse.js';
-import { wasmInstance } from './wasm-kernel.js';
+import { wasmInstance } from './kernel-module.js';
 
 /**
  * evaluate() of ../evaluate.ts in the kernel's WebAssembly module (its `evaluate` function): the
@@ -20,7 +20,7 @@ const INDICES_AT = CONFUSION_AT + 4 * CLASSES * CLASSES;
 const PAGE = 65536;
 
 interface EvaluateExports {
-  setup(offsets: number, pixels: number, values: number, labels: number): void;
+  setup(base: number, offsets: number, pixels: number, values: number, labels: number): void;
   maxU16(at: number, n: number): number;
   maxU8(at: number, n: number): number;
   evaluate(n: number, indexed: number, indicesAt: number, wAt: number, confusionAt: number): [number, number];
@@ -36,7 +36,7 @@ export class WasmEvaluator {
   /** Throws on data the module cannot trust; wasmEvaluator() returns null then (the JS loop takes it). */
   constructor(
     private readonly data: SparseImages,
-    instantiate: (pages: number) => { exports: Record<string, unknown>; buffer: ArrayBuffer },
+    instantiate: (pages: number) => { exports: Record<string, unknown>; buffer: ArrayBufferLike },
   ) {
     const count = data.count;
     const nnz = data.offsets[count]!;
@@ -51,7 +51,7 @@ export class WasmEvaluator {
     new Uint8Array(buffer, valuesAt, nnz).set(data.values.subarray(0, nnz));
     new Uint8Array(buffer, labelsAt, count).set(data.labels.subarray(0, count));
     this.exports = exports as unknown as EvaluateExports;
-    this.exports.setup(offsetsAt, pixelsAt, valuesAt, labelsAt);
+    this.exports.setup(0, offsetsAt, pixelsAt, valuesAt, labelsAt);
     // The module trusts its data, as the kernel does (wasm-kernel.ts checks the same).
     for (let i = 0; i < count; i++) {
       if (data.offsets[i + 1]! < data.offsets[i]!) throw new RangeError(`offsets decrease at image ${i}`);

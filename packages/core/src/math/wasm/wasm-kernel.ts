@@ -6,29 +6,24 @@ import type { RowSet } from '../rows.js';
 import { clearRows } from '../rows.js';
 import type { SparseImages } from '../sparse.js';
 import { CLASSES, PIXELS } from '../shape.js';
-import { KERNEL_HOST_MATH_WASM_BASE64, KERNEL_WASM_BASE64 } from './kernel.wasm.js';
+import { hostMathModule, kernelModule } from './kernel-module.js';
+import { claimScratch, kernelMemoryOf, SCRATCH_PAGES } from './shared-images.js';
+import { fixedSharedMemory, PAGE, wasmApi, type WasmMemory } from './wasm-api.js';
+
+export { wasmExpLog, wasmKernelAvailable } from './kernel-module.js';
 
 /**
  * The exact kernel of ../kernel.ts in WebAssembly SIMD (kernel.wat): the same arithmetic, the same
- * bits (see kernel.wat for how), about twice as fast. One instance owns one memory holding a copy
- * of the training images, the weights and the sums; the sums and the row set it returns are views
- * onto that memory, valid until the next call. The memory never grows after construction, so the
- * views stay attached.
+ * bits (see kernel.wat for how), about twice as fast. An instance reads the training images in
+ * place when they were allocated in a shared kernel memory (loadTrainingData does: see
+ * shared-images.ts), and otherwise copies them into a memory of its own. Either way its weights
+ * and sums live in a scratch region of its own; the sums and the row set it returns are views
+ * onto it, valid until the next call and while the kernel is reachable (a released region goes to
+ * the next kernel). The memory only grows by other kernels' slots, so the views stay attached.
  */
 
-// The parts of the WebAssembly API used here (lib.dom has them; this package compiles without it).
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-}
-interface WasmApi {
-  Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-  validate(bytes: Uint8Array): boolean;
-}
-
 interface KernelExports {
-  setup(offsets: number, pixels: number, values: number, labels: number): void;
+  setup(base: number, offsets: number, pixels: number, values: number, labels: number): void;
   clear(size: number): void;
   maxU16(at: number, n: number): number;
   maxU8(at: number, n: number): number;
@@ -38,7 +33,7 @@ interface KernelExports {
   log(x: number): number;
 }
 
-// Byte offsets of the fixed part of the memory; kernel.wat has the same numbers.
+// Byte offsets in the scratch region, from its base; kernel.wat has the same numbers.
 const W_AT = 0;
 const B_AT = 62720;
 const GW_AT = 62800;
@@ -48,65 +43,65 @@ const STATS_AT = 126560;
 const STAMP_AT = 126576;
 const LIST_AT = 129712;
 const BATCH_AT = 131280;
-/** Samples per call of run(); longer batches are summed in chunks (exact, see exact.ts). */
-const BATCH_CAPACITY = 1 << 16;
-const PAGE = 65536;
+/**
+ * Samples per call of run(); longer batches are summed in chunks (exact, see exact.ts, and the
+ * same bits: run() carries the sums and the row set over). Small, so that the scratch fits in
+ * SCRATCH_PAGES: the call per 8192 samples costs nothing measurable.
+ */
+const BATCH_CAPACITY = 1 << 13;
+const SCRATCH_BYTES = BATCH_AT + 4 * BATCH_CAPACITY;
+if (SCRATCH_BYTES > SCRATCH_PAGES * PAGE) throw new Error('wasm-kernel: the scratch layout outgrew SCRATCH_PAGES');
 
-let compiled: object | null | undefined;
-
-/** Kernels by the W of their resident weights (see residentWeights). */
-const residents = new WeakMap<Float64Array, WasmKernel>();
-let compiledHostMath: object | undefined;
-
-function api(): WasmApi | null {
-  return (globalThis as { WebAssembly?: WasmApi }).WebAssembly ?? null;
-}
-
-/** The compiled module, or null where WebAssembly or its SIMD is missing. Compiled once. */
-function kernelModule(): object | null {
-  if (compiled !== undefined) return compiled;
-  compiled = null;
-  const wa = api();
-  if (wa !== null) {
-    try {
-      const bytes = Uint8Array.from(Buffer.from(KERNEL_WASM_BASE64, 'base64'));
-      if (wa.validate(bytes)) compiled = new wa.Module(bytes);
-    } catch {
-      compiled = null;
-    }
-  }
-  return compiled;
-}
-
-/** The module's own exp and log (the functions the kernel calls), or null where it cannot run. */
-export function wasmExpLog(): { exp: (x: number) => number; log: (x: number) => number } | null {
-  const module = kernelModule();
-  const wa = api();
-  if (module === null || wa === null) return null;
-  const instance = new wa.Instance(module, { env: { memory: new wa.Memory({ initial: 3, maximum: 3 }) } });
-  return { exp: instance.exports.exp as (x: number) => number, log: instance.exports.log as (x: number) => number };
-}
+/** Gives a kernel's scratch slot back once the kernel is garbage, for the next kernel to use. */
+const slots = new FinalizationRegistry<() => void>((release) => release());
 
 /**
- * A fresh instance of the module over its own memory of `pages` 64 KiB pages (for a caller that
- * lays the memory out itself, as wasm-evaluate.ts does), or null where the module cannot run.
+ * Kernels by the W of their resident weights (see residentWeights). A weak map: holding the
+ * weights keeps their kernel, and so its scratch slot, alive.
  */
-export function wasmInstance(pages: number): { exports: Record<string, unknown>; buffer: ArrayBuffer } | null {
-  const module = kernelModule();
-  const wa = api();
-  if (module === null || wa === null) return null;
-  const memory = new wa.Memory({ initial: pages, maximum: pages });
-  return { exports: new wa.Instance(module, { env: { memory } }).exports, buffer: memory.buffer };
-}
+const residents = new WeakMap<Float64Array, WasmKernel>();
 
 /** The kernel whose memory holds `W` as its resident weights (see WasmKernel.residentWeights), if any. */
 export function residentKernel(W: Float64Array): WasmKernel | undefined {
   return residents.get(W);
 }
 
-/** Whether this runtime can run the WebAssembly kernel (WebAssembly with 128-bit SIMD). */
-export function wasmKernelAvailable(): boolean {
-  return kernelModule() !== null;
+/** Where a kernel's memory, scratch and data are. */
+interface Placement {
+  memory: WasmMemory;
+  base: number;
+  offsetsAt: number;
+  pixelsAt: number;
+  valuesAt: number;
+  labelsAt: number;
+  release?: () => void;
+}
+
+/** The data where they are, in their shared kernel memory, with a scratch slot there; or null. */
+function inPlace(data: SparseImages): Placement | null {
+  const memory = kernelMemoryOf(data);
+  const slot = memory && claimScratch(memory);
+  if (!memory || !slot) return null;
+  const { offsets, pixels, values, labels } = data;
+  return { memory, base: slot.base, offsetsAt: offsets.byteOffset, pixelsAt: pixels.byteOffset, valuesAt: values.byteOffset, labelsAt: labels.byteOffset, release: slot.release };
+}
+
+/** A memory of the kernel's own: the scratch at 0, then a copy of the data. */
+function copied(data: SparseImages, nnz: number): Placement {
+  const count = data.count;
+  const offsetsAt = SCRATCH_BYTES;
+  const pixelsAt = offsetsAt + 4 * (count + 1);
+  const valuesAt = pixelsAt + 2 * nnz;
+  const labelsAt = valuesAt + nnz;
+  const bytes = labelsAt + count;
+  if (bytes > 2 ** 31) throw new RangeError('WasmKernel: the data set does not fit in 2 GiB');
+  const memory = fixedSharedMemory(wasmApi()!, Math.ceil(bytes / PAGE));
+  const buf = memory.buffer;
+  new Uint32Array(buf, offsetsAt, count + 1).set(data.offsets.subarray(0, count + 1));
+  new Uint16Array(buf, pixelsAt, nnz).set(data.pixels.subarray(0, nnz));
+  new Uint8Array(buf, valuesAt, nnz).set(data.values.subarray(0, nnz));
+  new Uint8Array(buf, labelsAt, count).set(data.labels.subarray(0, count));
+  return { memory, base: 0, offsetsAt, pixelsAt, valuesAt, labelsAt };
 }
 
 export class WasmKernel implements Kernel {
@@ -124,7 +119,11 @@ export class WasmKernel implements Kernel {
   private heldVersion = NaN;
   private heldW: Float64Array | null = null;
   private heldB: Float64Array | null = null;
+  /** W in the memory, and the same bytes as a Buffer (see setWeights). */
   private readonly W: Float64Array;
+  private readonly wBytes: Buffer;
+  /** The bytes of the weights last copied (the Buffer over heldW). */
+  private heldWBytes: Buffer | null = null;
   private readonly b: Float64Array;
   private readonly batch: Uint32Array;
   private readonly loss: Float64Array;
@@ -137,58 +136,49 @@ export class WasmKernel implements Kernel {
    * whose bits depend on the host: the benchmark's baseline (hostMathKernel), never for training.
    */
   constructor(data: SparseImages, options: { hostMath?: boolean } = {}) {
-    let module = kernelModule();
-    const wa = api();
+    const module = options.hostMath ? hostMathModule() : kernelModule();
+    const wa = wasmApi();
     if (module === null || wa === null) throw new Error('WebAssembly SIMD is not available');
-    if (options.hostMath) module = compiledHostMath ??= new wa.Module(Uint8Array.from(Buffer.from(KERNEL_HOST_MATH_WASM_BASE64, 'base64')));
     const count = data.count;
     const nnz = data.offsets[count]!;
     if (data.offsets.length !== count + 1 || data.labels.length < count || data.pixels.length < nnz || data.values.length < nnz) {
       throw new RangeError('WasmKernel: inconsistent sparse images');
     }
     // The kernel trusts the data: offsets ascending and within the entries (checked here), pixel
-    // indices below 784 and labels below 10 (checked after the copy, in the module).
+    // indices below 784 and labels below 10 (checked where the module reads them, by the module).
     if (data.offsets[0] !== 0) throw new RangeError('WasmKernel: offsets[0] must be 0');
     for (let i = 0; i < count; i++) {
       if (data.offsets[i + 1]! < data.offsets[i]!) throw new RangeError(`WasmKernel: offsets decrease at image ${i}`);
     }
-    const offsetsAt = BATCH_AT + 4 * BATCH_CAPACITY;
-    const pixelsAt = offsetsAt + 4 * (count + 1);
-    const valuesAt = pixelsAt + 2 * nnz;
-    const labelsAt = valuesAt + nnz;
-    const bytes = labelsAt + count;
-    if (bytes > 2 ** 31) throw new RangeError('WasmKernel: the data set does not fit in 2 GiB');
-    const pages = Math.ceil(bytes / PAGE);
-    const memory = new wa.Memory({ initial: pages, maximum: pages });
+    const at = inPlace(data) ?? copied(data, nnz);
+    if (at.release) slots.register(this, at.release);
+    const { memory, base } = at;
     const buf = memory.buffer;
-    new Uint32Array(buf, offsetsAt, count + 1).set(data.offsets.subarray(0, count + 1));
-    new Uint16Array(buf, pixelsAt, nnz).set(data.pixels.subarray(0, nnz));
-    new Uint8Array(buf, valuesAt, nnz).set(data.values.subarray(0, nnz));
-    new Uint8Array(buf, labelsAt, count).set(data.labels.subarray(0, count));
-    const onehot = new Float64Array(buf, ONEHOT_AT, CLASSES * CLASSES);
+    const onehot = new Float64Array(buf, base + ONEHOT_AT, CLASSES * CLASSES);
     for (let y = 0; y < CLASSES; y++) onehot[y * CLASSES + y] = 1;
 
     const env = options.hostMath ? { memory, exp: Math.exp, log: Math.log } : { memory };
     const instance = new wa.Instance(module, { env });
     this.exports = instance.exports as unknown as KernelExports;
-    this.exports.setup(offsetsAt, pixelsAt, valuesAt, labelsAt);
-    if (this.exports.maxU16(pixelsAt, nnz) >= PIXELS) throw new RangeError('WasmKernel: a pixel index is not 0..783');
-    if (this.exports.maxU8(labelsAt, count) >= CLASSES) throw new RangeError('WasmKernel: a label is not 0..9');
+    this.exports.setup(base, at.offsetsAt, at.pixelsAt, at.valuesAt, at.labelsAt);
+    if (this.exports.maxU16(at.pixelsAt, nnz) >= PIXELS) throw new RangeError('WasmKernel: a pixel index is not 0..783');
+    if (this.exports.maxU8(at.labelsAt, count) >= CLASSES) throw new RangeError('WasmKernel: a label is not 0..9');
 
     this.count = count;
-    this.W = new Float64Array(buf, W_AT, PIXELS * CLASSES);
-    this.b = new Float64Array(buf, B_AT, CLASSES);
-    this.batch = new Uint32Array(buf, BATCH_AT, BATCH_CAPACITY);
-    this.loss = new Float64Array(buf, STATS_AT, 1);
-    this.correct = new Int32Array(buf, STATS_AT + 8, 1);
+    this.W = new Float64Array(buf, base + W_AT, PIXELS * CLASSES);
+    this.wBytes = Buffer.from(buf, base + W_AT, 8 * PIXELS * CLASSES);
+    this.b = new Float64Array(buf, base + B_AT, CLASSES);
+    this.batch = new Uint32Array(buf, base + BATCH_AT, BATCH_CAPACITY);
+    this.loss = new Float64Array(buf, base + STATS_AT, 1);
+    this.correct = new Int32Array(buf, base + STATS_AT + 8, 1);
     this.sums = {
-      gW: new Float64Array(buf, GW_AT, PIXELS * CLASSES),
-      gb: new Float64Array(buf, GB_AT, CLASSES),
+      gW: new Float64Array(buf, base + GW_AT, PIXELS * CLASSES),
+      gb: new Float64Array(buf, base + GB_AT, CLASSES),
       loss: 0,
       correct: 0,
       count: 0,
     };
-    this.rows = { stamp: new Uint32Array(buf, STAMP_AT, PIXELS), list: new Uint16Array(buf, LIST_AT, PIXELS), size: 0, generation: 1 };
+    this.rows = { stamp: new Uint32Array(buf, base + STAMP_AT, PIXELS), list: new Uint16Array(buf, base + LIST_AT, PIXELS), size: 0, generation: 1 };
     this.result = { sums: this.sums, rows: this.rows };
     this.exp = this.exports.exp;
     this.log = this.exports.log;
@@ -197,7 +187,8 @@ export class WasmKernel implements Kernel {
   /**
    * Weights that live in this kernel's memory, with the values of `from`: views that a trainer in
    * this thread updates in place. compute() then has nothing to copy, and the optimiser's plain
-   * SGD step runs in the module (updateResident). Valid as long as the kernel.
+   * SGD step runs in the module (updateResident). Valid as long as the kernel, which they keep
+   * reachable.
    */
   residentWeights(from: Weights): Weights {
     this.setWeights(from);
@@ -220,7 +211,13 @@ export class WasmKernel implements Kernel {
     if (weights.W.length !== PIXELS * CLASSES || weights.b.length !== CLASSES) {
       throw new RangeError(`weights must be ${PIXELS}×${CLASSES} and ${CLASSES}`);
     }
-    this.W.set(weights.W);
+    // A copy into a shared memory by TypedArray.prototype.set goes word by word (V8 must assume
+    // other threads read it), four times slower than memcpy: 2 µs a step, 15 % of an epoch at
+    // batch 10. Buffer.prototype.fill with a Buffer of the same length copies it once, by memcpy.
+    if (this.heldWBytes === null || this.heldW !== weights.W) {
+      this.heldWBytes = Buffer.from(weights.W.buffer, weights.W.byteOffset, weights.W.byteLength);
+    }
+    this.wBytes.fill(this.heldWBytes);
     this.b.set(weights.b);
   }
 

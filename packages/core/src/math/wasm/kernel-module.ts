@@ -1,0 +1,59 @@
+/**
+ * The compiled kernel module (kernel.wat), compiled once per thread, and what can be asked of it
+ * without a data set.
+ */
+import { KERNEL_HOST_MATH_WASM_BASE64, KERNEL_WASM_BASE64 } from './kernel.wasm.js';
+import { fixedSharedMemory, wasmApi } from './wasm-api.js';
+
+let compiled: object | null | undefined;
+let compiledHostMath: object | undefined;
+
+/** The compiled module, or null where WebAssembly, its SIMD or shared memories are missing. */
+export function kernelModule(): object | null {
+  if (compiled !== undefined) return compiled;
+  compiled = null;
+  const wa = wasmApi();
+  if (wa !== null) {
+    try {
+      const bytes = Uint8Array.from(Buffer.from(KERNEL_WASM_BASE64, 'base64'));
+      if (wa.validate(bytes)) compiled = new wa.Module(bytes);
+    } catch {
+      compiled = null;
+    }
+  }
+  return compiled;
+}
+
+/** The module that calls the host's Math.exp and Math.log: the benchmark's baseline only. */
+export function hostMathModule(): object {
+  const wa = wasmApi();
+  if (wa === null || kernelModule() === null) throw new Error('WebAssembly SIMD is not available');
+  return (compiledHostMath ??= new wa.Module(Uint8Array.from(Buffer.from(KERNEL_HOST_MATH_WASM_BASE64, 'base64'))));
+}
+
+/** Whether this runtime can run the WebAssembly kernel (WebAssembly with 128-bit SIMD). */
+export function wasmKernelAvailable(): boolean {
+  return kernelModule() !== null;
+}
+
+/**
+ * A fresh instance of the module over a shared memory of its own of `pages` 64 KiB pages, for a
+ * caller that lays the memory out itself (wasm-evaluate.ts, the loader's sparsify.ts), or null
+ * where the module cannot run.
+ */
+export function wasmInstance(pages: number): { exports: Record<string, unknown>; buffer: ArrayBufferLike } | null {
+  const module = kernelModule();
+  const wa = wasmApi();
+  if (module === null || wa === null) return null;
+  const memory = fixedSharedMemory(wa, pages);
+  return { exports: new wa.Instance(module, { env: { memory } }).exports, buffer: memory.buffer };
+}
+
+/** The module's own exp and log (the functions the kernel calls), or null where it cannot run. */
+export function wasmExpLog(): { exp: (x: number) => number; log: (x: number) => number } | null {
+  const module = kernelModule();
+  const wa = wasmApi();
+  if (module === null || wa === null) return null;
+  const instance = new wa.Instance(module, { env: { memory: fixedSharedMemory(wa, 1) } });
+  return { exp: instance.exports.exp as (x: number) => number, log: instance.exports.log as (x: number) => number };
+}
