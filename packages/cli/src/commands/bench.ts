@@ -53,7 +53,8 @@ export async function benchCommand(options: BenchCommandOptions, stdout: NodeJS.
   if (runs('distributed')) {
     stdout.write('\n## Distributed: local worker threads over WebSocket on 127.0.0.1, medians, same run\n\n');
     const r = await benchDistributed(data, { batches: [10, 100, 1000, 8192], workers: [1, 2, 4], budgetMs: options.seconds * 1000, log });
-    stdout.write(`Milliseconds per step (median):\n\n${r.table}\n\nSeconds per epoch (60,000 samples), from the mean step of the same measurements (pauses included):\n\n${r.epochs}\n`);
+    stdout.write(`Milliseconds per step (median):\n\n${r.table}\n\nSeconds per epoch (60,000 samples), from the mean step of the same measurements (pauses and the evaluation after each epoch included):\n\n${r.epochs}\n`);
+    stdout.write(`\nScaling: 2 workers against in-process, and against 2 threads that share memory and send no messages (the most 2 threads can gain on this machine while it is measured), medians:\n\n${r.scaling}\n\n${r.target}\n`);
   }
   if (runs('dashboard')) {
     stdout.write('\n## Watching: step time with the dashboard open against nobody watching, interleaved windows of one run\n\n');
