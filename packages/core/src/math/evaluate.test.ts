@@ -54,6 +54,13 @@ describe('evaluate', () => {
   });
 });
 
+/** The prediction for training image i (logits() and argmax, the arithmetic evaluate() uses). */
+function argmaxOf(i: number): number {
+  const z = new Float64Array(10);
+  logits(weights, data.train, i, z);
+  return argmax(z);
+}
+
 describe('evaluate in WebAssembly', () => {
   /** Weights scaled by `scale`: from near-uniform probabilities to logits hundreds apart. */
   function scaled(scale: number): Weights {
@@ -79,6 +86,24 @@ describe('evaluate in WebAssembly', () => {
     const some = Array.from({ length: 6000 }, (_, t) => (t * 7919) % data.train.count);
     expectSame(evaluate(weights, data.train, some), evaluateJs(weights, data.train, some));
     expectSame(evaluate(weights, data.train, []), evaluateJs(weights, data.train, []));
+  });
+
+  it('reads the loader\'s training images in place, with one scratch slot, and takes a long subset in pieces', () => {
+    const memory = data.train.memory!;
+    const fresh = { ...data.train }; // the same arrays: a data set the evaluators have not seen
+    const before = memory.buffer.byteLength;
+    const all = Array.from({ length: data.train.count }, (_, t) => (t * 7919) % data.train.count);
+    expectSame(evaluate(weights, fresh, all), evaluateJs(weights, fresh, all));
+    expect(memory.buffer.byteLength - before).toBeLessThanOrEqual(3 * 65536);
+    // In place, not a copy: a label changed in the shared memory changes what it counts.
+    const label = fresh.labels[0]!;
+    try {
+      fresh.labels[0] = (label + 1) % 10;
+      const got = evaluate(weights, fresh, [0]);
+      expect(got.confusion[10 * fresh.labels[0]! + argmaxOf(0)]).toBe(1);
+    } finally {
+      fresh.labels[0] = label;
+    }
   });
 
   it('refuses an index beyond the images, naming it', () => {

@@ -379,15 +379,17 @@
   ;; (the same forward, bit for bit), the first argmax, and Σ_k exp(z_k − max) in class order from
   ;; 0; lossSum += log(sum) − (z_y − max), in sample order. Samples are t = 0..n) or, when $indexed,
   ;; the u32 indices at $indicesAt. W (7840 f64) and b (10 f64) are at $wAt and $wAt + 62720;
-  ;; confusion[10·y + prediction] (100 u32 at $confusionAt) is counted up. Returns lossSum and the
-  ;; number of correct predictions.
+  ;; confusion[10·y + prediction] (100 u32 at $confusionAt) is counted up. lossSum starts from
+  ;; $loss0, so that a long subset can be taken in several calls with the one running sum. Returns
+  ;; lossSum and the number of correct predictions.
   (func (export "evaluate") (param $n i32) (param $indexed i32) (param $indicesAt i32) (param $wAt i32) (param $confusionAt i32)
-    (result f64 i32)
+    (param $loss0 f64) (result f64 i32)
     (local $t i32) (local $i i32) (local $q i32) (local $end i32) (local $o i32) (local $y i32)
     (local $best i32) (local $correct i32) (local $v v128)
     (local $z01 v128) (local $z23 v128) (local $z45 v128) (local $z67 v128) (local $z89 v128)
     (local $zk f64) (local $zy f64) (local $max f64) (local $sum f64) (local $loss f64)
     (local $maxv v128)
+    (local.set $loss (local.get $loss0))
     (block $samples_done
       (br_if $samples_done (i32.eqz (local.get $n)))
       (loop $samples
