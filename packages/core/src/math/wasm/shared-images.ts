@@ -121,3 +121,28 @@ export function claimScratch(memory: WasmMemory): ScratchSlot | null {
   Atomics.store(states, k, IN_USE);
   return slot(k);
 }
+
+/** Where a data set lies in its shared kernel memory, and the scratch slot claimed there. */
+export interface InPlace {
+  memory: WasmMemory;
+  /** The slot's first byte. */
+  base: number;
+  offsetsAt: number;
+  pixelsAt: number;
+  valuesAt: number;
+  labelsAt: number;
+  /** Gives the slot back. */
+  release(): void;
+}
+
+/**
+ * `data`'s addresses in its shared kernel memory, with a scratch slot claimed there for one user
+ * (a kernel, an evaluator); null when the data do not live in such a memory or no slot is free.
+ */
+export function placeInPlace(data: SparseImages): InPlace | null {
+  const memory = kernelMemoryOf(data);
+  const slot = memory && claimScratch(memory);
+  if (!memory || !slot) return null;
+  const { offsets, pixels, values, labels } = data;
+  return { memory, base: slot.base, offsetsAt: offsets.byteOffset, pixelsAt: pixels.byteOffset, valuesAt: values.byteOffset, labelsAt: labels.byteOffset, release: slot.release };
+}

@@ -3,8 +3,8 @@ import type { Weights } from '../model.js';
 import { CLASSES, PIXELS } from '../shape.js';
 import type { SparseImages } from '../sparse.js';
 import { kernelModule, wasmInstance } from './kernel-module.js';
-import { claimScratch, kernelMemoryOf, SCRATCH_PAGES } from './shared-images.js';
-import { PAGE, wasmApi, type WasmMemory } from './wasm-api.js';
+import { placeInPlace, SCRATCH_PAGES } from './shared-images.js';
+import { PAGE, wasmApi } from './wasm-api.js';
 
 /**
  * evaluate() of ../evaluate.ts in the kernel's WebAssembly module (its `evaluate` function): the
@@ -51,25 +51,12 @@ interface Placement {
 
 /** The images where they are, in their shared kernel memory, with a slot there; or null. */
 function inPlace(data: SparseImages): Placement | null {
-  const memory = kernelMemoryOf(data);
   const module = kernelModule();
   const wa = wasmApi();
-  if (memory === null || module === null || wa === null) return null;
-  const slot = claimScratch(memory);
-  if (slot === null) return null;
-  const exports = new wa.Instance(module, { env: { memory } }).exports as unknown as EvaluateExports;
-  const { offsets, pixels, values, labels } = data;
-  return {
-    exports,
-    buffer: (memory as WasmMemory).buffer,
-    base: slot.base,
-    indices: SLOT_INDICES,
-    offsetsAt: offsets.byteOffset,
-    pixelsAt: pixels.byteOffset,
-    valuesAt: values.byteOffset,
-    labelsAt: labels.byteOffset,
-    release: slot.release,
-  };
+  const at = module && wa && placeInPlace(data);
+  if (!module || !wa || !at) return null;
+  const exports = new wa.Instance(module, { env: { memory: at.memory } }).exports as unknown as EvaluateExports;
+  return { ...at, exports, buffer: at.memory.buffer, indices: SLOT_INDICES };
 }
 
 /** A memory of the evaluator's own: its part at 0, with room for `count` indices, then a copy of the images. */

@@ -7,7 +7,7 @@ import { clearRows } from '../rows.js';
 import type { SparseImages } from '../sparse.js';
 import { CLASSES, PIXELS } from '../shape.js';
 import { hostMathModule, kernelModule } from './kernel-module.js';
-import { claimScratch, kernelMemoryOf, SCRATCH_PAGES } from './shared-images.js';
+import { placeInPlace, SCRATCH_PAGES } from './shared-images.js';
 import { fixedSharedMemory, PAGE, wasmApi, type WasmMemory } from './wasm-api.js';
 
 export { wasmExpLog, wasmKernelAvailable } from './kernel-module.js';
@@ -77,15 +77,6 @@ interface Placement {
   release?: () => void;
 }
 
-/** The data where they are, in their shared kernel memory, with a scratch slot there; or null. */
-function inPlace(data: SparseImages): Placement | null {
-  const memory = kernelMemoryOf(data);
-  const slot = memory && claimScratch(memory);
-  if (!memory || !slot) return null;
-  const { offsets, pixels, values, labels } = data;
-  return { memory, base: slot.base, offsetsAt: offsets.byteOffset, pixelsAt: pixels.byteOffset, valuesAt: values.byteOffset, labelsAt: labels.byteOffset, release: slot.release };
-}
-
 /** A memory of the kernel's own: the scratch at 0, then a copy of the data. */
 function copied(data: SparseImages, nnz: number): Placement {
   const count = data.count;
@@ -119,6 +110,8 @@ export class WasmKernel implements Kernel {
   private heldVersion = NaN;
   private heldW: Float64Array | null = null;
   private heldB: Float64Array | null = null;
+  /** Whether W and b are a trainer's resident weights (residentWeights): never copied over. */
+  private resident = false;
   /** W in the memory, and the same bytes as a Buffer (see setWeights). */
   private readonly W: Float64Array;
   private readonly wBytes: Buffer;
@@ -150,7 +143,7 @@ export class WasmKernel implements Kernel {
     for (let i = 0; i < count; i++) {
       if (data.offsets[i + 1]! < data.offsets[i]!) throw new RangeError(`WasmKernel: offsets decrease at image ${i}`);
     }
-    const at = inPlace(data) ?? copied(data, nnz);
+    const at = placeInPlace(data) ?? copied(data, nnz);
     if (at.release) slots.register(this, at.release);
     const { memory, base } = at;
     const buf = memory.buffer;
@@ -193,6 +186,7 @@ export class WasmKernel implements Kernel {
   residentWeights(from: Weights): Weights {
     this.setWeights(from);
     residents.set(this.W, this);
+    this.resident = true;
     return { W: this.W, b: this.b };
   }
 
@@ -227,7 +221,7 @@ export class WasmKernel implements Kernel {
    */
   compute(batch: Uint32Array, weights: Weights, version: number): BatchSums {
     checkIndices(batch, this.count);
-    const resident = residents.get(this.W) === this;
+    const resident = this.resident;
     if (resident && (weights.W !== this.W || weights.b !== this.b)) {
       // Copying them in would overwrite the trainer's weights.
       throw new Error('WasmKernel: this kernel holds resident weights; compute with those or use another kernel');
