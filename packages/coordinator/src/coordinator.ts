@@ -1,4 +1,5 @@
-import { checkConfig, checkOptions, initialState, kernelFingerprint, LocalGradientSource, loadTrainingData, MnistLrError, runTraining, splitTrainingSet, stepsPerEpoch, type ConfigInput, type EngineHooks, type TrainConfig, type TrainingData, type TrainState, type BatchSums, type Weights } from '@mnist-lr/core';
+import { availableParallelism } from 'node:os';
+import { checkConfig, checkOptions, claimSharedRegion, initialState, jsRowMover, kernelFingerprint, LocalGradientSource, loadTrainingData, MnistLrError, runTraining, splitTrainingSet, stepsPerEpoch, updatesOnlyRows, type ConfigInput, type EngineHooks, type TrainConfig, type TrainingData, type TrainState } from '@mnist-lr/core';
 import { createDashboard, type Dashboard, type MountedHandler } from './http/dashboard.js';
 import { isLoopbackHost } from './http/serve.js';
 import { RunMonitor, type RunInfo } from './observe/run-monitor.js';
@@ -10,6 +11,7 @@ import type { AuthLimiterOptions } from './transport/auth-limiter.js';
 import { Pool, type Peer, type Traffic } from './pool.js';
 import { listen, type Listening } from './transport/server.js';
 import { attachWebSocket } from './transport/ws-connection.js';
+import type { ThreadSlot } from '@mnist-lr/core/protocol';
 
 /** What `Coordinator.start()` takes. Times are in milliseconds. */
 export interface CoordinatorOptions {
@@ -30,8 +32,19 @@ export interface CoordinatorOptions {
   port?: number;
   /** PEM certificate and key for wss://. */
   tls?: { cert: string | Buffer; key: string | Buffer };
-  /** Workers to wait for before the first step. Default 1. */
+  /** Workers to wait for before the first step. Default 1 (0 with computeShare). */
   minWorkers?: number;
+  /**
+   * This thread computes a share of every batch, as one more party (as rank 0 of PyTorch DDP
+   * does), and takes over the slice of any worker that fails. Default false.
+   */
+  computeShare?: boolean;
+  /**
+   * Worker threads of this process (see threadSlot) that may spin between tasks instead of
+   * sleeping: waking a sleeping thread costs tens of microseconds, and more spinning threads than
+   * cores would take turns on them. Default: the cores available, minus this thread's.
+   */
+  spinners?: number;
   /** How long to wait for workers, at the start and whenever none is left. Default 60000 ms. */
   workerWaitMs?: number;
   /** Longest time a worker may take to return a slice. Default 10000 ms. */
@@ -97,6 +110,7 @@ export class Coordinator {
     /** The run's observable state: what /status, /metrics and the page show. */
     readonly monitor: RunMonitor,
     private readonly dashboard: Dashboard,
+    private readonly own: LocalGradientSource | null,
   ) {}
 
   /**
@@ -110,7 +124,9 @@ export class Coordinator {
       host: { kind: 'string', nonEmpty: true },
       port: { kind: 'integer', min: 0, max: 65_535 },
       tls: { kind: 'object' },
-      minWorkers: { kind: 'integer', min: 1, max: 1_000_000 },
+      minWorkers: { kind: 'integer', min: given.computeShare ? 0 : 1, max: 1_000_000 },
+      computeShare: { kind: 'boolean' },
+      spinners: { kind: 'integer', min: 0, max: 1024 },
       workerWaitMs: { kind: 'integer', min: 0, max: MAX_MS },
       stepTimeoutMs: { kind: 'integer', min: 1, max: MAX_MS },
       minStepTimeoutMs: { kind: 'integer', min: 1, max: MAX_MS },
@@ -139,7 +155,19 @@ export class Coordinator {
     const monitor = options.monitor ?? new RunMonitor(defaultRunInfo(options));
     let source: SliceScheduler<Peer>;
     const notify = (): void => options.onWorkers?.(pool.ready().length);
+    // This thread's own kernel: its share of each batch (computeShare), second opinions and
+    // tie-breaks (verify). It holds the run's weights in its memory (see run()).
+    const own = options.computeShare || options.verify ? new LocalGradientSource(options.data.train) : null;
+    // Slices this thread takes over while its own kernel holds the step's total go to a second one.
+    let spare: LocalGradientSource | null = null;
+    const accumulate = options.computeShare === true && !options.verify && own !== null;
+    const data = options.data;
     const pool = new Pool({
+      region: () => claimSharedRegion(data.train),
+      mover: own?.kernel.mover ?? jsRowMover,
+      batchSize: config.batch_size,
+      spinners: options.spinners ?? Math.max(0, availableParallelism() - 1),
+      onStale: (peer, task) => source.onStale(peer, task),
       dataset: options.data.fingerprint,
       kernel: kernelFingerprint(),
       handshakeTimeoutMs,
@@ -158,7 +186,7 @@ export class Coordinator {
         source.onLost(peer, reason);
         notify();
       },
-      onResult: (peer, m) => source.onResult(peer, m),
+      onResult: (peer, m, packed) => source.onResult(peer, m, packed),
     });
     source = new SliceScheduler(pool, {
       stepTimeoutMs: options.stepTimeoutMs ?? D.stepTimeoutMs,
@@ -168,9 +196,13 @@ export class Coordinator {
       workerWaitMs: options.workerWaitMs ?? D.workerWaitMs,
       log,
       verify: options.verify ?? 0,
-      // The coordinator's own computations (second opinions and tie-breaks) use the same kernel
-      // as the workers, so an honest worker's sums are the same bits.
-      local: options.verify ? localComputation(options.data.train) : undefined,
+      // The coordinator's own computations (its share, second opinions and tie-breaks) use the
+      // same kernel as the workers, so an honest worker's sums are the same bits.
+      local: !own ? undefined : accumulate ? (indices, weights, version) => (spare ??= new LocalGradientSource(data.train)).compute(indices, weights, version) : (indices, weights, version) => own.compute(indices, weights, version),
+      accumulator: accumulate ? (indices, weights, version) => own.compute(indices, weights, version) : undefined,
+      mover: own?.kernel.mover ?? jsRowMover,
+      computeShare: options.computeShare ?? false,
+      rowsOnly: updatesOnlyRows(config),
       observer: {
         sliceDone: (peer, ms) => peer.record.sliceDone(ms),
         reassigned: (reason) => monitor.reassigned(reason),
@@ -210,12 +242,22 @@ export class Coordinator {
     const sampler = setInterval(() => monitor.sampleWorkers(), 1000);
     sampler.unref();
     endpoint.server.once('close', () => clearInterval(sampler));
-    return new Coordinator(options, endpoint, pool, source, readyWaiters, refusals, monitor, dashboard);
+    return new Coordinator(options, endpoint, pool, source, readyWaiters, refusals, monitor, dashboard, own);
   }
 
   /** The address workers connect to: ws://HOST:PORT (wss:// with `tls`). */
   get url(): string {
     return this.endpoint.url;
+  }
+
+  /**
+   * A shared-memory slot for one worker thread of this process: start the thread with it (the
+   * worker's `slot` option; `workerData.slot` of the thread entry) and, once it has joined over
+   * WebSocket, its tasks and results go through shared memory instead of frames. One slot per
+   * thread; a slot is not for a worker in another process, which could not read it.
+   */
+  threadSlot(): ThreadSlot {
+    return this.pool.threadSlot();
   }
 
   /** Serves `handler` under `prefix` on the dashboard, behind its auth (see Dashboard.mount). */
@@ -274,12 +316,17 @@ export class Coordinator {
   async run(): Promise<TrainState> {
     const { config, data } = this.options;
     const state = this.options.state ?? initialState(config);
+    // The weights live in this thread's kernel's memory while training: its share is computed
+    // on them in place, and a plain SGD step is applied there. They are handed back in the
+    // state's own arrays.
+    const given = state.weights;
+    if (this.own) state.weights = this.own.residentWeights(given);
     const onAbort = (): void => this.source.abort(new MnistLrError('PEER_ERROR', 'interrupted'));
     this.options.signal?.addEventListener('abort', onAbort, { once: true });
     const monitor = this.monitor;
     monitor.resumeAt(state);
     try {
-      await this.waitForWorkers(this.options.minWorkers ?? D.minWorkers, this.options.workerWaitMs ?? D.workerWaitMs);
+      await this.waitForWorkers(this.options.minWorkers ?? (this.options.computeShare ? 0 : D.minWorkers), this.options.workerWaitMs ?? D.workerWaitMs);
       monitor.setState('training', null);
       await runTraining({
         config,
@@ -303,6 +350,11 @@ export class Coordinator {
       throw e;
     } finally {
       this.options.signal?.removeEventListener('abort', onAbort);
+      if (state.weights !== given) {
+        given.W.set(state.weights.W);
+        given.b.set(state.weights.b);
+        state.weights = given;
+      }
     }
   }
 
@@ -349,12 +401,6 @@ export class Coordinator {
       this.options.signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
-}
-
-/** A slice's exact sums computed in this thread, for verification. */
-function localComputation(train: TrainingData['train']): (indices: Uint32Array, weights: Weights, version: number) => BatchSums {
-  const source = new LocalGradientSource(train);
-  return (indices, weights, version) => source.compute(indices, weights, version);
 }
 
 /** What the monitor shows of a coordinator started without one: the config, unnamed. */

@@ -13,7 +13,10 @@ import {
   type Reason,
   type ResultMessage,
 } from '@mnist-lr/core/protocol';
+import { jsRowMover, type RowMover, type SharedRegion, type Weights } from '@mnist-lr/core';
 import type { PeerConnection, PeerConnectionEvents } from './transport/connection.js';
+import { SharedPlane } from './transport/shared-plane.js';
+import type { ThreadSlot } from '@mnist-lr/core/protocol';
 
 import { WorkerRecord } from './observe/worker-record.js';
 
@@ -35,6 +38,8 @@ export class Peer {
   gone = false;
   label = '';
   alive = true;
+  /** The shared-memory plane this worker computes through (a thread of this process), or null: WebSocket. */
+  plane: SharedPlane<Peer> | null = null;
   /** What the run's monitor shows of this connection, updated in place. */
   readonly record: WorkerRecord;
 
@@ -49,6 +54,13 @@ export class Peer {
 
   send(m: CoordinatorMessage): void {
     if (this.gone) return;
+    if (m.type === 'task' && this.plane !== null) {
+      // Through its shared-memory slot: the indices are written there, the weights are on the board.
+      this.record.framesOut++;
+      this.record.bytesOut += m.indices.byteLength;
+      this.plane.send(this, m);
+      return;
+    }
     const frame = encodeMessage(m);
     this.traffic.framesOut++;
     this.traffic.bytesOut += frame.byteLength;
@@ -78,8 +90,21 @@ export interface PoolOptions {
   onReady: (peer: Peer) => void;
   /** A connection ended; `evicted`: this side closed it, for `reason`. */
   onLost: (peer: Peer, reason: Reason | undefined, detail: string, evicted: boolean) => void;
-  /** A validated result. Its sums live in storage the pool reuses: read them during the call. */
-  onResult: (peer: Peer, m: ResultMessage) => void;
+  /**
+   * A validated result. Its sums live in storage the pool reuses: read them during the call.
+   * `packed`: a shared-memory result, whose sums list only its rows, packed (core's SlotResult).
+   */
+  onResult: (peer: Peer, m: ResultMessage, packed: boolean) => void;
+  /** For a shared-memory plane: a region of the kernels' shared memory per call (see SharedPlaneOptions.region). */
+  region?: () => SharedRegion | null;
+  /** For a shared-memory plane: how this thread moves rows. */
+  mover?: RowMover;
+  /** A task a worker could not compute because its weights version had gone (a late task). */
+  onStale?: (peer: Peer, task: number) => void;
+  /** Sample indices a task may carry (the batch size): the capacity of shared-memory slots. */
+  batchSize: number;
+  /** Worker threads that may spin between tasks: cores − 1. */
+  spinners: number;
 }
 
 /**
@@ -97,9 +122,54 @@ export class Pool {
   /** Where results are decoded: every result is consumed before the next frame is read. */
   private readonly buffers = new DecodeBuffers();
 
+  /** The shared-memory data plane of this process's worker threads, made with the first slot. */
+  private plane: SharedPlane<Peer> | null = null;
+
   constructor(private readonly options: PoolOptions) {
     this.heartbeat = setInterval(() => this.beat(), options.heartbeatMs);
     this.heartbeat.unref();
+  }
+
+  /**
+   * A shared-memory slot for one worker thread of this process, to start it with: once it joins
+   * (over WebSocket, showing the slot's proof in its hello), its tasks and results go through
+   * shared memory.
+   */
+  threadSlot(): ThreadSlot {
+    this.plane ??= new SharedPlane<Peer>({
+      capacity: this.options.batchSize,
+      spinners: this.options.spinners,
+      region: this.options.region ?? (() => null),
+      mover: this.options.mover ?? jsRowMover,
+      onResult: (peer, r) => {
+        if (peer.gone) return;
+        peer.alive = true;
+        peer.record.framesIn++;
+        peer.record.bytesIn += 8 * (r.rows === null ? r.sums.gW.length : r.rows.length * 10) + 2 * (r.rows?.length ?? 0);
+        peer.record.lastHeard = Date.now();
+        this.options.onResult(peer, { type: 'result', task: r.task, sums: r.sums, rows: r.rows }, true);
+      },
+      onStale: (peer, task) => {
+        if (!peer.gone) this.options.onStale?.(peer, task);
+      },
+      onBroken: (peer, detail) => this.drop(peer, 'BAD_RESULT', detail),
+    });
+    return this.plane.newSlot();
+  }
+
+  /** Puts the weights of a new version where the threads of the shared-memory plane take them. */
+  publish(weights: Weights, version: number, changed: Uint16Array | null, changedCount: number, since: number): void {
+    this.plane?.publish(weights, version, changed, changedCount, since);
+  }
+
+  /** Polls the shared-memory plane from this thread until `done()` or `ms` passed (see SharedPlane.spin). */
+  spin(done: () => boolean, ms: number): void {
+    this.plane?.spin(done, ms);
+  }
+
+  /** Keeps polling the shared-memory plane from the event loop while tasks are in flight there. */
+  watch(): void {
+    this.plane?.watch();
   }
 
   /** Workers that completed the handshake and are still connected. */
@@ -147,13 +217,19 @@ export class Pool {
             return this.drop(peer, 'RESULT_MISMATCH', 'refused for the rest of the run: a worker of this address and label returned wrong sums');
           }
           peer.ready = true;
-          peer.send({ type: 'welcome', protocol: PROTOCOL_VERSION, workerId: peer.id });
+          // A thread of this process that holds one of its slots computes through shared memory.
+          const shared = m.slot !== undefined && this.plane !== null && this.plane.bind(peer, m.slot);
+          if (shared) {
+            peer.plane = this.plane;
+            peer.record.transport = 'shared memory';
+          }
+          peer.send({ type: 'welcome', protocol: PROTOCOL_VERSION, workerId: peer.id, ...(shared ? { sharedMemory: true } : {}) });
           this.options.log(`${peer} joined from ${address}`);
           this.options.onReady(peer);
           return;
         }
         if (!peer.ready) return this.drop(peer, 'UNEXPECTED_MESSAGE', `${m.type} before hello`);
-        this.options.onResult(peer, m);
+        this.options.onResult(peer, m, false);
       },
       closed: (code, reason) => {
         clearTimeout(handshake);
@@ -183,6 +259,7 @@ export class Pool {
   /** Closes every connection with `reason` (end of run or shutdown). */
   closeAll(reason: Reason): void {
     clearInterval(this.heartbeat);
+    this.plane?.close();
     for (const peer of this.peers) {
       if (peer.gone) continue;
       peer.gone = true;
@@ -194,6 +271,7 @@ export class Pool {
   private markGone(peer: Peer, reason: Reason | undefined, detail: string, evicted: boolean): void {
     peer.gone = true;
     this.peers.delete(peer);
+    peer.plane?.release(peer);
     if (peer.ready) this.options.log(`${peer} left: ${reason ? `[${reason}] ` : ''}${detail}`);
     else if (reason) this.options.onRefused(peer.address, reason, detail);
     this.options.onLost(peer, reason, detail, evicted);

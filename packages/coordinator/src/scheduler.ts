@@ -1,8 +1,11 @@
-import { addRows, addSums, clearRows, emptyRowSet, emptySums, MnistLrError, type BatchSums, type ExactSums, type GradientSource, type Weights } from '@mnist-lr/core';
+import { addAllRows, addRows, clearRows, emptyRowSet, emptySums, jsRowMover, MnistLrError, type BatchSums, type ExactSums, type GradientSource, type RowMover, type RowSet, type Weights } from '@mnist-lr/core';
 import type { Reason, ResultMessage, TaskMessage } from '@mnist-lr/core/protocol';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { SliceTimer } from './deadlines.js';
 import { keepAnswer, localAnswer, sameAnswer, secureRandom, type Answer, type VerifyStats } from './verify.js';
+
+/** Steps that end within compute() give the event loop a turn at least this often, milliseconds. */
+const YIELD_MS = 20;
 
 /** A worker as the scheduler sees it (the pool's Peer, or an in-memory one in tests). */
 export interface SchedulerPeer {
@@ -21,6 +24,15 @@ export interface SchedulerWorkers<P extends SchedulerPeer> {
   drop(peer: P, reason: Reason, detail?: string): void;
   /** Refuses this worker for the rest of the run (it was caught returning wrong sums). */
   ban?(peer: P): void;
+  /**
+   * Puts the weights of a new version where workers of a shared-memory plane take them;
+   * `changed` lists the rows that differ from version `since` (null: unknown).
+   */
+  publish?(weights: Weights, version: number, changed: Uint16Array | null, changedCount: number, since: number): void;
+  /** Waits for answers from this thread, polling, until `done()` or `ms` passed (shared-memory workers). */
+  spin?(done: () => boolean, ms: number): void;
+  /** Keeps looking for answers from the event loop while any are awaited (shared-memory workers). */
+  watch?(): void;
 }
 
 /** A contiguous part of a batch, and the workers computing it (more than one with backups). */
@@ -67,8 +79,31 @@ export interface SchedulerOptions<P = unknown> {
    * 1: every slice, so no single worker can change the weights. 0 (default): none.
    */
   verify?: number;
-  /** The coordinator's own computation of a slice; required when `verify` > 0. */
+  /**
+   * A computation of a slice in this thread (its result is read at once): second opinions and
+   * tie-breaks (verify), and the slices this thread computes itself (computeShare). Required
+   * when `verify` > 0 or `computeShare`.
+   */
   local?: (indices: Uint32Array, weights: Weights, version: number) => BatchSums;
+  /**
+   * With computeShare and without verify: this thread's own kernel, whose sums and row set
+   * become each step's total. Its slice is computed first, every other answer is added into it
+   * (rows moved by `mover`), and the optimiser then updates the weights from it where they live
+   * (core's applyUpdate on resident weights). Slices this thread takes over go to `local`.
+   */
+  accumulator?: (indices: Uint32Array, weights: Weights, version: number) => BatchSums;
+  /** How answers' rows are added into the total (the own kernel's module where it can). Default: JS. */
+  mover?: RowMover;
+  /**
+   * The coordinator's own thread is a party of every step: it computes one slice itself, right
+   * after handing the others out, and takes over any slice a worker loses. Default false.
+   */
+  computeShare?: boolean;
+  /**
+   * Whether a step changes only the rows of W its sums touch (core's updatesOnlyRows): then the
+   * weights published for shared-memory workers carry only those rows.
+   */
+  rowsOnly?: boolean;
   /** Uniform in [0, 1), for choosing slices to verify. Default: crypto-strong, so no worker can predict it. */
   random?: () => number;
   /** Told of answered slices, reassignments (with the lost worker's reason) and backups: the run's monitor. */
@@ -82,6 +117,8 @@ export interface SchedulerObserver<P> {
   backup(): void;
   /** A slice has no worker to go to: the run waits for one. */
   orphaned(): void;
+  /** This thread computed a slice itself (computeShare), in `ms`. */
+  ownSliceDone?(ms: number): void;
 }
 
 /** Counters of what happened, for logs and tests. */
@@ -104,11 +141,15 @@ export interface SchedulerStats {
  * to the bit.
  */
 export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
-  private readonly total: ExactSums = emptySums();
-  /** The rows the step's results listed; with plain SGD only these change (core's applyUpdate). */
-  private readonly rows = emptyRowSet();
-  /** A result of this step came with the full gW: any row may have a gradient. */
-  private anyRow = false;
+  /** The step's total when no accumulator holds it (see SchedulerOptions.accumulator). */
+  private readonly ownSums: ExactSums = emptySums();
+  private readonly ownRows = emptyRowSet();
+  /** The step's sums, and the rows they touch (with plain SGD only these change: core's applyUpdate). */
+  private sums: ExactSums = this.ownSums;
+  private rows: RowSet = this.ownRows;
+  /** Whether this step's slice of this thread went to the accumulator yet. */
+  private accumulated = false;
+  private readonly mover: RowMover;
   private slices: Slice<P>[] = [];
   private remaining = 0;
   private weights: Weights | null = null;
@@ -118,6 +159,12 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
   private readonly byTask = new Map<number, Slice<P>>();
   private finish: ((r: BatchSums) => void) | null = null;
   private fail: ((e: Error) => void) | null = null;
+  /** True while compute() runs: the step may end before it returns, and then returns its result. */
+  private sync = false;
+  private syncResult: BatchSums | null = null;
+  private syncError: Error | null = null;
+  /** clock.now() of the last time the event loop was known to turn (see yieldDue). */
+  private turnAt = 0;
   private orphanTimer: TimerHandle | undefined;
   private readonly clock: Clock;
   private readonly timer: SliceTimer;
@@ -135,38 +182,141 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
     this.clock = options.clock ?? systemClock;
     this.timer = new SliceTimer({ minMs: options.minStepTimeoutMs, maxMs: options.stepTimeoutMs, factor: options.deadlineFactor, window: 64 });
     this.verifyFraction = options.verify ?? 0;
-    if (this.verifyFraction > 0 && !options.local) throw new RangeError('SliceScheduler: verify needs the coordinator\'s own computation (options.local)');
+    if ((this.verifyFraction > 0 || options.computeShare) && !options.local) throw new RangeError('SliceScheduler: verify and computeShare need the coordinator\'s own computation (options.local)');
     this.random = options.random ?? secureRandom;
+    this.mover = options.mover ?? jsRowMover;
   }
 
-  compute(batch: Uint32Array, weights: Weights, version: number): Promise<BatchSums> {
-    const t = this.total;
-    t.gW.fill(0);
-    t.gb.fill(0);
-    t.loss = 0;
-    t.correct = 0;
-    t.count = 0;
-    clearRows(this.rows);
-    this.anyRow = false;
+  /** Whether the step's total lives in the accumulator (computeShare without verify). */
+  private get accumulating(): boolean {
+    return this.options.accumulator !== undefined && this.options.computeShare === true && this.verifyFraction === 0;
+  }
+
+  /**
+   * The exact sums of `batch`, split over the ready workers (and this thread with computeShare).
+   * Returns them directly when the step ends before this returns (this thread's slice and
+   * shared-memory workers answering within the spin), else a promise.
+   */
+  compute(batch: Uint32Array, weights: Weights, version: number): BatchSums | Promise<BatchSums> {
+    // The rows the previous step's update changed, for workers that hold that version.
+    const since = this.version;
+    const changed = this.options.rowsOnly && since >= 0 && version === since + 1 ? this.rows.list : null;
+    this.pool.publish?.(weights, version, changed, this.rows.size, since);
+    if (this.accumulating) {
+      // The total is the accumulator's, once this thread's slice is computed (below).
+      this.accumulated = false;
+    } else {
+      const t = this.ownSums;
+      t.gW.fill(0);
+      t.gb.fill(0);
+      t.loss = 0;
+      t.correct = 0;
+      t.count = 0;
+      clearRows(this.ownRows);
+      this.sums = t;
+      this.rows = this.ownRows;
+    }
     this.weights = weights;
     this.version = version;
     const peers = this.pool.ready();
-    const parts = Math.max(1, Math.min(peers.length, batch.length));
+    const own = this.options.computeShare ? 1 : 0;
+    const parts = Math.max(1, Math.min(peers.length + own, batch.length));
+    // With computeShare this thread takes the last slice; workers get the others.
+    const toWorkers = own === 1 ? parts - 1 : parts;
     this.slices = [];
     for (let s = 0; s < parts; s++) {
       const from = Math.floor((s * batch.length) / parts);
       const to = Math.floor(((s + 1) * batch.length) / parts);
-      const verify = this.verifyFraction >= 1 || (this.verifyFraction > 0 && this.random() < this.verifyFraction);
+      const verify = s < toWorkers && (this.verifyFraction >= 1 || (this.verifyFraction > 0 && this.random() < this.verifyFraction));
       this.slices.push({ indices: batch.subarray(from, to), done: false, assignments: new Map(), timers: new Map(), sentAt: new Map(), backupTimer: undefined, verify, answers: [], accepted: undefined });
     }
     this.remaining = this.slices.length;
-    return new Promise<BatchSums>((resolve, reject) => {
-      this.finish = resolve;
-      this.fail = reject;
-      this.slices.forEach((slice, s) => (peers[s] ? this.assign(slice, peers[s]) : this.orphaned()));
+    this.sync = true;
+    this.syncResult = null;
+    this.syncError = null;
+    try {
+      // Workers first, so that they compute while this thread computes its own slice.
+      for (let s = 0; s < toWorkers; s++) {
+        if (peers[s]) this.assign(this.slices[s]!, peers[s]!);
+        else this.orphaned();
+      }
       // The second computation of each verified slice, once every slice has its first worker.
       for (const slice of this.slices) if (slice.verify && slice.assignments.size > 0) this.refill(slice, false);
+      if (own === 1) this.computeOwn(this.slices[parts - 1]!);
+      if (this.remaining > 0) this.pool.spin?.(() => this.remaining === 0, this.spinMs());
+    } finally {
+      this.sync = false;
+    }
+    if (this.syncError) return Promise.reject(this.syncError);
+    if (this.syncResult) {
+      const result = this.syncResult;
+      this.syncResult = null;
+      return this.yieldDue() ? this.turn().then(() => result) : result;
+    }
+    return new Promise<BatchSums>((resolve, reject) => {
+      this.finish = (r) => {
+        this.turnAt = this.clock.now();
+        resolve(r);
+      };
+      this.fail = reject;
+      this.pool.watch?.();
     });
+  }
+
+  /**
+   * How long compute() polls shared-memory workers from this thread before it leaves the wait to
+   * the event loop: a few typical slices (a slice of this thread's size takes about as long).
+   */
+  private spinMs(): number {
+    const typical = this.timer.typical();
+    return typical === undefined ? 5 : Math.min(50, 1 + 2 * typical);
+  }
+
+  /**
+   * Whether the event loop is due a turn: steps that end within compute() never give it one, and
+   * sockets, timers and signals must not wait long for it.
+   */
+  private yieldDue(): boolean {
+    return this.clock.now() - this.turnAt >= YIELD_MS;
+  }
+
+  private turn(): Promise<void> {
+    return new Promise((resolve) => {
+      setImmediate(() => {
+        this.turnAt = this.clock.now();
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * This thread computes a slice (computeShare): its slice of every step, or one a worker lost.
+   * Trusted like any computation of the coordinator's, so it needs no second opinion.
+   */
+  private computeOwn(slice: Slice<P>): void {
+    if (slice.answers.length === 0) slice.verify = false;
+    const started = this.clock.now();
+    if (this.accumulating && !this.accumulated) {
+      // The step's first computation in this thread: its sums become the step's total.
+      const out = this.options.accumulator!(slice.indices, this.weights!, this.version);
+      if (out.rows === null) throw new Error('SliceScheduler: the accumulator must report its rows');
+      this.sums = out.sums;
+      this.rows = out.rows;
+      this.accumulated = true;
+      this.options.observer?.ownSliceDone?.(this.clock.now() - started);
+      this.complete(slice);
+      this.stepDoneIfLast();
+      return;
+    }
+    const out = this.options.local!(slice.indices, this.weights!, this.version);
+    this.options.observer?.ownSliceDone?.(this.clock.now() - started);
+    if (this.verifyFraction === 0) {
+      this.complete(slice);
+      this.addAnswer(out.sums, out.rows === null ? null : out.rows.list.subarray(0, out.rows.size), false);
+      this.stepDoneIfLast();
+      return;
+    }
+    this.answer(slice, localAnswer<P>(out));
   }
 
   /**
@@ -192,7 +342,24 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
     peer.pending.clear();
   }
 
-  onResult(peer: P, m: ResultMessage): void {
+  /**
+   * A worker could not compute task `task` (its weights version had left the shared-memory
+   * board): the task is no longer its; a slice that still needs it goes to another party.
+   */
+  onStale(peer: P, task: number): void {
+    const slice = this.byTask.get(task);
+    if (!slice || !peer.pending.has(task)) return;
+    peer.pending.delete(task);
+    this.byTask.delete(task);
+    this.unassign(slice, task);
+    this.refill(slice, true);
+  }
+
+  /**
+   * A worker's answer. `packed`: its sums list only the touched rows, packed in list order (a
+   * shared-memory result; see core's SlotResult); otherwise they are in place (a decoded frame).
+   */
+  onResult(peer: P, m: ResultMessage, packed = false): void {
     const slice = this.byTask.get(m.task);
     if (!slice || !peer.pending.has(m.task)) {
       this.pool.drop(peer, 'UNEXPECTED_MESSAGE', `result for task ${m.task}, which this worker was not given`);
@@ -220,11 +387,11 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
     if (this.verifyFraction === 0) {
       // Nothing will be taken back: add straight from the decode buffers.
       this.complete(slice);
-      this.addAnswer(m.sums, m.rows);
+      this.addAnswer(m.sums, m.rows, packed);
       this.stepDoneIfLast();
       return;
     }
-    this.answer(slice, keepAnswer(peer, m.sums, m.rows));
+    this.answer(slice, keepAnswer(peer, m.sums, m.rows, packed));
   }
 
   /**
@@ -264,20 +431,39 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
     this.clock.clearTimeout(slice.backupTimer);
   }
 
-  private addAnswer(sums: BatchSums['sums'], rows: Uint16Array | null): void {
-    addSums(this.total, sums, rows);
-    if (rows === null) this.anyRow = true;
-    else addRows(this.rows, rows);
+  /**
+   * Adds an answer into the step's total. `packed`: its gW holds the listed rows in list order
+   * (a shared-memory result) rather than at their places; a null `rows` is the full gradient.
+   */
+  private addAnswer(sums: ExactSums, rows: Uint16Array | null, packed: boolean): void {
+    const t = this.sums;
+    if (rows === null) {
+      this.mover.addAll(sums.gW, t.gW);
+      addAllRows(this.rows);
+    } else {
+      if (packed) this.mover.addRows(rows, rows.length, sums.gW, t.gW);
+      else addListedRows(rows, sums.gW, t.gW);
+      addRows(this.rows, rows);
+    }
+    for (let k = 0; k < t.gb.length; k++) t.gb[k]! += sums.gb[k]!;
+    t.loss += sums.loss;
+    t.correct += sums.correct;
+    t.count += sums.count;
   }
 
   /** Ends the step when every slice is done; while verifying, adds the accepted answers now. */
   private stepDoneIfLast(): void {
     if (--this.remaining !== 0) return;
-    if (this.verifyFraction > 0) for (const s of this.slices) this.addAnswer(s.accepted!.sums, s.accepted!.rows);
+    if (this.verifyFraction > 0) for (const s of this.slices) this.addAnswer(s.accepted!.sums, s.accepted!.rows, false);
+    const result = { sums: this.sums, rows: this.rows };
+    if (this.sync) {
+      this.syncResult = result;
+      return;
+    }
     const finish = this.finish!;
     this.finish = null;
     this.fail = null;
-    finish({ sums: this.total, rows: this.anyRow ? null : this.rows });
+    finish(result);
   }
 
   /** The coordinator computes a slice itself (trusted: a second opinion or a tie-break). */
@@ -318,9 +504,14 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
     const parties = new Set<P | null>([...slice.answers.map((a) => a.by), ...slice.assignments.values()]);
     for (let i = 0; i < needed && !slice.done; i++) {
       const target = this.leastBusy(parties as Set<P>);
-      if (target) {
+      // This thread, when it computes a share, takes the slice rather than queue it behind a busy worker.
+      const ownFree = this.options.computeShare === true && !parties.has(null);
+      if (target && (target.pending.size === 0 || !ownFree)) {
         parties.add(target);
         this.assign(slice, target);
+      } else if (ownFree) {
+        parties.add(null);
+        this.computeOwn(slice);
       } else if (slice.verify && !parties.has(null) && parties.size > 0) {
         // No other worker: the coordinator is the second party.
         parties.add(null);
@@ -338,6 +529,10 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
     for (const s of this.slices) {
       for (const timer of s.timers.values()) this.clock.clearTimeout(timer);
       this.clock.clearTimeout(s.backupTimer);
+    }
+    if (this.sync) {
+      this.syncError = error;
+      return;
     }
     const fail = this.fail;
     this.finish = null;
@@ -404,5 +599,13 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
       this.orphanTimer = undefined;
       this.abort(new MnistLrError('NO_WORKERS', `no worker joined within ${Math.round(this.options.workerWaitMs / 1000)} s; start workers with \`mnist-lr worker --connect <url>\` or raise --worker-wait`));
     }, this.options.workerWaitMs);
+  }
+}
+
+/** to[row] += from[row] for each listed row of two full-layout matrices. */
+function addListedRows(rows: Uint16Array, from: Float64Array, to: Float64Array): void {
+  for (let r = 0; r < rows.length; r++) {
+    const o = rows[r]! * 10;
+    for (let k = o; k < o + 10; k++) to[k]! += from[k]!;
   }
 }

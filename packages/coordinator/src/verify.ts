@@ -7,7 +7,7 @@
  * that the next frame reuses, and a liar's answers must be taken back out of the step.
  */
 import { randomInt } from 'node:crypto';
-import { emptySums, rowList, type BatchSums, type ExactSums } from '@mnist-lr/core';
+import { emptySums, jsRowMover, rowList, type BatchSums, type ExactSums } from '@mnist-lr/core';
 
 /** One computation of a slice: by a worker, or by the coordinator itself (`by` null). */
 export interface Answer<P> {
@@ -17,15 +17,21 @@ export interface Answer<P> {
   rows: Uint16Array | null;
 }
 
-/** A copy of a decoded result, which lives in reused buffers. */
-export function keepAnswer<P>(by: P | null, sums: ExactSums, rows: Uint16Array | null): Answer<P> {
+/**
+ * A copy of a result, which lives in reused buffers, in the wire's form: gW in place (every row
+ * not listed zero) and the rows ascending. `packed`: the result lists its rows in any order with
+ * their sums packed in that order (a shared-memory result), not in place.
+ */
+export function keepAnswer<P>(by: P | null, sums: ExactSums, rows: Uint16Array | null, packed = false): Answer<P> {
   const copy = emptySums();
-  copy.gW.set(sums.gW);
+  if (packed && rows !== null) jsRowMover.scatterRows(rows, rows.length, sums.gW, copy.gW);
+  else if (rows === null) copy.gW.set(sums.gW);
+  else for (const p of rows) copy.gW.set(sums.gW.subarray(p * 10, p * 10 + 10), p * 10);
   copy.gb.set(sums.gb);
   copy.loss = sums.loss;
   copy.correct = sums.correct;
   copy.count = sums.count;
-  return { by, sums: copy, rows: rows === null ? null : rows.slice() };
+  return { by, sums: copy, rows: rows === null ? null : rows.slice().sort() };
 }
 
 /** The coordinator's own computation of a slice, in the shape a worker's answer has on the wire. */

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
-import { checkOptions, LocalGradientSource, loadTrainingData, MnistLrError, rowList, type BatchSums, type KernelChoice, type KernelFactory, type TrainingData, type Weights } from '@mnist-lr/core';
-import { PROTOCOL_VERSION, REASONS, type Reason } from '@mnist-lr/core/protocol';
+import { checkOptions, jsRowMover, LocalGradientSource, loadTrainingData, MnistLrError, rowList, zeroWeights, type BatchSums, type KernelChoice, type KernelFactory, type TrainingData } from '@mnist-lr/core';
+import { copyWeights, PROTOCOL_VERSION, REASONS, type Reason, type ThreadSlot } from '@mnist-lr/core/protocol';
+import { planeClient, serveSharedPlane, type SharedPlaneClient } from './transport/shared-plane.js';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './transport/backoff.js';
 import { connectOnce } from './transport/connection.js';
 import { coordinatorUrl } from './transport/url.js';
@@ -32,6 +33,12 @@ export interface WorkerOptions {
   /** One line per event worth telling a human. Default: nothing. */
   log?: (line: string) => void;
   signal?: AbortSignal;
+  /**
+   * For a worker thread of the coordinator's own process: the shared-memory slot the coordinator
+   * made for it (its threadSlot()). The thread still joins over WebSocket; once welcomed, its
+   * tasks and results go through the slot. Useless (and ignored by the coordinator) elsewhere.
+   */
+  slot?: ThreadSlot;
 }
 
 /** A connection open this long counts as healthy even without a task (a coordinator waiting for workers). */
@@ -63,6 +70,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
     idleTimeoutMs: { kind: 'integer', min: 1, max: 2 ** 31 - 1 },
     log: { kind: 'function' },
     signal: { kind: 'object' },
+    slot: { kind: 'object' },
   });
   if (!/^wss?:\/\/[^/]+/.test(options.url)) {
     throw new MnistLrError('BAD_OPTION', `runWorker(): option "url" must be ws://HOST:PORT or wss://HOST:PORT (the coordinator's address), got ${JSON.stringify(options.url)}`);
@@ -76,12 +84,12 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
   const source = new LocalGradientSource(data.train, { kernel: options.kernel });
   const kernel = source.fingerprint();
   const label = options.label ?? `${hostname()}:${process.pid}`;
-  let weights: Weights | null = null;
-  /** The coordinator's version of `weights`; -1 while this connection has sent none. */
-  let version = -1;
-  // The kernel caches the weights it was last given by version. Coordinators number theirs from
-  // the start of each run, so the kernel is given this worker's own count of weights received.
-  let received = 0;
+  const plane: SharedPlaneClient | null = options.slot ? planeClient(options.slot) : null;
+  // The worker's one copy of the weights, in its kernel's memory where it can be (nothing is
+  // copied per task): tasks over WebSocket bring weights into it, the shared-memory board too.
+  const replica = source.residentWeights(zeroWeights());
+  /** The coordinator's version of the weights in `replica`; -1 while this connection has sent none. */
+  const held = { version: -1 };
   let tasks = 0;
   const tally = new EpochTally();
   let failures = 0;
@@ -90,6 +98,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
   while (!options.signal?.aborted) {
     let tasksThisConnection = 0;
     let openedAt = Infinity;
+    let ended = false;
+    let served: Promise<number> | null = null;
     const end = await connectOnce(
       {
         url,
@@ -100,28 +110,43 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
       },
       (send) => {
         openedAt = Date.now();
-        weights = null;
-        version = -1;
-        send({ type: 'hello', protocol: PROTOCOL_VERSION, dataset: data.fingerprint, kernel, worker: label });
+        held.version = -1;
+        send({ type: 'hello', protocol: PROTOCOL_VERSION, dataset: data.fingerprint, kernel, worker: label, ...(plane ? { slot: plane.slot.proof() } : {}) });
       },
       (m, send, close) => {
         switch (m.type) {
           case 'welcome':
-            log(`joined ${options.url} as worker ${m.workerId}`);
+            log(`joined ${options.url} as worker ${m.workerId}${m.sharedMemory ? ' (tasks through shared memory)' : ''}`);
+            if (m.sharedMemory && plane) {
+              served = serveSharedPlane({
+                plane,
+                replica,
+                held,
+                mover: source.kernel.mover ?? jsRowMover,
+                compute: (indices, weights) => source.compute(indices, weights, held.version),
+                onSlice: (epoch, ms) => {
+                  const line = tally.slice(epoch, ms);
+                  if (line) log(line);
+                  tasks++;
+                  tasksThisConnection++;
+                },
+                fail: (detail) => close('MALFORMED_MESSAGE', detail),
+                stopped: () => ended,
+              });
+            }
             return;
           case 'task': {
             if (m.weights !== null) {
-              weights = m.weights;
-              version = m.version;
-              received++;
+              copyWeights(replica, m.weights);
+              held.version = m.version;
             }
-            if (weights === null || m.version !== version) {
+            if (held.version !== m.version) {
               return close('UNEXPECTED_MESSAGE', `task ${m.task} refers to weights version ${m.version}, which this worker does not hold`);
             }
             const started = performance.now();
             let out: BatchSums;
             try {
-              out = source.compute(m.indices, weights, received);
+              out = source.compute(m.indices, replica, held.version);
             } catch (e) {
               // The kernel checks the indices (once, for every caller); a bad one is the coordinator's fault.
               if (e instanceof RangeError) return close('MALFORMED_MESSAGE', `task ${m.task}: ${e.message}`);
@@ -140,6 +165,9 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
         }
       },
     );
+    // The shared-memory loop ends with its connection (it looks at `ended` between tasks).
+    ended = true;
+    if (served) await served;
     if (end.reason && REASONS[end.reason].fatal) {
       if (end.reason === 'RUN_COMPLETE') {
         const line = tally.flush();

@@ -10,7 +10,7 @@ import { trainingRun, type RunOptions } from '../training-run.js';
 import { badOption } from '../errors.js';
 
 export interface TrainCommandOptions extends RunOptions {
-  /** 0: train in this process; N ≥ 1: N local workers behind a coordinator. */
+  /** 0: train in this process; N ≥ 1: N parties, a coordinator computing a share and N − 1 local workers. */
   workers: number;
   /** Local workers as threads (default) or child processes. */
   workerMode?: WorkerMode;

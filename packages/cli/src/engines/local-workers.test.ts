@@ -28,8 +28,9 @@ describe('local worker threads', () => {
     const shared = { ...data };
     const lines: string[] = [];
     const stop = new AbortController();
+    // Two parties: the coordinator's own thread and one worker thread.
     const engine = localWorkersEngine({
-      workers: 1,
+      workers: 2,
       mode: 'thread',
       log: (line) => {
         if (line.startsWith('dashboard: ')) (shared as { fingerprint: string }).fingerprint = 'f'.repeat(data.fingerprint.length);
@@ -45,7 +46,7 @@ describe('local worker threads', () => {
 
   it('that train without trouble add no line to the run', async () => {
     const lines: string[] = [];
-    const engine = localWorkersEngine({ workers: 2, mode: 'thread', log: (line) => lines.push(line) });
+    const engine = localWorkersEngine({ workers: 3, mode: 'thread', log: (line) => lines.push(line) });
     // Two epochs: each thread tells of its first epoch while the second runs.
     const outcome = await engine.run({ config: { ...config, num_epoches: 2 }, data, hooks: {} });
     await outcome.release?.();

@@ -1,7 +1,9 @@
 /**
- * `train --workers N`: a coordinator on a free loopback port and N local workers (threads, or
- * child processes with --worker-mode process), with a fresh random token. The workers run the
- * same code as workers on other machines.
+ * `train --workers N`: N parties compute each batch. The coordinator, on a free loopback port with
+ * a fresh random token, computes one share in its own thread (as rank 0 of PyTorch DDP does) and
+ * N − 1 local workers compute the others: threads, whose tasks and results go through shared
+ * memory once they have joined over WebSocket, or child processes (--worker-mode process) over
+ * WebSocket. The workers run the same code as workers on other machines.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -9,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 import type { TrainingData } from '@mnist-lr/core';
+import type { ThreadSlot } from '@mnist-lr/core/protocol';
 import type { ThreadMessage, WorkerOutcome } from '@mnist-lr/worker';
 
 import type { TrainingEngine } from './engine.js';
@@ -33,8 +36,10 @@ const BIN = fileURLToPath(new URL('../bin.js', import.meta.url));
 
 export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine {
   const n = options.workers;
+  const others = n - 1;
+  const kind = options.mode === 'thread' ? `thread${others === 1 ? '' : 's'} over shared memory` : `process${others === 1 ? '' : 'es'} over WebSocket`;
   return {
-    description: `coordinator with ${n} local worker ${n === 1 ? options.mode : options.mode === 'thread' ? 'threads' : 'processes'}`,
+    description: others === 0 ? 'coordinator computing alone' : `coordinator and ${others} local worker ${kind}`,
     workers: n,
     threads: options.mode === 'thread',
     async run({ config, data, hooks, state, signal, monitor }) {
@@ -45,7 +50,8 @@ export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine
         config,
         data,
         token,
-        minWorkers: n,
+        computeShare: true,
+        minWorkers: others,
         verify: options.verify ?? 0,
         state,
         hooks,
@@ -59,8 +65,8 @@ export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine
       });
       options.log(`dashboard: ${coordinator.dashboardUrl}  (also /status, /metrics, /healthz, /readyz)`);
       const stops: Array<() => Promise<void>> = [];
-      for (let i = 0; i < n; i++) {
-        stops.push(options.mode === 'thread' ? startThread(workerThreadEntry(), coordinator.url, token, i, data, options) : startProcess(coordinator.url, token, i, options));
+      for (let i = 0; i < others; i++) {
+        stops.push(options.mode === 'thread' ? startThread(workerThreadEntry(), coordinator.url, token, i, data, coordinator.threadSlot(), options) : startProcess(coordinator.url, token, i, options));
       }
       const stopWorkers = (): Promise<unknown> => Promise.all(stops.map((stop) => stop()));
       const release = async (): Promise<void> => {
@@ -104,11 +110,11 @@ const NORMAL_ENDS: ReadonlySet<WorkerOutcome['reason']> = new Set(['RUN_COMPLETE
  */
 const THREAD_LIMITS = { maxYoungGenerationSizeMb: 2 };
 
-function startThread(entry: string, url: string, token: string, i: number, data: TrainingData, options: LocalWorkersOptions): () => Promise<void> {
+function startThread(entry: string, url: string, token: string, i: number, data: TrainingData, slot: ThreadSlot, options: LocalWorkersOptions): () => Promise<void> {
   const name = `worker thread ${i + 1}`;
   // The data's arrays live in SharedArrayBuffers (core's loadTrainingData): the thread reads this
-  // process's copy instead of loading its own.
-  const worker = new Worker(entry, { workerData: { url, token, label: `thread ${i + 1}`, data }, resourceLimits: THREAD_LIMITS });
+  // process's copy instead of loading its own. Its slot moves its tasks to shared memory.
+  const worker = new Worker(entry, { workerData: { url, token, label: `thread ${i + 1}`, data, slot }, resourceLimits: THREAD_LIMITS });
   // Whether the thread already said, or showed, why it ended; and whether we are ending it.
   let told = false;
   let stopping = false;

@@ -371,6 +371,7 @@ export class RunMonitor {
           id: w.id,
           label: w.label,
           address: w.address,
+          transport: w.transport,
           state: w.connected ? ('connected' as const) : ('gone' as const),
           slices: w.slices,
           sliceMedianMs: median ?? null,

@@ -29,6 +29,8 @@ export const workerStatusSchema = z.object({
   /** The worker's own name for itself, made inert (core's protocol `inert`: no control or bidi characters). */
   label: z.string(),
   address: z.string(),
+  /** How its tasks and results travel (its control traffic is on its WebSocket either way). */
+  transport: z.enum(['WebSocket', 'shared memory']),
   state: z.enum(['connected', 'gone']),
   slices: count,
   sliceMedianMs: z.number().nonnegative().nullable(),

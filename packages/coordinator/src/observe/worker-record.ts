@@ -10,6 +10,11 @@ const SPEED_SAMPLES = 60;
 export class WorkerRecord {
   label = '';
   connected = false;
+  /**
+   * How its tasks and results travel: over its WebSocket, or through a shared-memory slot (a
+   * worker thread of the coordinator's process). Its control traffic is on the WebSocket either way.
+   */
+  transport: 'WebSocket' | 'shared memory' = 'WebSocket';
   slices = 0;
   bytesIn = 0;
   bytesOut = 0;

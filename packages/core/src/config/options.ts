@@ -13,7 +13,7 @@ export type OptionRule =
   | { kind: 'integer'; min: number; max: number; required?: boolean }
   | { kind: 'number'; min: number; max: number; required?: boolean }
   | { kind: 'string'; nonEmpty?: boolean; required?: boolean }
-  | { kind: 'function' | 'object' | 'bytes'; required?: boolean };
+  | { kind: 'function' | 'object' | 'bytes' | 'boolean'; required?: boolean };
 
 /**
  * Throws BAD_OPTION for the first option (in `rules` order) that breaks its rule; returns the
@@ -65,6 +65,8 @@ function fits(v: unknown, rule: OptionRule): boolean {
       return typeof v === 'object' && v !== null && !Array.isArray(v);
     case 'bytes':
       return typeof v === 'string' || v instanceof Uint8Array;
+    case 'boolean':
+      return typeof v === 'boolean';
   }
 }
 
@@ -82,6 +84,8 @@ function expected(rule: OptionRule): string {
       return 'an object';
     case 'bytes':
       return 'a string or a Buffer';
+    case 'boolean':
+      return 'true or false';
   }
 }
 

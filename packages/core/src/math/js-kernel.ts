@@ -10,6 +10,7 @@ import type { RowSet } from './rows.js';
 import { clearRows, emptyRowSet } from './rows.js';
 import type { SparseImages } from './sparse.js';
 import { CLASSES } from './shape.js';
+import { jsRowMover } from './row-mover.js';
 
 /** The exact kernel in plain JS (accumulate of kernel.ts): the fallback where WebAssembly SIMD is missing. */
 export class JsKernel implements Kernel {
@@ -17,6 +18,7 @@ export class JsKernel implements Kernel {
   readonly count: number;
   readonly exp = exp;
   readonly log = log;
+  readonly mover = jsRowMover;
   private readonly sums: ExactSums = emptySums();
   private readonly rows: RowSet = emptyRowSet();
   private readonly result: BatchSums = { sums: this.sums, rows: this.rows };

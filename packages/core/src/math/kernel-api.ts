@@ -2,6 +2,7 @@ import type { ExactSums } from './exact.js';
 import type { Weights } from './model.js';
 import type { RowSet } from './rows.js';
 import type { SparseImages } from './sparse.js';
+import type { RowMover } from './row-mover.js';
 
 /** The exact sums of one batch, and (optionally) the rows of W they touch. */
 export interface BatchSums {
@@ -34,6 +35,11 @@ export interface Kernel {
    * trainer in this thread to update in place (compute() then copies nothing). See WasmKernel.
    */
   residentWeights?(from: Weights): Weights;
+  /**
+   * Optional: how rows are best moved between arrays of this kernel's memory (row-mover.ts); the
+   * shared-memory data plane moves a step's rows with it. jsRowMover when absent.
+   */
+  readonly mover?: RowMover;
   /** The exp the kernel computes softmax with (exp.ts, or the module's own copy). */
   exp(x: number): number;
   /** The log the kernel computes the loss with (log.ts, or the module's own copy). */

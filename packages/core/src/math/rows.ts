@@ -40,6 +40,17 @@ export function addRows(rows: RowSet, list: ArrayLike<number>): void {
   }
 }
 
+/** Adds every row to the set (a full gradient: any row may change). */
+export function addAllRows(rows: RowSet): void {
+  const { stamp, generation } = rows;
+  for (let p = 0; p < PIXELS; p++) {
+    if (stamp[p] !== generation) {
+      stamp[p] = generation;
+      rows.list[rows.size++] = p;
+    }
+  }
+}
+
 /**
  * The rows of `rows`, ascending, when sending only them is worth it (fewer than half of all
  * rows); null for "the full gradient". A result's row list on the wire: a worker sends it, and a

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import type { Packr } from 'msgpackr';
 import { MAX_EXACT_SAMPLES, type ExactSums } from '../math/exact.js';
 import { CLASSES, PIXELS, W_LENGTH } from '../math/shape.js';
-import type { CoordinatorMessage, Message, WorkerMessage } from './messages.js';
+import type { CoordinatorMessage, HelloMessage, Message, WelcomeMessage, WorkerMessage } from './messages.js';
 import type { Reason } from './reasons.js';
 import { inert } from './inert.js';
 
@@ -145,13 +145,18 @@ function guarded<T>(decode: () => T): T {
 function workerMessage(o: Obj, into: DecodeBuffers): WorkerMessage {
   switch (o.type) {
     case 'hello':
-      return {
+    {
+      const hello: HelloMessage = {
         type: 'hello',
         protocol: int(o, 'protocol', 0, 2 ** 31),
         dataset: str(o, 'dataset', 128),
         kernel: str(o, 'kernel', 128),
         worker: str(o, 'worker', 256),
       };
+      // Optional (see HelloMessage): only a worker thread of the coordinator's process sends it.
+      if (Object.hasOwn(o, 'slot')) hello.slot = str(o, 'slot', 64);
+      return hello;
+    }
     case 'result': {
       const count = int(o, 'count', 0, MAX_SLICE);
       const rows = o.rows === null ? null : rowList(o, 'rows');
@@ -181,7 +186,11 @@ function workerMessage(o: Obj, into: DecodeBuffers): WorkerMessage {
 function coordinatorMessage(o: Obj, into: DecodeBuffers): CoordinatorMessage {
   switch (o.type) {
     case 'welcome':
-      return { type: 'welcome', protocol: int(o, 'protocol', 0, 2 ** 31), workerId: int(o, 'workerId', 0, 2 ** 31) };
+    {
+      const welcome: WelcomeMessage = { type: 'welcome', protocol: int(o, 'protocol', 0, 2 ** 31), workerId: int(o, 'workerId', 0, 2 ** 31) };
+      if (Object.hasOwn(o, 'sharedMemory')) welcome.sharedMemory = bool(o, 'sharedMemory');
+      return welcome;
+    }
     case 'task': {
       const task = int(o, 'task', 0, Number.MAX_SAFE_INTEGER);
       const version = int(o, 'version', 0, Number.MAX_SAFE_INTEGER);
@@ -250,6 +259,12 @@ function intNumber(o: Obj, key: string, min: number, max: number, reason: Reason
   if (!Number.isInteger(v) || v < min || v > max) {
     throw new ProtocolError(reason, `${describe(o.type)}: "${key}" must be a finite integer in [${min}, ${max}]`);
   }
+  return v;
+}
+
+function bool(o: Obj, key: string): boolean {
+  const v = field(o, key);
+  if (typeof v !== 'boolean') throw new ProtocolError('MALFORMED_MESSAGE', `${describe(o.type)}: "${key}" must be true or false`);
   return v;
 }
 

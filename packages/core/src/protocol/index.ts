@@ -4,3 +4,4 @@ export * from './reasons.js';
 export * from './codec.js';
 export { tokensEqual } from './token.js';
 export { inert, LABEL_MAX, TEXT_MAX } from './inert.js';
+export * from './plane/index.js';

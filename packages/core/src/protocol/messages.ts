@@ -32,6 +32,12 @@ export interface HelloMessage {
   kernel: string;
   /** A label for logs (host:pid or thread number). */
   worker: string;
+  /**
+   * A worker thread of the coordinator's own process: the proof of the shared-memory slot it was
+   * given at spawn (TaskSlot.proof), asking to move its per-step traffic to shared memory. Optional:
+   * absent from workers elsewhere, and ignored by coordinators that do not know it.
+   */
+  slot?: string;
 }
 
 export interface WelcomeMessage {
@@ -39,6 +45,11 @@ export interface WelcomeMessage {
   protocol: number;
   /** The id the coordinator will use for this worker in its logs. */
   workerId: number;
+  /**
+   * True when the coordinator accepted the hello's slot: tasks and results now go through that
+   * shared-memory slot, and this connection carries only control traffic. Optional (absent: false).
+   */
+  sharedMemory?: boolean;
 }
 
 export interface TaskMessage {

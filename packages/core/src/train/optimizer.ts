@@ -7,6 +7,16 @@ import type { TrainConfig } from '../types.js';
 import { residentKernel } from '../math/wasm/wasm-kernel.js';
 
 /**
+ * Whether a step of this config changes only the rows of W its sums touch (plain SGD without
+ * weight decay): w − lr·0 = w for every other row. Then applyUpdate updates only those rows, and
+ * the rows that differ between two versions of the weights are known without comparing them (the
+ * shared-memory plane publishes only those).
+ */
+export function updatesOnlyRows(config: TrainConfig): boolean {
+  return config.momentum !== 1 && config.weight_decay === 0;
+}
+
+/**
  * One optimiser step from exact sums; the only place weights change, used by the in-process
  * trainer and the coordinator alike so both produce the same bits.
  *
@@ -49,7 +59,7 @@ export function applyUpdate(
     return;
   }
 
-  if (rows !== null && lambda === 0) {
+  if (rows !== null && updatesOnlyRows(config)) {
     // Weights living in the kernel's memory (an in-process trainer's) are updated there, with
     // the same operations in SIMD lanes.
     if (residentKernel(W)?.updateResident(weights, sums, rows, lr, invW, invB)) return;

@@ -16,6 +16,9 @@
 ;; setup() says, and the instance's scratch below at the byte offsets from $base (the `offset=`
 ;; immediates; wasm-kernel.ts repeats the numbers). Several instances, in several threads, can use
 ;; one memory: each has its own scratch, they all read the same data set.
+;; run() reads W and b at $weights, which is $base (the scratch's own copy) unless weightsAt() points
+;; it at weights elsewhere in the memory, laid out the same way (W, then b 62720 bytes on): the
+;; coordinator's weights, which every worker thread of its process then reads in place.
 ;;   0       W       7840 f64, row-major by pixel (W[p*10 + k]); one row is 80 bytes
 ;;   62720   b       10 f64
 ;;   62800   gW      7840 f64 (exact sums)
@@ -38,13 +41,20 @@
   (global $pixels (mut i32) (i32.const 0))
   (global $values (mut i32) (i32.const 0))
   (global $labels (mut i32) (i32.const 0))
+  ;; Where run() reads W (and b at +62720): $base, or weights elsewhere in the memory (weightsAt).
+  (global $weights (mut i32) (i32.const 0))
 
   (func (export "setup") (param $base i32) (param $offsets i32) (param $pixels i32) (param $values i32) (param $labels i32)
     (global.set $base (local.get $base))
+    (global.set $weights (local.get $base))
     (global.set $offsets (local.get $offsets))
     (global.set $pixels (local.get $pixels))
     (global.set $values (local.get $values))
     (global.set $labels (local.get $labels)))
+
+  ;; run() reads W at $at and b at $at + 62720 from now on ($base: the scratch's own copy).
+  (func (export "weightsAt") (param $at i32)
+    (global.set $weights (local.get $at)))
 
   ;; Zeroes the gW rows list[0..size) (the only ones that can be nonzero), gb, loss and correct.
   (func (export "clear") (param $size i32)
@@ -375,6 +385,72 @@
     (v128.store offset=62784 (local.get $base) (f64x2.sub (v128.load offset=62784 (local.get $base))
       (f64x2.mul (local.get $lrv) (f64x2.mul (v128.load offset=125584 (local.get $base)) (local.get $inv))))))
 
+;; Moving rows of 10 f64 (80 bytes: one pixel's ten classes) between a full 784-row matrix and a
+  ;; packed one, at absolute addresses anywhere in the memory: the shared-memory data plane's copies
+  ;; (../row-mover.ts). The row lists are u16 pixel indices below 784 (the callers' own row sets).
+  ;; Copies and adds of exact sums only: no arithmetic that could round (DESIGN.md §2).
+
+  ;; to[i] = from[list[i]] for i < n, and toList[i] = list[i].
+  (func (export "gatherRows") (param $listAt i32) (param $n i32) (param $fromAt i32) (param $toListAt i32) (param $toAt i32)
+    (local $i i32) (local $p i32) (local $f i32) (local $t i32)
+    (block $done
+      (br_if $done (i32.eqz (local.get $n)))
+      (loop $rows
+        (local.set $p (i32.load16_u (i32.add (local.get $listAt) (i32.shl (local.get $i) (i32.const 1)))))
+        (i32.store16 (i32.add (local.get $toListAt) (i32.shl (local.get $i) (i32.const 1))) (local.get $p))
+        (local.set $f (i32.add (local.get $fromAt) (i32.mul (local.get $p) (i32.const 80))))
+        (local.set $t (i32.add (local.get $toAt) (i32.mul (local.get $i) (i32.const 80))))
+        (v128.store offset=0 (local.get $t) (v128.load offset=0 (local.get $f)))
+        (v128.store offset=16 (local.get $t) (v128.load offset=16 (local.get $f)))
+        (v128.store offset=32 (local.get $t) (v128.load offset=32 (local.get $f)))
+        (v128.store offset=48 (local.get $t) (v128.load offset=48 (local.get $f)))
+        (v128.store offset=64 (local.get $t) (v128.load offset=64 (local.get $f)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $rows (i32.lt_u (local.get $i) (local.get $n))))))
+
+  ;; to[list[i]] = from[i] for i < n.
+  (func (export "scatterRows") (param $listAt i32) (param $n i32) (param $fromAt i32) (param $toAt i32)
+    (local $i i32) (local $f i32) (local $t i32)
+    (block $done
+      (br_if $done (i32.eqz (local.get $n)))
+      (loop $rows
+        (local.set $t (i32.add (local.get $toAt) (i32.mul
+          (i32.load16_u (i32.add (local.get $listAt) (i32.shl (local.get $i) (i32.const 1)))) (i32.const 80))))
+        (local.set $f (i32.add (local.get $fromAt) (i32.mul (local.get $i) (i32.const 80))))
+        (v128.store offset=0 (local.get $t) (v128.load offset=0 (local.get $f)))
+        (v128.store offset=16 (local.get $t) (v128.load offset=16 (local.get $f)))
+        (v128.store offset=32 (local.get $t) (v128.load offset=32 (local.get $f)))
+        (v128.store offset=48 (local.get $t) (v128.load offset=48 (local.get $f)))
+        (v128.store offset=64 (local.get $t) (v128.load offset=64 (local.get $f)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $rows (i32.lt_u (local.get $i) (local.get $n))))))
+
+  ;; to[list[i]] += from[i] for i < n.
+  (func (export "addRows") (param $listAt i32) (param $n i32) (param $fromAt i32) (param $toAt i32)
+    (local $i i32) (local $f i32) (local $t i32)
+    (block $done
+      (br_if $done (i32.eqz (local.get $n)))
+      (loop $rows
+        (local.set $t (i32.add (local.get $toAt) (i32.mul
+          (i32.load16_u (i32.add (local.get $listAt) (i32.shl (local.get $i) (i32.const 1)))) (i32.const 80))))
+        (local.set $f (i32.add (local.get $fromAt) (i32.mul (local.get $i) (i32.const 80))))
+        (v128.store offset=0 (local.get $t) (f64x2.add (v128.load offset=0 (local.get $t)) (v128.load offset=0 (local.get $f))))
+        (v128.store offset=16 (local.get $t) (f64x2.add (v128.load offset=16 (local.get $t)) (v128.load offset=16 (local.get $f))))
+        (v128.store offset=32 (local.get $t) (f64x2.add (v128.load offset=32 (local.get $t)) (v128.load offset=32 (local.get $f))))
+        (v128.store offset=48 (local.get $t) (f64x2.add (v128.load offset=48 (local.get $t)) (v128.load offset=48 (local.get $f))))
+        (v128.store offset=64 (local.get $t) (f64x2.add (v128.load offset=64 (local.get $t)) (v128.load offset=64 (local.get $f))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $rows (i32.lt_u (local.get $i) (local.get $n))))))
+
+  ;; to[j] += from[j] for the 7840 f64 of a full matrix.
+  (func (export "addAll") (param $fromAt i32) (param $toAt i32)
+    (local $o i32)
+    (loop $pairs
+      (v128.store (i32.add (local.get $toAt) (local.get $o))
+        (f64x2.add (v128.load (i32.add (local.get $toAt) (local.get $o))) (v128.load (i32.add (local.get $fromAt) (local.get $o)))))
+      (local.set $o (i32.add (local.get $o) (i32.const 16)))
+      (br_if $pairs (i32.lt_u (local.get $o) (i32.const 62720)))))
+
   ;; Test-set measurements, as ../evaluate.ts computes them: for each sample, the logits of run()
   ;; (the same forward, bit for bit), the first argmax, and Σ_k exp(z_k − max) in class order from
   ;; 0; lossSum += log(sum) − (z_y − max), in sample order. Samples are t = 0..n) or, when $indexed,
@@ -496,7 +572,7 @@
   ;; pixel rows into the row set; `rows` is the set's size so far, the new size is returned.
   (func (export "run") (param $n i32) (param $generation i32) (param $rows i32) (result i32)
     (local $t i32) (local $i i32) (local $q i32) (local $start i32) (local $end i32)
-    (local $p i32) (local $o i32) (local $y i32) (local $best i32) (local $correct i32) (local $base i32)
+    (local $p i32) (local $o i32) (local $y i32) (local $best i32) (local $correct i32) (local $base i32) (local $w i32)
     (local $v v128)
     (local $z01 v128) (local $z23 v128) (local $z45 v128) (local $z67 v128) (local $z89 v128)
     (local $d01 v128) (local $d23 v128) (local $d45 v128) (local $d67 v128) (local $d89 v128)
@@ -507,6 +583,7 @@
     (local $e5 f64) (local $e6 f64) (local $e7 f64) (local $e8 f64) (local $e9 f64)
 
     (local.set $base (global.get $base))
+    (local.set $w (global.get $weights))
     (local.set $loss (f64.load offset=126560 (local.get $base)))
     (local.set $correct (i32.load offset=126568 (local.get $base)))
     (local.set $g01 (v128.load offset=125520 (local.get $base)))
@@ -532,7 +609,7 @@
         (block $fwd_done
           (br_if $fwd_done (i32.ge_u (local.get $q) (local.get $end)))
           (loop $fwd
-            (local.set $o (i32.add (local.get $base) (i32.mul
+            (local.set $o (i32.add (local.get $w) (i32.mul
               (i32.load16_u (i32.add (global.get $pixels) (i32.shl (local.get $q) (i32.const 1))))
               (i32.const 80))))
             (local.set $v (f64x2.splat (f64.convert_i32_u
@@ -546,11 +623,11 @@
             (br_if $fwd (i32.lt_u (local.get $q) (local.get $end)))))
 
         ;; z_k = z_k/255 + b_k
-        (local.set $z01 (f64x2.add (f64x2.div (local.get $z01) (v128.const f64x2 255 255)) (v128.load offset=62720 (local.get $base))))
-        (local.set $z23 (f64x2.add (f64x2.div (local.get $z23) (v128.const f64x2 255 255)) (v128.load offset=62736 (local.get $base))))
-        (local.set $z45 (f64x2.add (f64x2.div (local.get $z45) (v128.const f64x2 255 255)) (v128.load offset=62752 (local.get $base))))
-        (local.set $z67 (f64x2.add (f64x2.div (local.get $z67) (v128.const f64x2 255 255)) (v128.load offset=62768 (local.get $base))))
-        (local.set $z89 (f64x2.add (f64x2.div (local.get $z89) (v128.const f64x2 255 255)) (v128.load offset=62784 (local.get $base))))
+        (local.set $z01 (f64x2.add (f64x2.div (local.get $z01) (v128.const f64x2 255 255)) (v128.load offset=62720 (local.get $w))))
+        (local.set $z23 (f64x2.add (f64x2.div (local.get $z23) (v128.const f64x2 255 255)) (v128.load offset=62736 (local.get $w))))
+        (local.set $z45 (f64x2.add (f64x2.div (local.get $z45) (v128.const f64x2 255 255)) (v128.load offset=62752 (local.get $w))))
+        (local.set $z67 (f64x2.add (f64x2.div (local.get $z67) (v128.const f64x2 255 255)) (v128.load offset=62768 (local.get $w))))
+        (local.set $z89 (f64x2.add (f64x2.div (local.get $z89) (v128.const f64x2 255 255)) (v128.load offset=62784 (local.get $w))))
         (v128.store offset=125600 (local.get $base) (local.get $z01))
         (v128.store offset=125616 (local.get $base) (local.get $z23))
         (v128.store offset=125632 (local.get $base) (local.get $z45))

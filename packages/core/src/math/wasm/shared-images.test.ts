@@ -108,4 +108,52 @@ describe('training images in a shared kernel memory', () => {
     expect(Buffer.from(there.gW.buffer).equals(Buffer.from(here.gW.buffer, here.gW.byteOffset, here.gW.byteLength))).toBe(true);
     expect(Buffer.from(there.gb.buffer).equals(Buffer.from(here.gb.buffer, here.gb.byteOffset, here.gb.byteLength))).toBe(true);
   });
+
+  it('give a kernel weights to read in place: another kernel\'s resident weights, here and in another thread, with the bits of a copy', async () => {
+    const batch = Uint32Array.from({ length: 300 }, (_, i) => (i * 104729) % data.train.count);
+    const owner = new WasmKernel(data.train);
+    const w = weights(3);
+    const resident = owner.residentWeights(w);
+    const reader = new WasmKernel(data.train);
+    // The owner's weights lie in the shared memory, laid out as a scratch lays them out.
+    expect(reader.inPlace(resident)).toBe(resident.W.byteOffset);
+    // Arrays of this thread's heap, or laid out otherwise, are copied.
+    expect(reader.inPlace(w)).toBe(-1);
+    expect(reader.inPlace({ W: resident.W, b: w.b })).toBe(-1);
+    const copied = new WasmKernel(data.train).compute(batch, w, 0).sums;
+    const inPlace = reader.compute(batch, resident, 0).sums;
+    expect(Buffer.from(inPlace.gW.buffer, inPlace.gW.byteOffset, inPlace.gW.byteLength).equals(Buffer.from(copied.gW.buffer, copied.gW.byteOffset, copied.gW.byteLength))).toBe(true);
+    expect(inPlace.loss).toBe(copied.loss);
+    // Read, not copied: a change to the owner's weights is what the reader computes with next,
+    // under the same version; and back to a copy of other weights, it copies them.
+    resident.W.fill(0);
+    resident.b.fill(0);
+    const zero = new WasmKernel(data.train).compute(batch, { W: new Float64Array(7840), b: new Float64Array(10) }, 0).sums;
+    expect(reader.compute(batch, resident, 0).sums.loss).toBe(zero.loss);
+    expect(reader.compute(batch, w, 0).sums.loss).toBe(copied.loss);
+
+    // A kernel in another thread reads the same weights where they lie.
+    resident.W.set(w.W);
+    resident.b.set(w.b);
+    const code = `
+      const { workerData, parentPort } = require('node:worker_threads');
+      import(workerData.core).then(({ createKernel }) => {
+        const { train, batch, at } = workerData;
+        const kernel = createKernel(train, 'wasm');
+        const W = new Float64Array(train.memory.buffer, at, 7840);
+        const b = new Float64Array(train.memory.buffer, at + 62720, 10);
+        const sums = kernel.compute(batch, { W, b }, 0).sums;
+        parentPort.postMessage({ gW: sums.gW.slice(), loss: sums.loss, inPlace: kernel.inPlace({ W, b }) });
+      });`;
+    const coreUrl = new URL('../../../dist/index.js', import.meta.url).href;
+    const worker = new Worker(code, { eval: true, workerData: { core: coreUrl, train: data.train, batch, at: resident.W.byteOffset } });
+    const there = await new Promise<{ gW: Float64Array; loss: number; inPlace: number }>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    await worker.terminate();
+    expect(there.inPlace).toBe(resident.W.byteOffset);
+    expect(there.loss).toBe(copied.loss);
+    expect(Buffer.from(there.gW.buffer).equals(Buffer.from(copied.gW.buffer, copied.gW.byteOffset, copied.gW.byteLength))).toBe(true);
+  });
 });

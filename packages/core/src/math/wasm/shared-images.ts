@@ -71,14 +71,25 @@ export function allocKernelImages(count: number, nnz: number): SparseImages {
 export function kernelMemoryOf(data: SparseImages): WasmMemory | null {
   const memory = data.memory;
   if (memory === undefined || !isShared(memory.buffer) || memory.buffer.byteLength < HEADER_BYTES) return null;
-  const tag = new Int32Array(memory.buffer, 0, TAG_WORDS);
   for (const array of [data.offsets, data.pixels, data.values, data.labels]) {
-    // In another thread the same memory has another SharedArrayBuffer object: compare the tags.
-    if (!isShared(array.buffer) || array.buffer.byteLength < HEADER_BYTES || array.byteOffset < HEADER_BYTES) return null;
-    const own = new Int32Array(array.buffer, 0, TAG_WORDS);
-    for (let w = 0; w < TAG_WORDS; w++) if (own[w] !== tag[w]) return null;
+    if (!livesIn(array, memory)) return null;
   }
   return memory;
+}
+
+/**
+ * Whether `array` is a view onto the shared kernel memory `memory`, past its header. In another
+ * thread, or after the memory grew, the same memory has another SharedArrayBuffer object: the
+ * random tag at the start of the memory tells them apart.
+ */
+export function livesIn(array: ArrayBufferView, memory: WasmMemory): boolean {
+  const buffer = array.buffer;
+  if (!isShared(buffer) || !isShared(memory.buffer) || buffer.byteLength < HEADER_BYTES || array.byteOffset < HEADER_BYTES) return false;
+  if (buffer === memory.buffer) return true;
+  const tag = new Int32Array(memory.buffer, 0, TAG_WORDS);
+  const own = new Int32Array(buffer, 0, TAG_WORDS);
+  for (let w = 0; w < TAG_WORDS; w++) if (own[w] !== tag[w]) return false;
+  return true;
 }
 
 function isShared(buffer: ArrayBufferLike): boolean {
@@ -145,4 +156,26 @@ export function placeInPlace(data: SparseImages): InPlace | null {
   if (!memory || !slot) return null;
   const { offsets, pixels, values, labels } = data;
   return { memory, base: slot.base, offsetsAt: offsets.byteOffset, pixelsAt: pixels.byteOffset, valuesAt: values.byteOffset, labelsAt: labels.byteOffset, release: slot.release };
+}
+
+/** A region of a shared kernel memory: its buffer (this thread's object for the memory) and first byte. */
+export interface SharedRegion {
+  buffer: SharedArrayBuffer;
+  byteOffset: number;
+  /** The region's size: SCRATCH_PAGES pages. */
+  byteLength: number;
+  /** Gives the region back. */
+  release(): void;
+}
+
+/**
+ * A zeroed region of the shared memory `data` lives in, for buffers that kernels in any thread
+ * must read and write with their module (the shared-memory data plane's weights board and
+ * results); null when the data do not live in such a memory or no slot is free.
+ */
+export function claimSharedRegion(data: SparseImages): SharedRegion | null {
+  const memory = kernelMemoryOf(data);
+  const slot = memory && claimScratch(memory);
+  if (!memory || !slot) return null;
+  return { buffer: memory.buffer as SharedArrayBuffer, byteOffset: slot.base, byteLength: SCRATCH_PAGES * PAGE, release: slot.release };
 }

@@ -5,9 +5,10 @@ import type { Weights } from '../model.js';
 import type { RowSet } from '../rows.js';
 import { clearRows } from '../rows.js';
 import type { SparseImages } from '../sparse.js';
-import { CLASSES, PIXELS } from '../shape.js';
+import { CLASSES, PIXELS, W_LENGTH } from '../shape.js';
+import { jsRowMover, type RowMover } from '../row-mover.js';
 import { hostMathModule, kernelModule } from './kernel-module.js';
-import { placeInPlace, SCRATCH_PAGES } from './shared-images.js';
+import { livesIn, placeInPlace, SCRATCH_PAGES } from './shared-images.js';
 import { fixedSharedMemory, PAGE, wasmApi, type WasmMemory } from './wasm-api.js';
 
 export { wasmExpLog, wasmKernelAvailable } from './kernel-module.js';
@@ -24,6 +25,7 @@ export { wasmExpLog, wasmKernelAvailable } from './kernel-module.js';
 
 interface KernelExports {
   setup(base: number, offsets: number, pixels: number, values: number, labels: number): void;
+  weightsAt(at: number): void;
   clear(size: number): void;
   maxU16(at: number, n: number): number;
   maxU8(at: number, n: number): number;
@@ -31,6 +33,10 @@ interface KernelExports {
   update(size: number, lr: number, invW: number, invB: number): void;
   exp(x: number): number;
   log(x: number): number;
+  gatherRows(listAt: number, n: number, fromAt: number, toListAt: number, toAt: number): void;
+  scatterRows(listAt: number, n: number, fromAt: number, toAt: number): void;
+  addRows(listAt: number, n: number, fromAt: number, toAt: number): void;
+  addAll(fromAt: number, toAt: number): void;
 }
 
 // Byte offsets in the scratch region, from its base; kernel.wat has the same numbers.
@@ -105,6 +111,8 @@ export class WasmKernel implements Kernel {
   readonly sums: ExactSums;
   /** The rows the last compute() touched; stamp and list are views onto the kernel's memory. */
   readonly rows: RowSet;
+  /** Moves rows in the module when the arrays live in this kernel's shared memory, else in JS. */
+  readonly mover: RowMover;
   private readonly result: BatchSums;
   // The weights the memory holds a copy of: copied again when any of these differ.
   private heldVersion = NaN;
@@ -112,6 +120,15 @@ export class WasmKernel implements Kernel {
   private heldB: Float64Array | null = null;
   /** Whether W and b are a trainer's resident weights (residentWeights): never copied over. */
   private resident = false;
+  /** The shared kernel memory the data set lives in (read in place), or null for a memory of our own. */
+  private readonly shared: WasmMemory | null;
+  /** Where run() reads the weights: this.base (its scratch), or weights elsewhere in the memory. */
+  private readingAt: number;
+  /** The weights last checked by inPlace(), and its answer: the check runs once per pair of arrays. */
+  private checkedW: Float64Array | null = null;
+  private checkedB: Float64Array | null = null;
+  private checkedAt = -1;
+  private readonly base: number;
   /** W in the memory, and the same bytes as a Buffer (see setWeights). */
   private readonly W: Float64Array;
   private readonly wBytes: Buffer;
@@ -146,6 +163,9 @@ export class WasmKernel implements Kernel {
     const at = placeInPlace(data) ?? copied(data, nnz);
     if (at.release) slots.register(this, at.release);
     const { memory, base } = at;
+    this.shared = at.release ? memory : null;
+    this.base = base;
+    this.readingAt = base;
     const buf = memory.buffer;
     const onehot = new Float64Array(buf, base + ONEHOT_AT, CLASSES * CLASSES);
     for (let y = 0; y < CLASSES; y++) onehot[y * CLASSES + y] = 1;
@@ -175,6 +195,7 @@ export class WasmKernel implements Kernel {
     this.result = { sums: this.sums, rows: this.rows };
     this.exp = this.exports.exp;
     this.log = this.exports.log;
+    this.mover = this.shared === null ? jsRowMover : wasmRowMover(this.exports, this.shared);
   }
 
   /**
@@ -198,6 +219,31 @@ export class WasmKernel implements Kernel {
     if (weights.W !== this.W || weights.b !== this.b || sums !== this.sums || rows !== this.rows) return false;
     this.exports.update(rows.size, lr, invW, invB);
     return true;
+  }
+
+  /**
+   * Where `weights` lie in this kernel's memory when compute() can read them there, laid out as the
+   * scratch lays them out (W, then b 62720 bytes on): the byte offset of W, else -1 (they are
+   * copied in). Weights in the shared memory the data set lives in are read in place: a
+   * coordinator's weights, read by every worker thread of its process without a copy (the run's
+   * protocol keeps them unchanged while a step is computed).
+   */
+  inPlace(weights: Weights): number {
+    if (weights.W === this.checkedW && weights.b === this.checkedB) return this.checkedAt;
+    const { W, b } = weights;
+    const shared = this.shared;
+    const fits =
+      shared !== null &&
+      W.length === PIXELS * CLASSES &&
+      b.length === CLASSES &&
+      b.byteOffset === W.byteOffset + B_AT - W_AT &&
+      W.byteOffset % 8 === 0 &&
+      livesIn(W, shared) &&
+      livesIn(b, shared);
+    this.checkedW = W;
+    this.checkedB = b;
+    this.checkedAt = fits ? W.byteOffset : -1;
+    return this.checkedAt;
   }
 
   /** Copies the weights into the module's memory. */
@@ -226,11 +272,21 @@ export class WasmKernel implements Kernel {
       // Copying them in would overwrite the trainer's weights.
       throw new Error('WasmKernel: this kernel holds resident weights; compute with those or use another kernel');
     }
-    if (!resident && (version !== this.heldVersion || weights.W !== this.heldW || weights.b !== this.heldB)) {
-      this.setWeights(weights);
-      this.heldVersion = version;
-      this.heldW = weights.W;
-      this.heldB = weights.b;
+    if (!resident) {
+      const at = this.inPlace(weights);
+      const readAt = at === -1 ? this.base : at;
+      if (readAt !== this.readingAt) {
+        this.exports.weightsAt(readAt);
+        this.readingAt = readAt;
+        // Whatever the scratch held, it was not read meanwhile: copy again when back to copying.
+        this.heldVersion = NaN;
+      }
+      if (at === -1 && (version !== this.heldVersion || weights.W !== this.heldW || weights.b !== this.heldB)) {
+        this.setWeights(weights);
+        this.heldVersion = version;
+        this.heldW = weights.W;
+        this.heldB = weights.b;
+      }
     }
     const { sums, rows } = this;
     const n = batch.length;
@@ -249,4 +305,42 @@ export class WasmKernel implements Kernel {
     sums.count = n;
     return this.result;
   }
+}
+
+/**
+ * A RowMover that moves rows in the kernel's module (80 bytes at a time in SIMD lanes) when every
+ * array lives in `memory`, and in JS otherwise.
+ */
+function wasmRowMover(x: KernelExports, memory: WasmMemory): RowMover {
+  // Buffers known to be views of `memory` (this thread's objects for it; one more each time it grows).
+  const known = new WeakSet<ArrayBufferLike>();
+  const inMemory = (...arrays: ArrayBufferView[]): boolean => {
+    for (const a of arrays) {
+      if (known.has(a.buffer)) continue;
+      if (!livesIn(a, memory)) return false;
+      known.add(a.buffer);
+    }
+    return true;
+  };
+  return {
+    gatherRows(list, n, from, toList, to) {
+      if (n <= 0) return;
+      if (list.length < n || toList.length < n || from.length < W_LENGTH || to.length < n * CLASSES || !inMemory(list, from, toList, to)) return jsRowMover.gatherRows(list, n, from, toList, to);
+      x.gatherRows(list.byteOffset, n, from.byteOffset, toList.byteOffset, to.byteOffset);
+    },
+    scatterRows(list, n, from, to) {
+      if (n <= 0) return;
+      if (list.length < n || from.length < n * CLASSES || to.length < W_LENGTH || !inMemory(list, from, to)) return jsRowMover.scatterRows(list, n, from, to);
+      x.scatterRows(list.byteOffset, n, from.byteOffset, to.byteOffset);
+    },
+    addRows(list, n, from, to) {
+      if (n <= 0) return;
+      if (list.length < n || from.length < n * CLASSES || to.length < W_LENGTH || !inMemory(list, from, to)) return jsRowMover.addRows(list, n, from, to);
+      x.addRows(list.byteOffset, n, from.byteOffset, to.byteOffset);
+    },
+    addAll(from, to) {
+      if (from.length < W_LENGTH || to.length < W_LENGTH || !inMemory(from, to)) return jsRowMover.addAll(from, to);
+      x.addAll(from.byteOffset, to.byteOffset);
+    },
+  };
 }
