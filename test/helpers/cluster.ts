@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { encodeModel, kernelFingerprint, loadConfig, type TrainConfig, type TrainingData, type Weights } from '@mnist-lr/core';
 import { workerThreadEntry } from '@mnist-lr/worker';
+import type { ThreadSlot } from '@mnist-lr/core/protocol';
 
 /** Repository root. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -32,9 +33,13 @@ export interface ThreadWorker {
   lines: string[];
 }
 
-/** A real worker thread running the built worker entry. */
-export function startThreadWorker(url: string, token: string, label: string): ThreadWorker {
-  const worker = new Worker(workerThreadEntry(), { workerData: { url, token, label } });
+/**
+ * A real worker thread running the built worker entry. `data`: the coordinator's training data,
+ * shared (the thread then loads none); `slot`: a shared-memory slot of the coordinator
+ * (Coordinator.threadSlot), which moves the thread's tasks to shared memory and needs `data`.
+ */
+export function startThreadWorker(url: string, token: string, label: string, shared: { data?: TrainingData; slot?: ThreadSlot } = {}): ThreadWorker {
+  const worker = new Worker(workerThreadEntry(), { workerData: { url, token, label, ...shared } });
   const lines: string[] = [];
   const done = new Promise<{ reason: string; message: string; tasks: number }>((resolve, reject) => {
     worker.on('message', (m: { type: string; line?: string; outcome?: { reason: string; message: string; tasks: number } }) => {

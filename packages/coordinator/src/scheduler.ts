@@ -294,7 +294,9 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
    * Trusted like any computation of the coordinator's, so it needs no second opinion.
    */
   private computeOwn(slice: Slice<P>): void {
-    if (slice.answers.length === 0) slice.verify = false;
+    // A slice no one else holds: this thread's computation is the truth, with nothing to compare.
+    // Otherwise it is a second opinion on a worker's (verify).
+    if (slice.answers.length === 0 && slice.assignments.size === 0) slice.verify = false;
     const started = this.clock.now();
     if (this.accumulating && !this.accumulated) {
       // The step's first computation in this thread: its sums become the step's total.
@@ -310,6 +312,7 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
     }
     const out = this.options.local!(slice.indices, this.weights!, this.version);
     this.options.observer?.ownSliceDone?.(this.clock.now() - started);
+    if (slice.verify) this.stats.verify.byCoordinator++;
     if (this.verifyFraction === 0) {
       this.complete(slice);
       this.addAnswer(out.sums, out.rows === null ? null : out.rows.list.subarray(0, out.rows.size), false);
