@@ -138,8 +138,9 @@ describe('mnist-lr train --verify', () => {
         });
       });
       expect(r.code, r.stderr).toBe(0);
-      // 600 steps of two slices, each computed by both workers.
-      expect(r.stdout).toContain('--verify 1: 1,200 slices computed twice and compared (0 computations by the coordinator itself); 0 mismatches; 0 workers evicted for RESULT_MISMATCH\n');
+      // 600 steps of two slices: the coordinator's own (trusted, not compared) and the worker
+      // thread's, which the coordinator computes a second time, having no other worker.
+      expect(r.stdout).toContain('--verify 1: 600 slices computed twice and compared (600 computations by the coordinator itself); 0 mismatches; 0 workers evicted for RESULT_MISMATCH\n');
       expect(firstDifference(loadModel(join(out, 'models/config_1.model.json')).weights, reference)).toBe(-1);
     } finally {
       rmSync(out, { recursive: true, force: true });

@@ -26,6 +26,7 @@ describe('mnist-lr train --workers 2 --worker-mode process', () => {
     const processes = trainModel('processes', '--workers', '2', '--worker-mode', 'process');
     expect(processes.equals(inProcess)).toBe(true);
     const log = readFileSync(join(tmp, 'processes', 'logs', 'config_1.log'), 'utf8');
-    expect(log).toContain('2 local worker processes');
+    // Two parties: the coordinator's thread and one worker process.
+    expect(log).toContain('coordinator and 1 local worker process over WebSocket');
   });
 });

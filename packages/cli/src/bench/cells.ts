@@ -1,13 +1,20 @@
 /**
- * The timed cells of the step benchmarks: in-process training and a coordinator with local
- * worker threads, both timed from the training loop's onStep hook (StepTimer).
+ * The timed cells of the step benchmarks: in-process training and a coordinator computing its
+ * share beside local workers of each transport, all timed from the training loop's onStep hook
+ * (StepTimer).
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { initialState, LocalGradientSource, runTraining, splitTrainingSet, type TrainConfig, type TrainingData } from '@mnist-lr/core';
 import { Coordinator } from '@mnist-lr/coordinator';
 import { workerThreadEntry } from '@mnist-lr/worker';
+import { TOKEN_ENV } from '../token.js';
+import { BIN } from './origin.js';
 import { StepTimer, type Cell } from './step-timer.js';
+
+/** How local workers reach the coordinator. */
+export type Transport = 'shared memory' | 'thread WebSocket' | 'process WebSocket';
 
 /**
  * The cores a cell's process kept busy on average: its CPU time over the wall time of the same
@@ -26,20 +33,28 @@ export function coresUsed(c: Cell): string {
 export async function inProcess(data: TrainingData, config: TrainConfig, budgetMs: number): Promise<Cell> {
   const abort = new AbortController();
   const timer = new StepTimer(budgetMs, () => abort.abort());
+  const source = new LocalGradientSource(data.train);
+  const state = initialState(config);
+  // As core's train() does: the weights live in the kernel's memory.
+  state.weights = source.residentWeights(state.weights);
   await runTraining({
     config,
     data,
     split: splitTrainingSet(data.train.count, config),
-    source: new LocalGradientSource(data.train),
-    state: initialState(config),
+    source,
+    state,
     hooks: { onStep: () => timer.step() },
     signal: abort.signal,
   });
   return timer.cell();
 }
 
-/** Steps of a coordinator with `n` local worker threads, timed after a warm-up; `verify` as --verify. */
-export async function withWorkers(data: TrainingData, config: TrainConfig, n: number, budgetMs: number, verify = 0): Promise<Cell> {
+/**
+ * Steps of `train --workers n` as the command runs them: a coordinator computing its share and
+ * n − 1 local workers over `transport` (threads with a shared-memory slot, threads without one,
+ * or `mnist-lr worker` processes); `verify` as --verify. Timed after a warm-up.
+ */
+export async function withWorkers(data: TrainingData, config: TrainConfig, n: number, budgetMs: number, verify = 0, transport: Transport = 'shared memory'): Promise<Cell> {
   const token = randomBytes(16).toString('hex');
   const abort = new AbortController();
   let from = { out: 0, in: 0 };
@@ -54,14 +69,24 @@ export async function withWorkers(data: TrainingData, config: TrainConfig, n: nu
       else to = { out: t.bytesOut, in: t.bytesIn };
     },
   );
-  coordinator = await Coordinator.start({ config, data, token, minWorkers: n, workerWaitMs: 30_000, verify, signal: abort.signal, hooks: { onStep: () => timer.step() } });
-  const threads = Array.from({ length: n }, (_, i) => new Worker(workerThreadEntry(), { workerData: { url: coordinator.url, token, label: `bench-${i}` } }));
+  coordinator = await Coordinator.start({ config, data, token, computeShare: true, minWorkers: n - 1, workerWaitMs: 30_000, verify, signal: abort.signal, hooks: { onStep: () => timer.step() } });
+  const threads: Worker[] = [];
+  const processes: ChildProcess[] = [];
+  for (let i = 0; i < n - 1; i++) {
+    if (transport === 'process WebSocket') {
+      processes.push(spawn(process.execPath, [BIN, 'worker', '--connect', coordinator.url, '--quiet'], { env: { ...process.env, [TOKEN_ENV]: token }, stdio: 'ignore' }));
+    } else {
+      const slot = transport === 'shared memory' ? coordinator.threadSlot() : undefined;
+      threads.push(new Worker(workerThreadEntry(), { workerData: { url: coordinator.url, token, label: `bench-${i}`, data, slot } }));
+    }
+  }
   try {
     await coordinator.run();
   } finally {
     await coordinator.close();
     await Promise.all(threads.map((t) => t.terminate()));
+    for (const p of processes) p.kill('SIGKILL');
   }
-  const perWorkerStep = n * timer.count;
+  const perWorkerStep = Math.max(1, n - 1) * timer.count;
   return { ...timer.cell(), bytesDown: (to.out - from.out) / perWorkerStep, bytesUp: (to.in - from.in) / perWorkerStep };
 }

@@ -7,12 +7,13 @@ import { benchDistributed } from '../bench/distributed.js';
 import { benchExpLog } from '../bench/exp-log.js';
 import { benchFootprint } from '../bench/footprint.js';
 import { benchKernel } from '../bench/kernel.js';
+import { benchLocal } from '../bench/local.js';
 import { benchOrigin, originUnavailable } from '../bench/origin.js';
 import { benchVerify } from '../bench/verify.js';
 import { badOption } from '../errors.js';
 
 /** The sections, in the order `all` runs them. */
-export const BENCH_SECTIONS = ['origin', 'footprint', 'accuracy', 'kernel', 'distributed', 'dashboard', 'verify'] as const;
+export const BENCH_SECTIONS = ['origin', 'footprint', 'local', 'accuracy', 'kernel', 'distributed', 'dashboard', 'verify'] as const;
 
 export interface BenchCommandOptions {
   /** A section of BENCH_SECTIONS, or 'all'. */
@@ -37,6 +38,10 @@ export async function benchCommand(options: BenchCommandOptions, stdout: NodeJS.
     stdout.write(`\n## Start-up and memory: whole processes, peak RSS from the operating system, medians of ${options.runs} interleaved runs\n\n`);
     stdout.write(`${await benchFootprint({ runs: options.runs, log })}\n`);
   }
+  if (runs('local')) {
+    stdout.write(`\n## Local workers: whole train processes of the origin's configs, --workers 0 against --workers 2, medians of ${options.runs} interleaved runs\n\n`);
+    stdout.write(`${await benchLocal({ configs: ['config_sample', 'config_1', 'config_2', 'config_3'], runs: options.runs, log })}\n`);
+  }
   if (runs('accuracy')) {
     stdout.write(`\n## Time to accuracy: whole processes, medians of ${options.runs} runs\n\n`);
     stdout.write(`${await benchAccuracy({ config: 'config_fast', runs: options.runs, log })}\n`);
@@ -51,10 +56,10 @@ export async function benchCommand(options: BenchCommandOptions, stdout: NodeJS.
     stdout.write(`${benchExpLog(data, { batches: [10, 100], repeats: 7, log })}\n`);
   }
   if (runs('distributed')) {
-    stdout.write('\n## Distributed: local worker threads over WebSocket on 127.0.0.1, medians, same run\n\n');
-    const r = await benchDistributed(data, { batches: [10, 100, 1000, 8192], workers: [1, 2, 4], budgetMs: options.seconds * 1000, log });
-    stdout.write(`Milliseconds per step (median):\n\n${r.table}\n\nSeconds per epoch (60,000 samples), from the mean step of the same measurements (pauses and the evaluation after each epoch included):\n\n${r.epochs}\n`);
-    stdout.write(`\nScaling: 2 workers against in-process, and against 2 threads that share memory and send no messages (the most 2 threads can gain on this machine while it is measured), medians:\n\n${r.scaling}\n\n${r.target}\n`);
+    stdout.write('\n## Distributed: a step split between two parties over each transport, beside in-process and two floors, medians of interleaved rounds, same run\n\n');
+    const r = await benchDistributed(data, { batches: [10, 100, 1000, 8192], budgetMs: options.seconds * 1000, log });
+    stdout.write(`Milliseconds per step (median), with the speed-up over in-process and the cores the process kept busy:\n\n${r.table}\n\nSeconds per epoch (60,000 samples), from the mean step of the same measurements (pauses and the evaluation after each epoch included):\n\n${r.epochs}\n`);
+    stdout.write(`\nScaling: the shared-memory plane against in-process, and against the two floors, medians:\n\n${r.scaling}\n\n${r.target}\n`);
   }
   if (runs('dashboard')) {
     stdout.write('\n## Watching: step time with the dashboard open against nobody watching, interleaved windows of one run\n\n');
