@@ -47,11 +47,12 @@ function token(): string {
 
 /** A coordinator computing its share, with `options`, its log kept. */
 async function coordinatorWith(secret: string, options: Partial<CoordinatorOptions>, log: string[]): Promise<Coordinator> {
-  return Coordinator.start({ config, data, token: secret, computeShare: true, workerWaitMs: 30_000, log: (l) => log.push(l), ...options });
+  // Sharing every step, even where this thread alone would be faster: the faults are the point.
+  return Coordinator.start({ config, data, token: secret, computeShare: true, adaptive: false, workerWaitMs: 30_000, log: (l) => log.push(l), ...options });
 }
 
 describe('worker threads over shared memory, under faults', () => {
-  it('a thread terminated while it holds a slice loses it to another party at once; the weights are the in-process ones', async () => {
+  it('a thread terminated while it holds a slice loses it to another party; the weights are the in-process ones', async () => {
     const secret = token();
     const log: string[] = [];
     let faulty: Faulty | undefined;
@@ -73,7 +74,8 @@ describe('worker threads over shared memory, under faults', () => {
               clearInterval(watch);
               const t = performance.now();
               void faulty!.worker.terminate();
-              void waitFor(() => coordinator.reassigned > 0, 30_000, 'the slice to be reassigned').then(() => (reassignedWithinMs = performance.now() - t));
+              // The coordinator computes a late slice itself, or gets it back when the thread dies.
+              void waitFor(() => coordinator.reassigned + coordinator.stats.backups > 0, 30_000, 'the slice to be taken over').then(() => (reassignedWithinMs = performance.now() - t));
             }
           }, 1);
         },
@@ -85,7 +87,7 @@ describe('worker threads over shared memory, under faults', () => {
       const state = await coordinator.run();
       expect(killedAt).toBe(150);
       expect(Atomics.load(faulty.control, 1)).toBe(1);
-      expect(coordinator.reassigned).toBeGreaterThanOrEqual(1);
+      expect(coordinator.reassigned + coordinator.stats.backups).toBeGreaterThanOrEqual(1);
       expect(reassignedWithinMs).toBeGreaterThanOrEqual(0);
       expect(reassignedWithinMs).toBeLessThan(10_000);
       expect(firstDifference(state.weights, reference)).toBe(-1);
@@ -109,11 +111,14 @@ describe('worker threads over shared memory, under faults', () => {
       stepTimeoutMs: 2000,
       minStepTimeoutMs: 300,
       hooks: {
-        onStep: (info) => {
-          if (info.epoch === 1 && info.step === 100 && faulty) {
+        onStep: async (info) => {
+          if (info.epoch === 0 && info.step === 100 && faulty) {
             Atomics.store(faulty.control, 0, HANG);
             hungAt = performance.now();
           }
+          // The run goes on without the stuck thread (this thread computes its slice too); it is
+          // held here only until the deadline has passed, so that the run is still on then.
+          if (info.epoch === 0 && info.step === 110) await waitFor(() => (coordinator.evicted.STEP_DEADLINE ?? 0) > 0, 30_000, 'the deadline eviction');
         },
       },
     }, log);

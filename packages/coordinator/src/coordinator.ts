@@ -40,6 +40,12 @@ export interface CoordinatorOptions {
    */
   computeShare?: boolean;
   /**
+   * With computeShare (and without verify): compute a step in this thread alone whenever that has
+   * measured faster lately than sharing it with the workers, as at small batches, where moving a
+   * step's rows between cores costs more than the arithmetic it spreads. Default true.
+   */
+  adaptive?: boolean;
+  /**
    * Worker threads of this process (see threadSlot) that may spin between tasks instead of
    * sleeping: waking a sleeping thread costs tens of microseconds, and more spinning threads than
    * cores would take turns on them. Default: the cores available, minus this thread's.
@@ -126,6 +132,7 @@ export class Coordinator {
       tls: { kind: 'object' },
       minWorkers: { kind: 'integer', min: given.computeShare ? 0 : 1, max: 1_000_000 },
       computeShare: { kind: 'boolean' },
+      adaptive: { kind: 'boolean' },
       spinners: { kind: 'integer', min: 0, max: 1024 },
       workerWaitMs: { kind: 'integer', min: 0, max: MAX_MS },
       stepTimeoutMs: { kind: 'integer', min: 1, max: MAX_MS },
@@ -202,6 +209,7 @@ export class Coordinator {
       accumulator: accumulate ? (indices, weights, version) => own.compute(indices, weights, version) : undefined,
       mover: own?.kernel.mover ?? jsRowMover,
       computeShare: options.computeShare ?? false,
+      adaptive: options.adaptive,
       rowsOnly: updatesOnlyRows(config),
       observer: {
         sliceDone: (peer, ms) => peer.record.sliceDone(ms),

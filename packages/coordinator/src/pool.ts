@@ -40,6 +40,11 @@ export class Peer {
   alive = true;
   /** The shared-memory plane this worker computes through (a thread of this process), or null: WebSocket. */
   plane: SharedPlane<Peer> | null = null;
+
+  /** Whether its tasks go through shared memory (see SchedulerPeer.shared). */
+  get shared(): boolean {
+    return this.plane !== null;
+  }
   /** What the run's monitor shows of this connection, updated in place. */
   readonly record: WorkerRecord;
 
@@ -165,6 +170,11 @@ export class Pool {
   /** Polls the shared-memory plane from this thread until `done()` or `ms` passed (see SharedPlane.spin). */
   spin(done: () => boolean, ms: number): void {
     this.plane?.spin(done, ms);
+  }
+
+  /** Takes the answers the shared-memory plane holds, without waiting. */
+  poll(): void {
+    this.plane?.poll();
   }
 
   /** Keeps polling the shared-memory plane from the event loop while tasks are in flight there. */

@@ -295,12 +295,18 @@ describe('SliceScheduler, with in-memory workers computing with the real kernel'
     net.join('w2', 2);
     const straggler = net.join('w3', 2);
     let seen = 0;
-    // Eight of w3's slices take 50 ms: past 3× the 2 ms median, well within the 1 s deadline. Each
-    // late answer arrives some 25 steps later, before the run ends.
+    // Every tenth of w3's slices takes 50 ms: past 3× the 2 ms median, well within the 1 s
+    // deadline. Each late answer arrives some 25 steps later, before the run ends; meanwhile w3,
+    // busy with it, sits the steps out (so it is given fewer slices than the others).
     straggler.behave = () => (++seen % 10 === 0 && seen <= 80 ? 'slow' : 'answer');
     const weights = await trainSteps(config1, net.scheduler, STEPS, net);
     expect(bitDifferences(weights, await inProcess(config1))).toBe(0);
-    expect(net.scheduler.stats).toMatchObject({ reassigned: 0, backups: 8, lateAnswers: 8 });
+    const slow = Math.min(8, Math.floor(seen / 10));
+    expect(slow).toBeGreaterThanOrEqual(3);
+    expect(net.scheduler.stats).toMatchObject({ reassigned: 0, backups: slow });
+    // The last late answer may come after the last step.
+    expect(net.scheduler.stats.lateAnswers).toBeGreaterThanOrEqual(slow - 1);
+    expect(net.scheduler.stats.lateAnswers).toBeLessThanOrEqual(slow);
     expect(net.dropped).toEqual([]);
   });
 

@@ -2,10 +2,13 @@ import { addAllRows, addRows, clearRows, emptyRowSet, emptySums, jsRowMover, Mni
 import type { Reason, ResultMessage, TaskMessage } from '@mnist-lr/core/protocol';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { SliceTimer } from './deadlines.js';
+import { SplitPolicy } from './split-policy.js';
 import { keepAnswer, localAnswer, sameAnswer, secureRandom, type Answer, type VerifyStats } from './verify.js';
 
 /** Steps that end within compute() give the event loop a turn at least this often, milliseconds. */
 const YIELD_MS = 20;
+/** The least time this thread waits for a shared-memory worker's slice before computing it too, milliseconds. */
+const LATE_MIN_MS = 0.05;
 
 /** A worker as the scheduler sees it (the pool's Peer, or an in-memory one in tests). */
 export interface SchedulerPeer {
@@ -13,6 +16,11 @@ export interface SchedulerPeer {
   version: number;
   /** Tasks sent and not yet answered. */
   readonly pending: Set<number>;
+  /**
+   * True for a worker that computes through shared memory (a thread of this process): its answer
+   * is looked for from this thread, so a step can tell at once when it is late.
+   */
+  readonly shared?: boolean;
   send(m: TaskMessage): void;
 }
 
@@ -31,6 +39,8 @@ export interface SchedulerWorkers<P extends SchedulerPeer> {
   publish?(weights: Weights, version: number, changed: Uint16Array | null, changedCount: number, since: number): void;
   /** Waits for answers from this thread, polling, until `done()` or `ms` passed (shared-memory workers). */
   spin?(done: () => boolean, ms: number): void;
+  /** Takes the answers that are there, without waiting (shared-memory workers). */
+  poll?(): void;
   /** Keeps looking for answers from the event loop while any are awaited (shared-memory workers). */
   watch?(): void;
 }
@@ -94,6 +104,11 @@ export interface SchedulerOptions<P = unknown> {
   accumulator?: (indices: Uint32Array, weights: Weights, version: number) => BatchSums;
   /** How answers' rows are added into the total (the own kernel's module where it can). Default: JS. */
   mover?: RowMover;
+  /**
+   * With computeShare and without verify: whether this thread computes a step alone when that
+   * has measured faster than sharing it (SplitPolicy). Default true.
+   */
+  adaptive?: boolean;
   /**
    * The coordinator's own thread is a party of every step: it computes one slice itself, right
    * after handing the others out, and takes over any slice a worker loses. Default false.
@@ -165,6 +180,11 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
   private syncError: Error | null = null;
   /** clock.now() of the last time the event loop was known to turn (see yieldDue). */
   private turnAt = 0;
+  /** Shared or alone, whichever measures faster (computeShare without verify); null otherwise. */
+  private readonly policy: SplitPolicy | null;
+  /** Whether this step's time goes to the policy, and when it started. */
+  private timed = false;
+  private stepStart = 0;
   private orphanTimer: TimerHandle | undefined;
   private readonly clock: Clock;
   private readonly timer: SliceTimer;
@@ -185,6 +205,7 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
     if ((this.verifyFraction > 0 || options.computeShare) && !options.local) throw new RangeError('SliceScheduler: verify and computeShare need the coordinator\'s own computation (options.local)');
     this.random = options.random ?? secureRandom;
     this.mover = options.mover ?? jsRowMover;
+    this.policy = options.computeShare && this.verifyFraction === 0 && options.adaptive !== false ? new SplitPolicy() : null;
   }
 
   /** Whether the step's total lives in the accumulator (computeShare without verify). */
@@ -198,6 +219,15 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
    * shared-memory workers answering within the spin), else a promise.
    */
   compute(batch: Uint32Array, weights: Weights, version: number): BatchSums | Promise<BatchSums> {
+    // A worker still busy with an earlier task (late, or stalled: a pause for garbage collection,
+    // a core taken by another process) sits this step out rather than hold it up; late answers
+    // that came meanwhile are collected first.
+    this.pool.poll?.();
+    const idle = this.pool.ready().filter((p) => p.pending.size === 0);
+    // With a share of its own, this thread may be faster alone (see SplitPolicy).
+    this.timed = this.policy !== null && idle.length > 0;
+    this.stepStart = this.clock.now();
+    if (this.timed && !this.policy!.share() && this.accumulating) return this.computeAlone(batch, weights, version);
     // The rows the previous step's update changed, for workers that hold that version.
     const since = this.version;
     const changed = this.options.rowsOnly && since >= 0 && version === since + 1 ? this.rows.list : null;
@@ -218,7 +248,7 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
     }
     this.weights = weights;
     this.version = version;
-    const peers = this.pool.ready();
+    const peers = idle;
     const own = this.options.computeShare ? 1 : 0;
     const parts = Math.max(1, Math.min(peers.length + own, batch.length));
     // With computeShare this thread takes the last slice; workers get the others.
@@ -242,7 +272,11 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
       }
       // The second computation of each verified slice, once every slice has its first worker.
       for (const slice of this.slices) if (slice.verify && slice.assignments.size > 0) this.refill(slice, false);
-      if (own === 1) this.computeOwn(this.slices[parts - 1]!);
+      if (own === 1) {
+        const started = this.clock.now();
+        this.computeOwn(this.slices[parts - 1]!);
+        this.takeOverLate(this.clock.now() - started);
+      }
       if (this.remaining > 0) this.pool.spin?.(() => this.remaining === 0, this.spinMs());
     } finally {
       this.sync = false;
@@ -261,6 +295,52 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
       this.fail = reject;
       this.pool.watch?.();
     });
+  }
+
+  /**
+   * Slices of shared-memory workers still unanswered a while after this thread computed its own
+   * (half its time again): this thread computes them too, and the first answer counts (the sums
+   * are exact, so both are the same bits; the other is a late answer). A step then waits for no
+   * worker held up by a garbage-collection pause or a core taken by another process, which on
+   * two cores would otherwise cost milliseconds. Only without verification: a verified slice
+   * needs its two answers anyway.
+   */
+  private takeOverLate(ownMs: number): void {
+    if (this.remaining === 0 || this.verifyFraction > 0 || !this.slices.some((s) => !s.done && this.watchable(s))) return;
+    this.pool.spin?.(() => this.remaining === 0, Math.max(LATE_MIN_MS, 0.5 * ownMs));
+    for (const slice of this.slices) {
+      if (slice.done || !this.watchable(slice)) continue;
+      this.stats.backups++;
+      this.options.observer?.backup();
+      this.computeOwn(slice);
+    }
+  }
+
+  /** Whether every computation of `slice` in flight is a shared-memory worker's. */
+  private watchable(slice: Slice<P>): boolean {
+    if (slice.assignments.size === 0) return false;
+    for (const p of slice.assignments.values()) if (!p.shared) return false;
+    return true;
+  }
+
+  /**
+   * A step this thread computes alone, as an in-process trainer does (SplitPolicy found it
+   * faster): no slices, no tasks, and nothing published for workers (the next shared step
+   * publishes all of W, since the board then holds an older version).
+   */
+  private computeAlone(batch: Uint32Array, weights: Weights, version: number): BatchSums | Promise<BatchSums> {
+    this.slices = [];
+    this.remaining = 0;
+    this.weights = weights;
+    this.version = version;
+    const out = this.options.accumulator!(batch, weights, version);
+    if (out.rows === null) throw new Error('SliceScheduler: the accumulator must report its rows');
+    this.sums = out.sums;
+    this.rows = out.rows;
+    this.accumulated = true;
+    this.policy!.record(this.clock.now() - this.stepStart);
+    const result = { sums: out.sums, rows: out.rows };
+    return this.yieldDue() ? this.turn().then(() => result) : result;
   }
 
   /**
@@ -459,6 +539,7 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
     if (--this.remaining !== 0) return;
     if (this.verifyFraction > 0) for (const s of this.slices) this.addAnswer(s.accepted!.sums, s.accepted!.rows, false);
     const result = { sums: this.sums, rows: this.rows };
+    if (this.timed) this.policy!.record(this.clock.now() - this.stepStart);
     if (this.sync) {
       this.syncResult = result;
       return;

@@ -7,7 +7,7 @@
  * that the next frame reuses, and a liar's answers must be taken back out of the step.
  */
 import { randomInt } from 'node:crypto';
-import { emptySums, jsRowMover, rowList, type BatchSums, type ExactSums } from '@mnist-lr/core';
+import { emptySums, jsRowMover, PIXELS, rowList, type BatchSums, type ExactSums } from '@mnist-lr/core';
 
 /** One computation of a slice: by a worker, or by the coordinator itself (`by` null). */
 export interface Answer<P> {
@@ -31,7 +31,8 @@ export function keepAnswer<P>(by: P | null, sums: ExactSums, rows: Uint16Array |
   copy.loss = sums.loss;
   copy.correct = sums.correct;
   copy.count = sums.count;
-  return { by, sums: copy, rows: rows === null ? null : rows.slice().sort() };
+  // As on the wire (core's rowList): the full gradient past half the rows, else the rows ascending.
+  return { by, sums: copy, rows: rows === null || rows.length * 2 > PIXELS ? null : rows.slice().sort() };
 }
 
 /** The coordinator's own computation of a slice, in the shape a worker's answer has on the wire. */

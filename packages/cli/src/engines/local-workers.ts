@@ -51,7 +51,8 @@ export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine
         data,
         token,
         computeShare: true,
-        minWorkers: others,
+        // Training starts at once, on this thread; each worker joins the step after it is up.
+        minWorkers: 0,
         verify: options.verify ?? 0,
         state,
         hooks,

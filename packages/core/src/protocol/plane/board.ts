@@ -13,6 +13,7 @@ import {
   BOARD_SEQ_WORD,
   BOARD_VERSION_AT,
   BOARD_W_AT,
+  PACKED_ROWS_MAX,
 } from './layout.js';
 
 /**
@@ -75,8 +76,7 @@ export class WeightsBoard {
     const seq = Atomics.load(words, BOARD_SEQ_WORD);
     Atomics.store(words, BOARD_SEQ_WORD, seq + 1);
     const from = this.version;
-    // Past half the rows, copying all of W at once costs less than picking rows.
-    if (changed !== null && from >= 0 && changedCount * 2 <= PIXELS) {
+    if (changed !== null && from >= 0 && changedCount <= PACKED_ROWS_MAX) {
       mover.gatherRows(changed, changedCount, weights.W, this.list, this.rows);
       mover.scatterRows(this.list, changedCount, this.rows, this.W);
       words[BOARD_DELTA_ROWS_WORD] = changedCount;

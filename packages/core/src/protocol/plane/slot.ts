@@ -34,6 +34,7 @@ import {
   RESULT_GB_AT,
   RESULT_LIST_AT,
   RESULT_ROWS_AT,
+  PACKED_ROWS_MAX,
 } from './layout.js';
 
 /** A task as a worker reads it from its slot. `indices` is a view onto the slot: read it before answering. */
@@ -220,11 +221,11 @@ export class TaskSlot {
 
   /**
    * Answers task `t` with its exact sums: the touched rows packed (in the kernel's order) when
-   * they are at most half, else the full gradient. Bumps the done sequence last.
+   * they are at most PACKED_ROWS_MAX, else the full gradient. Bumps the done sequence last.
    */
   reply(t: SlotTask, sums: ExactSums, rows: RowSet | null, mover: RowMover = jsRowMover): void {
     const words = this.words;
-    if (rows === null || rows.size * 2 > PIXELS) {
+    if (rows === null || rows.size > PACKED_ROWS_MAX) {
       copyF64(this.packed, sums.gW);
       words[SLOT_ROWS_WORD] = -1;
     } else {
