@@ -193,7 +193,7 @@ export class Coordinator {
         source.onLost(peer, reason);
         notify();
       },
-      onResult: (peer, m, packed) => source.onResult(peer, m, packed),
+      onResult: (peer, m, packed, ms) => source.onResult(peer, m, packed, ms),
     });
     source = new SliceScheduler(pool, {
       stepTimeoutMs: options.stepTimeoutMs ?? D.stepTimeoutMs,

@@ -99,7 +99,7 @@ export interface PoolOptions {
    * A validated result. Its sums live in storage the pool reuses: read them during the call.
    * `packed`: a shared-memory result, whose sums list only its rows, packed (core's SlotResult).
    */
-  onResult: (peer: Peer, m: ResultMessage, packed: boolean) => void;
+  onResult: (peer: Peer, m: ResultMessage, packed: boolean, ms?: number) => void;
   /** For a shared-memory plane: a region of the kernels' shared memory per call (see SharedPlaneOptions.region). */
   region?: () => SharedRegion | null;
   /** For a shared-memory plane: how this thread moves rows. */
@@ -146,13 +146,13 @@ export class Pool {
       spinners: this.options.spinners,
       region: this.options.region ?? (() => null),
       mover: this.options.mover ?? jsRowMover,
-      onResult: (peer, r) => {
+      onResult: (peer, r, ms) => {
         if (peer.gone) return;
         peer.alive = true;
         peer.record.framesIn++;
         peer.record.bytesIn += 8 * (r.rows === null ? r.sums.gW.length : r.rows.length * 10) + 2 * (r.rows?.length ?? 0);
         peer.record.lastHeard = Date.now();
-        this.options.onResult(peer, { type: 'result', task: r.task, sums: r.sums, rows: r.rows }, true);
+        this.options.onResult(peer, { type: 'result', task: r.task, sums: r.sums, rows: r.rows }, true, ms);
       },
       onStale: (peer, task) => {
         if (!peer.gone) this.options.onStale?.(peer, task);

@@ -2,6 +2,7 @@ import { addAllRows, addRows, clearRows, emptyRowSet, emptySums, jsRowMover, Mni
 import type { Reason, ResultMessage, TaskMessage } from '@mnist-lr/core/protocol';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { SliceTimer } from './deadlines.js';
+import { SliceSizer } from './slice-sizer.js';
 import { SplitPolicy } from './split-policy.js';
 import { keepAnswer, localAnswer, sameAnswer, secureRandom, type Answer, type VerifyStats } from './verify.js';
 
@@ -182,6 +183,8 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
   private turnAt = 0;
   /** Shared or alone, whichever measures faster (computeShare without verify); null otherwise. */
   private readonly policy: SplitPolicy | null;
+  /** How many samples each party gets, from how fast it has been. */
+  private readonly sizer = new SliceSizer<P>();
   /** Whether this step's time goes to the policy, and when it started. */
   private timed = false;
   private stepStart = 0;
@@ -254,9 +257,13 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
     // With computeShare this thread takes the last slice; workers get the others.
     const toWorkers = own === 1 ? parts - 1 : parts;
     this.slices = [];
+    // In proportion to each party's speed (SliceSizer): workers first, this thread last.
+    const parties: Array<P | null> = peers.slice(0, toWorkers);
+    if (own === 1) parties.push(null);
+    const bounds = parties.length === parts ? this.sizer.bounds(parties, batch.length) : [0, batch.length];
     for (let s = 0; s < parts; s++) {
-      const from = Math.floor((s * batch.length) / parts);
-      const to = Math.floor(((s + 1) * batch.length) / parts);
+      const from = bounds[s]!;
+      const to = bounds[s + 1]!;
       const verify = s < toWorkers && (this.verifyFraction >= 1 || (this.verifyFraction > 0 && this.random() < this.verifyFraction));
       this.slices.push({ indices: batch.subarray(from, to), done: false, assignments: new Map(), timers: new Map(), sentAt: new Map(), backupTimer: undefined, verify, answers: [], accepted: undefined });
     }
@@ -385,13 +392,17 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
       this.sums = out.sums;
       this.rows = out.rows;
       this.accumulated = true;
-      this.options.observer?.ownSliceDone?.(this.clock.now() - started);
+      const ms = this.clock.now() - started;
+      this.sizer.record(null, slice.indices.length, ms);
+      this.options.observer?.ownSliceDone?.(ms);
       this.complete(slice);
       this.stepDoneIfLast();
       return;
     }
     const out = this.options.local!(slice.indices, this.weights!, this.version);
-    this.options.observer?.ownSliceDone?.(this.clock.now() - started);
+    const ms = this.clock.now() - started;
+    this.sizer.record(null, slice.indices.length, ms);
+    this.options.observer?.ownSliceDone?.(ms);
     if (slice.verify) this.stats.verify.byCoordinator++;
     if (this.verifyFraction === 0) {
       this.complete(slice);
@@ -415,6 +426,7 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
 
   /** A worker is gone: each unfinished slice it held, and no one else holds, goes to another. */
   onLost(peer: P, reason: Reason | undefined): void {
+    this.sizer.forget(peer);
     for (const task of peer.pending) {
       const slice = this.byTask.get(task);
       this.byTask.delete(task);
@@ -442,7 +454,7 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
    * A worker's answer. `packed`: its sums list only the touched rows, packed in list order (a
    * shared-memory result; see core's SlotResult); otherwise they are in place (a decoded frame).
    */
-  onResult(peer: P, m: ResultMessage, packed = false): void {
+  onResult(peer: P, m: ResultMessage, packed = false, elapsedMs?: number): void {
     const slice = this.byTask.get(m.task);
     if (!slice || !peer.pending.has(m.task)) {
       this.pool.drop(peer, 'UNEXPECTED_MESSAGE', `result for task ${m.task}, which this worker was not given`);
@@ -461,8 +473,11 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
       this.stats.lateAnswers++;
       return;
     }
-    const ms = this.clock.now() - sentAt;
+    // How long the worker took: from the shared-memory slot when it tells (this thread may have
+    // noticed the answer later), else until the answer arrived.
+    const ms = elapsedMs !== undefined && elapsedMs >= 0 ? elapsedMs : this.clock.now() - sentAt;
     this.timer.record(ms);
+    this.sizer.record(peer, m.sums.count, ms);
     this.options.observer?.sliceDone(peer, ms);
     // Progress: a wait for workers (see orphaned()) starts again from now if it is needed again.
     this.clock.clearTimeout(this.orphanTimer);

@@ -14,8 +14,11 @@ export interface SharedPlaneOptions<P> {
   region(): SharedRegion | null;
   /** How this thread moves rows (its kernel's mover). */
   mover: RowMover;
-  /** A task's answer, complete and matching the task in flight: packed views onto the slot. */
-  onResult(peer: P, r: SlotResult): void;
+  /**
+   * A task's answer, complete and matching the task in flight: packed views onto the slot.
+   * `ms`: from posting the task to the worker finishing it (not to this thread noticing).
+   */
+  onResult(peer: P, r: SlotResult, ms: number): void;
   /** A task the worker could not compute: its weights version had left the board (a late task). */
   onStale(peer: P, task: number): void;
   /** The peer's slot answered another task than the one in flight: a broken worker. */
@@ -27,8 +30,9 @@ interface Seat<P> {
   slot: TaskSlot;
   peer: P | null;
   spin: boolean;
-  /** The task posted and not answered yet. */
+  /** The task posted and not answered yet, and when (performance.now() of this thread). */
   inFlight: TaskMessage | null;
+  postedAt: number;
   /** Tasks waiting for the one in flight (a slot holds one task at a time). */
   queue: TaskMessage[];
 }
@@ -64,7 +68,7 @@ export class SharedPlane<P> {
   /** A new slot, for one worker thread to be started with. */
   newSlot(): ThreadSlot {
     const slot = TaskSlot.create(this.options.capacity, this.options.region() ?? undefined);
-    this.byProof.set(slot.proof(), { slot, peer: null, spin: false, inFlight: null, queue: [] });
+    this.byProof.set(slot.proof(), { slot, peer: null, spin: false, inFlight: null, postedAt: 0, queue: [] });
     return { board: { buffer: this.board.buffer, byteOffset: this.board.byteOffset }, slot: slot.buffer, result: slot.result };
   }
 
@@ -149,7 +153,7 @@ export class SharedPlane<P> {
         continue;
       }
       if (!r.ok) this.options.onStale(peer, task.task);
-      else this.options.onResult(peer, r);
+      else this.options.onResult(peer, r, r.doneAt - performance.timeOrigin - seat.postedAt);
       // The handlers may have dropped the peer (a bad result): its seat is released then.
       if (next !== undefined && seat.peer === peer) this.post(seat, next);
     }
@@ -190,6 +194,7 @@ export class SharedPlane<P> {
 
   private post(seat: Seat<P>, task: TaskMessage): void {
     seat.inFlight = task;
+    seat.postedAt = performance.now();
     this.busy.add(seat);
     seat.slot.post(task.task, task.version, task.epoch ?? 0, task.indices);
   }

@@ -81,6 +81,8 @@ export const SLOT_EPOCH_AT = 64;
 /** f64: the result's task id (the task it answers) and its quantised loss sum. */
 export const SLOT_RESULT_TASK_AT = 72;
 export const SLOT_LOSS_AT = 80;
+/** f64: when the worker finished the result, ms since the clock's origin (performance.timeOrigin + performance.now()). */
+export const SLOT_DONE_AT = 88;
 /** 16 random bytes, written by the coordinator when it makes the slot: the thread's proof that it holds this memory. */
 export const SLOT_PROOF_AT = 96;
 export const SLOT_PROOF_BYTES = 16;

@@ -12,6 +12,7 @@ import {
   SLOT_CLOSED,
   SLOT_CORRECT_WORD,
   SLOT_COUNT_WORD,
+  SLOT_DONE_AT,
   SLOT_DONE_SEQ_WORD,
   SLOT_EPOCH_AT,
   SLOT_INDICES_AT,
@@ -59,6 +60,8 @@ export interface SlotResult {
   sums: ExactSums;
   /** The rows the slice touched, in the order its kernel touched them, or null for the full gradient. */
   rows: Uint16Array | null;
+  /** When the worker finished it: milliseconds since the clock's origin, comparable across threads. */
+  doneAt: number;
 }
 
 /** Where a slot's result area lies: a region of the kernels' shared memory, or a buffer of its own. */
@@ -184,6 +187,7 @@ export class TaskSlot {
       ok: words[SLOT_STATUS_WORD] === RESULT_OK,
       sums,
       rows: n < 0 ? null : this.list.subarray(0, Math.min(n, PIXELS)),
+      doneAt: this.header[SLOT_DONE_AT / 8]!,
     };
   }
 
@@ -262,6 +266,7 @@ export class TaskSlot {
   }
 
   private finish(t: SlotTask, status: number): void {
+    this.header[SLOT_DONE_AT / 8] = performance.timeOrigin + performance.now();
     this.words[SLOT_STATUS_WORD] = status;
     this.header[SLOT_RESULT_TASK_AT / 8] = t.task;
     Atomics.store(this.words, SLOT_DONE_SEQ_WORD, t.seq);
