@@ -20,6 +20,10 @@ export class SplitPolicy {
   /** The kind that measured faster, once both were measured. */
   private best: 'share' | 'alone' | null = null;
   private sinceProbe = 0;
+  /** Steps not timed after a switch. */
+  private settling = 0;
+  /** Steps of the faster kind until the other is tried again. */
+  private probeEvery = PROBE_EVERY;
 
   /** Whether the next step is shared with the workers. */
   share(): boolean {
@@ -29,10 +33,15 @@ export class SplitPolicy {
   /** The time the step just ended took, under the kind share() gave for it. */
   record(ms: number): void {
     const kind = this.current;
+    // The first steps after a switch are not typical (a sleeping worker wakes up): not counted.
+    if (this.settling > 0) {
+      this.settling--;
+      return;
+    }
     this.times[kind][this.counts[kind]++ % WINDOW] = ms;
     if (this.best !== null) {
       // Keeping to the faster kind; every PROBE_EVERY steps the other is measured again.
-      if (kind === this.best && ++this.sinceProbe >= PROBE_EVERY) this.switchTo(kind === 'share' ? 'alone' : 'share');
+      if (kind === this.best && ++this.sinceProbe >= this.probeEvery) this.switchTo(kind === 'share' ? 'alone' : 'share');
       else if (kind !== this.best && --this.left === 0) this.decide();
       return;
     }
@@ -43,26 +52,33 @@ export class SplitPolicy {
   }
 
   private decide(): void {
+    this.settling = SETTLING_STEPS;
     const share = median(this.times.share, Math.min(this.counts.share, WINDOW));
     const alone = median(this.times.alone, Math.min(this.counts.alone, WINDOW));
-    this.best = share <= alone ? 'share' : 'alone';
+    const best = share <= alone ? 'share' : 'alone';
+    // A try that confirms the choice makes the next one wait twice as long; a change, the least.
+    this.probeEvery = best === this.best ? Math.min(PROBE_EVERY_MAX, 2 * this.probeEvery) : PROBE_EVERY;
+    this.best = best;
     this.current = this.best;
     this.sinceProbe = 0;
   }
 
   private switchTo(kind: 'share' | 'alone'): void {
     this.current = kind;
-    this.left = PROBE_STEPS;
-    if (this.best === null) this.left = WINDOW;
+    this.left = this.best === null ? WINDOW : PROBE_STEPS;
+    this.settling = SETTLING_STEPS;
   }
 }
 
 /** Step times kept of each kind. */
 const WINDOW = 64;
 /** Steps of the other kind measured when it is tried again. */
-const PROBE_STEPS = 32;
-/** Steps of the faster kind between two tries of the other. */
-const PROBE_EVERY = 2000;
+const PROBE_STEPS = 48;
+/** Steps of the faster kind before the other is tried again, at first; doubling while the choice holds. */
+const PROBE_EVERY = 600;
+const PROBE_EVERY_MAX = 9600;
+/** Steps after a switch that are not timed. */
+const SETTLING_STEPS = 16;
 
 function median(values: Float64Array, n: number): number {
   return values.slice(0, n).sort()[n >> 1]!;
