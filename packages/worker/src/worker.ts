@@ -97,6 +97,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
         ca: options.ca,
         idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
         openTimeoutMs: 10_000,
+        signal: options.signal,
       },
       (send) => {
         openedAt = Date.now();
@@ -140,6 +141,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
         }
       },
     );
+    // Stopped (SIGTERM): the connection has already left with WORKER_SHUTDOWN; no reconnecting.
+    if (options.signal?.aborted) break;
     if (end.reason && REASONS[end.reason].fatal) {
       if (end.reason === 'RUN_COMPLETE') {
         const line = tally.flush();
