@@ -125,7 +125,7 @@ describe('SIGTERM to a worker', () => {
 
     const lost = mnistLr('worker', '--connect', url, '--token-file', TOKEN_FILE, '--retry-for', '2');
     expect(await within(lost.exited, 60_000, 'the worker to give up')).toEqual({ code: 1, signal: null });
-    expect(lost.output()).toMatch(/^error \[PEER_ERROR\]: \[UNREACHABLE\] could not reach a coordinator at ws:\/\/127\.0\.0\.1:\d+\/ after \d+ attempts over [23] s/m);
+    expect(lost.output()).toMatch(/^error \[PEER_ERROR\]: \[UNREACHABLE\] could not reach a coordinator at ws:\/\/127\.0\.0\.1:\d+\/ after \d+ attempts over \d+ s/m);
   }, 120_000);
 });
 
