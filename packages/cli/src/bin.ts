@@ -127,8 +127,8 @@ program
 
 program
   .command('bench')
-  .description('benchmarks: whole runs against the NumPy origin, start-up and memory, time to accuracy, the kernel against a dense loop, distributed steps against a plain ws round trip, step time while watched, verification cost')
-  .argument('[what]', 'origin, footprint, accuracy, kernel, distributed, dashboard, verify or all', 'all')
+  .description('benchmarks: whole runs against the NumPy origin, start-up and memory, time to accuracy, the kernel against a dense loop, distributed steps against a plain ws round trip, step time while watched, verification cost, how many workers one coordinator serves')
+  .argument('[what]', 'origin, footprint, accuracy, kernel, distributed, dashboard, verify, fanout or all', 'all')
   .option('--seconds <s>', 'measuring time per distributed cell', integerOption('--seconds', 1, 600), 2)
   .option('--runs <n>', 'interleaved runs of each whole process (origin, footprint)', integerOption('--runs', 1, 100), 5)
   .action(async (what: string, o: { seconds: number; runs: number }) => {
