@@ -15,6 +15,7 @@ import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ROOT } from '../helpers/cli.js';
+import { within } from '../helpers/cluster.js';
 import { GOLDEN } from '../helpers/golden.js';
 
 const CONTAINERFILE = readFileSync(join(ROOT, 'Containerfile'), 'utf8');
@@ -52,15 +53,6 @@ function mnistLr(args: string[], cwd: string): { done: Promise<Ran>; output: () 
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const done = new Promise<Ran>((r) => child.on('exit', (code) => r({ code, output })));
   return { done, output: () => output, kill: () => child.kill('SIGKILL') };
-}
-
-async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 beforeAll(async () => {

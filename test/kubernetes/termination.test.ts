@@ -19,7 +19,7 @@ import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { CLI, ROOT } from '../helpers/cluster.js';
+import { CLI, ROOT, within } from '../helpers/cluster.js';
 import { GOLDEN } from '../helpers/golden.js';
 
 const WORKER_GRACE_MS = 10_000;
@@ -49,15 +49,6 @@ function mnistLr(...args: string[]): Proc {
   const p = { kill: (s: NodeJS.Signals) => void (child.exitCode === null && child.kill(s)), output: () => text, exited };
   started.push(p);
   return p;
-}
-
-async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 async function until(predicate: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
