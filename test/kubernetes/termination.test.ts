@@ -51,10 +51,11 @@ function mnistLr(...args: string[]): Proc {
   return p;
 }
 
-async function until(predicate: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+/** Waits for `predicate`, up to `ms`; on a timeout the error shows what the processes printed. */
+async function until(predicate: () => boolean | Promise<boolean>, ms: number, what: string, ...shown: Proc[]): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}${shown.map((p) => `\n--- output:\n${p.output()}`).join('')}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -84,10 +85,10 @@ describe('SIGTERM to a worker', () => {
     const port = await freePort();
     const out = join(tmp, 'worker-mid-run');
     const coordinator = mnistLr('coordinator', '--config', `configs/${GOLDEN_SAMPLE.config}.json`, '--epochs', String(GOLDEN_SAMPLE.epochs), '--port', String(port), '--min-workers', '2', '--step-timeout', '3600', '--token-file', TOKEN_FILE, '--out', out);
-    await until(async () => (await status(port)) !== undefined, 60_000, 'the coordinator to listen');
+    await until(async () => (await status(port)) !== undefined, 60_000, 'the coordinator to listen', coordinator);
     const url = `ws://127.0.0.1:${port}`;
     const [stays, leaves] = ['stays', 'leaves'].map((label) => mnistLr('worker', '--connect', url, '--token-file', TOKEN_FILE, '--label', label));
-    await until(async () => ((await status(port))?.progress.step ?? 0) >= 500, 60_000, 'step 500');
+    await until(async () => ((await status(port))?.progress.step ?? 0) >= 500, 120_000, 'step 500', coordinator, stays!, leaves!);
     leaves!.kill('SIGTERM');
     const left = await within(leaves!.exited, WORKER_GRACE_MS, 'the worker to exit within its grace period');
     expect(left, leaves!.output()).toEqual({ code: 0, signal: null });

@@ -10,11 +10,11 @@
  *
  * From the same run, a projection onto real networks, each worker on a machine of its own. Per
  * step, the coordinator's CPU and bytes grow with N (fitted as a + c·N over the cells, robustly:
- * see fit()), while each worker's share of the arithmetic
- * (timed here on one core with the workers' kernel) shrinks as 1/N. A step takes at least the
- * largest of the three (at best they overlap: workers compute while the coordinator sends the
- * others their weights), so one coordinator scales up to the N where the growing terms meet the
- * shrinking one; past it, more workers make steps longer.
+ * see fit()), while each worker's share of the arithmetic (timed here on one core with the
+ * workers' kernel) shrinks as 1/N. A step takes at least the largest of the three (at best they
+ * overlap: workers compute while the coordinator sends the others their weights), so one
+ * coordinator scales up to the N where the growing terms meet the shrinking one; past it, more
+ * workers make steps longer.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -85,7 +85,7 @@ export async function benchFanout(data: TrainingData, options: FanoutBenchOption
         link.name,
         arithmeticMs.toFixed(2),
         `${cpu.a.toFixed(2)} + ${cpu.c.toFixed(3)} × N`,
-        `${((bytes.c * 1000) / link.bytesPerSecond).toFixed(3)} × N`,
+        `${((bytes.a * 1000) / link.bytesPerSecond).toFixed(2)} + ${((bytes.c * 1000) / link.bytesPerSecond).toFixed(3)} × N`,
         [1, 2, 4, 8, 16, 32, 64].map((n) => `${n}: ${stepMs(n).toFixed(2)}`).join(', '),
         String(best),
         `${(stepMs(1) / stepMs(best)).toFixed(1)}×`,
