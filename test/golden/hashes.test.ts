@@ -8,7 +8,7 @@ import { GOLDEN } from '../helpers/golden.js';
 
 // The golden weight hashes, end to end: `mnist-lr train` with two local worker threads over
 // WebSocket, then `mnist-lr eval` prints the hash, which must be the in-process one (the core
-// test weights-hash.test.ts checks that one) and the README's.
+// test weights-hash.test.ts checks that one) and those of docs/exactness.md.
 
 const tmp = mkdtempSync(join(tmpdir(), 'mnist-lr-golden-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
