@@ -5,7 +5,12 @@
  * fit together the way the coordinator and the workers need (labels, the Service, the token as a
  * file, the Job's restarts, probes, resources, TLS).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { beforeAll, describe, expect, it } from 'vitest';
+
+import { ROOT } from '../helpers/cli.js';
 
 import { id, kustomizations, render, schemaErrors, typeErrors, type KubeObject } from '../helpers/kubernetes.js';
 
@@ -27,7 +32,7 @@ interface Probe {
 }
 interface PodSpec {
   containers: Container[];
-  volumes?: { name: string; secret?: { secretName: string; items?: { key: string }[] } }[];
+  volumes?: { name: string; secret?: { secretName: string; items?: { key: string }[] }; configMap?: { name: string } }[];
   restartPolicy?: string;
   terminationGracePeriodSeconds?: number;
 }
@@ -131,6 +136,16 @@ describe('how the objects fit together', () => {
         expect([volume.secret?.secretName, file.slice(mount.mountPath.length + 1)], `${k}: ${id(o)}`).toEqual(['mnist-lr-token', 'token']);
       }
     }
+  });
+
+  it("the ConfigMap's config is the repository's configs/config_1.json, which the coordinator is told to train", () => {
+    const map = find(rendered.get('base')!, 'ConfigMap') as KubeObject & { data: Record<string, string> };
+    expect(Object.keys(map.data)).toEqual(['config_1.json']);
+    expect(JSON.parse(map.data['config_1.json']!)).toEqual(JSON.parse(readFileSync(join(ROOT, 'configs/config_1.json'), 'utf8')));
+    const c = only(find(rendered.get('base')!, 'Job'));
+    const mount = c.volumeMounts!.find((m) => arg(c, '--config')!.startsWith(`${m.mountPath}/`))!;
+    expect(arg(c, '--config')).toBe(`${mount.mountPath}/config_1.json`);
+    expect(template(find(rendered.get('base')!, 'Job')).spec.volumes!.find((v) => v.name === mount.name)).toMatchObject({ configMap: { name: map.metadata.name } });
   });
 
   it('the coordinator is a Job of one pod that resumes every time and is not failed by SIGTERM or a preemption', () => {
