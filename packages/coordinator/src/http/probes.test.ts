@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { parseConfig } from '@mnist-lr/core';
+
 import { RunMonitor } from '../observe/run-monitor.js';
 import { RUN_STATES } from '../observe/status-schema.js';
 import { createDashboard } from './dashboard.js';
@@ -19,7 +21,7 @@ afterEach(() => {
 });
 
 function monitor(): RunMonitor {
-  const config = { num_epoches: 1, batch_size: 100, learning_rate: 0.0025, learning_decay: 0, decay_factor: 0.75, momentum: 0, mu: 0.9, seed: 0, validation_split: 0, weight_decay: 0 };
+  const config = parseConfig({ num_epoches: 1, batch_size: 100, learning_rate: 0.0025, learning_decay: 0, decay_factor: 0.75, momentum: 0, mu: 0.9 }, 'probes.test');
   return new RunMonitor({ name: 'config_1', path: 'configs/config_1.json', config, dataset: 'd'.repeat(64), kernel: 'k', engine: 'coordinator', stepsPerEpoch: 600 });
 }
 
@@ -47,7 +49,8 @@ describe('/healthz and /readyz', () => {
     };
     for (const state of RUN_STATES) {
       m.setState(state, `secret detail of ${state}`);
-      for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: `Bearer ${TOKEN}` }]) {
+      const credentials: Record<string, string>[] = [{}, { authorization: 'Bearer wrong' }, { authorization: `Bearer ${TOKEN}` }];
+      for (const headers of credentials) {
         expect(await get('/readyz', { headers }), state).toEqual(expected[state]);
         expect(await get('/healthz', { headers }), state).toEqual([200, 'ok']);
       }
