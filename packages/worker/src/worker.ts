@@ -107,6 +107,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
         ca: options.ca,
         idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
         openTimeoutMs: 10_000,
+        signal: options.signal,
       },
       (send) => {
         openedAt = Date.now();
@@ -168,6 +169,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
     // The shared-memory loop ends with its connection (it looks at `ended` between tasks).
     ended = true;
     if (served) await served;
+    // Stopped (SIGTERM): the connection has already left with WORKER_SHUTDOWN; no reconnecting.
+    if (options.signal?.aborted) break;
     if (end.reason && REASONS[end.reason].fatal) {
       if (end.reason === 'RUN_COMPLETE') {
         const line = tally.flush();

@@ -1,10 +1,11 @@
-/** `mnist-lr bench`: the whole-process, kernel, distributed, dashboard and verification benchmarks, as markdown tables. */
+/** `mnist-lr bench`: the whole-process, kernel, distributed, dashboard, verification and fan-out benchmarks, as markdown tables. */
 import { loadMnist, prepareData } from '@mnist-lr/core';
 
 import { benchAccuracy } from '../bench/accuracy.js';
 import { benchDashboard } from '../bench/dashboard.js';
 import { benchDistributed } from '../bench/distributed.js';
 import { benchExpLog } from '../bench/exp-log.js';
+import { benchFanout } from '../bench/fanout.js';
 import { benchFootprint } from '../bench/footprint.js';
 import { benchKernel } from '../bench/kernel.js';
 import { benchLocal } from '../bench/local.js';
@@ -13,7 +14,7 @@ import { benchVerify } from '../bench/verify.js';
 import { badOption } from '../errors.js';
 
 /** The sections, in the order `all` runs them. */
-export const BENCH_SECTIONS = ['origin', 'footprint', 'local', 'accuracy', 'kernel', 'distributed', 'dashboard', 'verify'] as const;
+export const BENCH_SECTIONS = ['origin', 'footprint', 'local', 'accuracy', 'kernel', 'distributed', 'dashboard', 'verify', 'fanout'] as const;
 
 export interface BenchCommandOptions {
   /** A section of BENCH_SECTIONS, or 'all'. */
@@ -46,7 +47,7 @@ export async function benchCommand(options: BenchCommandOptions, stdout: NodeJS.
     stdout.write(`\n## Time to accuracy: whole processes, medians of ${options.runs} runs\n\n`);
     stdout.write(`${await benchAccuracy({ config: 'config_fast', runs: options.runs, log })}\n`);
   }
-  if (!['kernel', 'distributed', 'dashboard', 'verify'].some(runs)) return;
+  if (!['kernel', 'distributed', 'dashboard', 'verify', 'fanout'].some(runs)) return;
   const mnist = loadMnist();
   const data = prepareData(mnist);
   if (runs('kernel')) {
@@ -69,5 +70,11 @@ export async function benchCommand(options: BenchCommandOptions, stdout: NodeJS.
     stdout.write('\n## Verified results: 2 local worker threads, --verify 0 against 0.1 and 1, medians, same run\n\n');
     const t = await benchVerify(data, { batches: [100, 1000], fractions: [0, 0.1, 1], budgetMs: options.seconds * 1000, rounds: 3, log });
     stdout.write(`Per step, the median of 3 interleaved rounds, and the ratio to --verify 0:\n\n${t}\n`);
+  }
+  if (runs('fanout')) {
+    stdout.write('\n## Fan-out: one coordinator and N workers on 127.0.0.1 (one process hosting them all), medians, same run\n\n');
+    const f = await benchFanout(data, { workers: [1, 2, 4, 8, 16, 32, 64], batches: [100, 8192], budgetMs: options.seconds * 1000, log });
+    stdout.write(`What the coordinator pays per step as workers are added:\n\n${f.table}\n`);
+    stdout.write(`\nProjected onto real links, each worker on a machine of its own: a step takes at least the largest of a worker's share of the batch's arithmetic, the coordinator's CPU and its busier direction's bytes at line rate (95 % of it), the last two fitted as straight lines in N over the cells above (Theil–Sen: medians of slopes); "best N" is where that step is shortest:\n\n${f.projection}\n`);
   }
 }

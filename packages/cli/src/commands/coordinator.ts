@@ -73,7 +73,7 @@ export async function coordinatorCommand(options: CoordinatorCommandOptions, std
       onWorkers: (count) => ui.workers(count),
       onListening: (c) => {
         ui.log(`coordinator: listening on ${c.url}; ${tokenNote}; start workers with: mnist-lr worker --connect ${c.url}`);
-        ui.log(`dashboard: ${c.dashboardUrl}  (also /status, /metrics, /healthz, /readyz${isLoopback(options.host) ? '' : '; beyond loopback they need the token'})`);
+        ui.log(`dashboard: ${c.dashboardUrl}  (also /status, /metrics, /healthz, /readyz${isLoopback(options.host) ? '' : '; beyond loopback all but the last two need the token'})`);
       },
     }),
     stdout,

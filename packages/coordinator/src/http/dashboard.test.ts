@@ -37,7 +37,7 @@ describe('dashboard of an in-process run', () => {
 
     const waiting = await status();
     expect(waiting.state).toBe('waiting');
-    expect((await get('/readyz')).status).toBe(503);
+    expect((await get('/readyz')).status).toBe(200);
     expect((await get('/healthz')).status).toBe(200);
 
     const run = train({ config, data, hooks: monitor.hooks({}, { yieldMs: 10 }) });
@@ -53,7 +53,8 @@ describe('dashboard of an in-process run', () => {
     expect(done.state).toBe('finished');
     expect(done.epochs.map((m) => m.testAccuracy)).toEqual(result.history.map((m) => m.testAccuracy));
     expect(done.progress).toMatchObject({ epoch: 2, epochs: 2 });
-    expect(await (await get('/readyz')).text()).toMatch(/^finished: /);
+    const finished = await get('/readyz');
+    expect([finished.status, await finished.text()]).toEqual([503, 'finished: all epochs done\n']);
 
     const metrics = await get('/metrics');
     expect(metrics.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);

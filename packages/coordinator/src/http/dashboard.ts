@@ -6,8 +6,9 @@
  *   GET /events    Server-Sent Events: status and the event feed
  *   GET /status    JSON (see observe/status-schema.ts)
  *   GET /metrics   Prometheus text format
- *   GET /healthz   200 while the process is alive (never needs the token)
- *   GET /readyz    200 while training, else 503 with the reason
+ *   GET /healthz   200 while the process is alive      } never need the token; beyond loopback
+ *   GET /readyz    200 while waiting for workers or     } they tell nothing but that (probes.ts)
+ *                  training, else 503
  *   POST /login    the login form's target beyond loopback: sets a session cookie
  *   /<prefix>/...  what mount() adds (e.g. the finished run's draw page), behind the same auth
  *
@@ -22,6 +23,7 @@ import { SECURITY_HEADERS } from './headers.js';
 import { loginPage } from './login-page.js';
 import { metricsRegistry } from './metrics.js';
 import { loadPageAssets, type Asset } from './page-assets.js';
+import { probe } from './probes.js';
 import { EventStream } from './sse.js';
 
 export interface DashboardOptions {
@@ -116,10 +118,6 @@ export function createDashboard(options: DashboardOptions): Dashboard {
           (e: Error) => text(res, 500, `metrics failed: ${e.message}`),
         );
         return;
-      case '/readyz':
-        if (monitor.state === 'training') text(res, 200, 'training');
-        else text(res, 503, `${monitor.state}${monitor.reason ? `: ${monitor.reason}` : ''}`);
-        return;
       case '/events':
         stream.add(req, res, SECURITY_HEADERS);
         return;
@@ -145,7 +143,8 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     },
     handle(req, res) {
       const path = (req.url ?? '/').split('?')[0]!;
-      if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) return text(res, 200, 'ok');
+      const answer = req.method === 'GET' || req.method === 'HEAD' ? probe(path, monitor, auth.open) : undefined;
+      if (answer) return text(res, answer.status, answer.body);
       if (path === '/login' && req.method === 'POST') return login(req, res);
       const prefix = mounts.has(`${path}/`) ? `${path}/` : /^\/[a-z0-9-]+\//.exec(path)?.[0];
       const mounted = prefix === undefined ? undefined : mounts.get(prefix);

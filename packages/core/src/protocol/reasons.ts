@@ -41,6 +41,13 @@ export const REASONS = {
   RESULT_MISMATCH: { close: 4022, fatal: true, text: "the worker's sums differed from a recomputation of the same slice; it is refused for the rest of the run (check its hardware and its mnist-lr build)" },
   /** Training finished normally. */
   RUN_COMPLETE: { close: 4000, fatal: true, text: 'training is complete' },
+  /**
+   * The worker is leaving because it was told to stop (SIGTERM, as Kubernetes sends when it scales
+   * a Deployment down or drains a node; Ctrl-C). Sent by the worker only, after the answer of any
+   * slice it was computing: the coordinator gives the slices it still held to other workers at
+   * once instead of waiting for a step deadline.
+   */
+  WORKER_SHUTDOWN: { close: 4013, fatal: false, text: 'the worker was stopped and left; its slices went to other workers' },
   /** The coordinator is shutting down (interrupted or failed). */
   COORDINATOR_SHUTDOWN: { close: 4010, fatal: false, text: 'the coordinator is shutting down' },
   /** A frame was larger than the protocol allows (ws closes with 1009 itself). */

@@ -34,7 +34,16 @@ export interface ConnectionOptions {
   idleTimeoutMs: number;
   /** Give up opening after this long. Default 10000 ms. */
   openTimeoutMs: number;
+  /**
+   * Aborted when the worker is told to stop (SIGTERM): the connection closes at once with
+   * WORKER_SHUTDOWN, after the answer of a slice being computed (computing is synchronous, so an
+   * abort is seen between two slices), and tasks that arrive after it are not computed.
+   */
+  signal?: AbortSignal;
 }
+
+/** How long a leaving worker waits for the coordinator to acknowledge its close before cutting the connection. */
+const LEAVE_GRACE_MS = 1000;
 
 /**
  * One WebSocket connection to a coordinator: token in the upgrade request, binary frames,
@@ -49,8 +58,10 @@ export function connectOnce(
   onMessage: (m: CoordinatorMessage, send: (m: WorkerMessage) => void, close: (reason: Reason, detail?: string) => void) => void,
 ): Promise<ConnectionEnd> {
   return new Promise((resolve) => {
+    if (options.signal?.aborted) return resolve({ reason: 'WORKER_SHUTDOWN', opened: false, code: 0, detail: 'stopped before connecting' });
     let opened = false;
     let settled = false;
+    let leaving = false;
     let refused: ConnectionEnd | undefined;
     const ws = new WebSocket(options.url, {
       headers: { authorization: `Bearer ${options.token}` },
@@ -80,8 +91,18 @@ export function connectOnce(
       if (settled) return;
       settled = true;
       clearTimeout(idle);
+      options.signal?.removeEventListener('abort', leave);
       resolve(end);
     };
+    // Told to stop: leave with a coded reason, so the coordinator hands our slices to others now
+    // rather than at a step deadline. A coordinator that does not acknowledge is cut off.
+    const leave = (): void => {
+      leaving = true;
+      if (ws.readyState !== WebSocket.OPEN) return ws.terminate();
+      close('WORKER_SHUTDOWN');
+      setTimeout(() => ws.terminate(), LEAVE_GRACE_MS).unref();
+    };
+    options.signal?.addEventListener('abort', leave, { once: true });
 
     ws.on('unexpected-response', (_req, res) => {
       const header = res.headers[REASON_HEADER];
@@ -97,6 +118,7 @@ export function connectOnce(
     });
     ws.on('ping', watchdog);
     ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (leaving) return;
       watchdog();
       if (!isBinary) return close('MALFORMED_MESSAGE', 'text frames are not part of the protocol');
       let m: CoordinatorMessage;
