@@ -226,7 +226,8 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
     // a core taken by another process) sits this step out rather than hold it up; late answers
     // that came meanwhile are collected first.
     this.pool.poll?.();
-    const idle = this.pool.ready().filter((p) => p.pending.size === 0);
+    const ready = this.pool.ready();
+    const idle = ready.filter((p) => p.pending.size === 0);
     // With a share of its own, this thread may be faster alone (see SplitPolicy).
     this.timed = this.policy !== null && idle.length > 0;
     this.stepStart = this.clock.now();
@@ -251,7 +252,9 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
     }
     this.weights = weights;
     this.version = version;
-    const peers = idle;
+    // When every worker is busy and this thread computes no share, they get the slices anyway
+    // (queued behind what they are doing) rather than none at all.
+    const peers = idle.length > 0 || this.options.computeShare ? idle : ready;
     const own = this.options.computeShare ? 1 : 0;
     const parts = Math.max(1, Math.min(peers.length + own, batch.length));
     // With computeShare this thread takes the last slice; workers get the others.

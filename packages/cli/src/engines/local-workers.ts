@@ -52,7 +52,8 @@ export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine
         token,
         computeShare: true,
         // Training starts at once, on this thread; each worker joins the step after it is up.
-        minWorkers: 0,
+        // Verification needs the workers, whose results it checks: then the run waits for them.
+        minWorkers: options.verify ? others : 0,
         verify: options.verify ?? 0,
         state,
         hooks,
