@@ -12,8 +12,6 @@ import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { defaultMnistDir, evaluate, loadMnist, loadModel, predict, predictProba, toSparse, type Mnist, type ModelFile } from '@mnist-lr/core';
-// The kernel's own forward pass, which core keeps internal: the reference every export must equal.
-import { argmax, logits, softmax } from '../../packages/core/src/math/evaluate.js';
 
 import { cli, trainedModel } from '../helpers/cli.js';
 

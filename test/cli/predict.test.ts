@@ -11,8 +11,6 @@ import pngjs from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { evaluate, loadMnist, loadModel, predictProba, toSparse, type Mnist, type ModelFile } from '@mnist-lr/core';
-// The kernel's own forward pass, which core keeps internal: the reference every answer must equal.
-import { argmax, logits, softmax } from '../../packages/core/src/math/evaluate.js';
 
 import { cli, trainedModel } from '../helpers/cli.js';
 

@@ -20,7 +20,7 @@ beforeAll(async () => {
  */
 const otherExp: KernelFactory = (images) => {
   const k = createKernel(images, 'js');
-  return { name: k.name, count: k.count, compute: (b, w, v) => k.compute(b, w, v), log: k.log, exp: (x) => Math.pow(2, x * Math.LOG2E) };
+  return { name: k.name, count: k.count, compute: (b, w, v) => k.compute(b, w, v), evaluate: (w, i) => k.evaluate(w, i), log: k.log, exp: (x) => Math.pow(2, x * Math.LOG2E) };
 };
 
 describe('a worker whose kernel fingerprint differs', () => {

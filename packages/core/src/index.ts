@@ -34,8 +34,6 @@ export { zeroWeights, cloneWeights } from './math/model.js';
 export { DELTA_SCALE, emptySums, addSums, type ExactSums } from './math/exact.js';
 export { KERNEL_ID } from './math/kernel.js';
 export { emptyRowSet, clearRows, addRows, addAllRows, rowList, type RowSet } from './math/rows.js';
-export { denseGradient } from './math/dense.js';
-export { hostMathKernel } from './math/host-math.js';
 export { epochOrder } from './math/rng.js';
 export { applyUpdate, updatesOnlyRows } from './train/optimizer.js';
 export { jsRowMover, type RowMover } from './math/row-mover.js';

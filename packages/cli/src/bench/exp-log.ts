@@ -1,4 +1,5 @@
-import { applyUpdate, createKernel, epochOrder, hostMathKernel, parseConfig, splitTrainingSet, zeroWeights, type Kernel, type TrainingData } from '@mnist-lr/core';
+import { applyUpdate, createKernel, epochOrder, parseConfig, splitTrainingSet, zeroWeights, type Kernel, type TrainingData } from '@mnist-lr/core';
+import { hostMathKernel } from './host-math.js';
 import { median, table } from './stats.js';
 
 export interface ExpLogBenchOptions {

@@ -1,4 +1,5 @@
-import { applyUpdate, denseGradient, epochOrder, LocalGradientSource, parseConfig, splitTrainingSet, zeroWeights, type TrainingData } from '@mnist-lr/core';
+import { applyUpdate, epochOrder, LocalGradientSource, parseConfig, splitTrainingSet, zeroWeights, type TrainingData } from '@mnist-lr/core';
+import { denseGradient } from './dense.js';
 import { median, table } from './stats.js';
 
 export interface KernelBenchOptions {

@@ -20,6 +20,7 @@ function variant(change: { exp?: (x: number) => number; log?: (x: number) => num
         if (change.deltaOffset) out.sums.gb[0]! += change.deltaOffset;
         return out;
       },
+      evaluate: (weights, indices) => k.evaluate(weights, indices),
     };
   };
 }

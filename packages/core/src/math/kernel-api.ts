@@ -1,4 +1,6 @@
+import type { Evaluation } from './evaluation.js';
 import type { ExactSums } from './exact.js';
+import type { ExpLog } from './forward.js';
 import type { Weights } from './model.js';
 import type { RowSet } from './rows.js';
 import type { SparseImages } from './sparse.js';
@@ -31,6 +33,12 @@ export interface Kernel {
    */
   compute(batch: Uint32Array, weights: Weights, version: number): BatchSums;
   /**
+   * Loss, accuracy and confusion matrix with `weights` over the samples `indices`, in that order
+   * (all images by default), from the same forward pass as compute(): Σ −log p_y in float64,
+   * added in sample order. A RangeError names the first index that is not one of the images.
+   */
+  evaluate(weights: Weights, indices?: ArrayLike<number>): Evaluation;
+  /**
    * Optional: weights with the values of `from` that live in the kernel's own memory, for a
    * trainer in this thread to update in place (compute() then copies nothing). See WasmKernel.
    */
@@ -46,6 +54,16 @@ export interface Kernel {
   log(x: number): number;
 }
 
+/**
+ * A kernel computing with another exp and log than its own: a benchmark's baseline, whose bits
+ * depend on the host, never for training. `wasm`: the WebAssembly kernel's module assembled from
+ * kernel.wat with $exp and $log imported from "env" (where exp and log go); the JS kernel takes
+ * exp and log as they are.
+ */
+export interface KernelVariant extends ExpLog {
+  wasm?: Uint8Array;
+}
+
 /** Builds a kernel of some implementation over `data`: how a party brings its own Kernel. */
 export type KernelFactory = (data: SparseImages) => Kernel;
 
@@ -53,5 +71,13 @@ export type KernelFactory = (data: SparseImages) => Kernel;
 export function checkIndices(batch: Uint32Array, count: number): void {
   for (let t = 0; t < batch.length; t++) {
     if (!(batch[t]! < count)) throw new RangeError(`sample index ${batch[t]} is beyond the ${count} images`);
+  }
+}
+
+/** Throws a RangeError naming the first of `indices` that is not the index of one of `count` images. */
+export function checkSampleIndices(indices: ArrayLike<number>, count: number, what: string): void {
+  for (let t = 0; t < indices.length; t++) {
+    const i = indices[t]!;
+    if (!(Number.isInteger(i) && i >= 0 && i < count)) throw new RangeError(`${what}: sample index ${i} is not one of the ${count} images`);
   }
 }

@@ -4,7 +4,8 @@ import { loadTrainingData } from '../data/training-data.js';
 import { batchSums } from '../train/source.js';
 import type { TrainingData } from '../train/engine.js';
 import { DELTA_SCALE, addSums, emptySums, type ExactSums } from './exact.js';
-import { evaluate, logits, softmax } from './evaluate.js';
+import { evaluate } from './evaluate.js';
+import { forward, forwardPass, OWN_EXP_LOG } from './forward.js';
 import { accumulate } from './kernel.js';
 import { cloneWeights, zeroWeights, type Weights } from './model.js';
 import { Rng } from './rng.js';
@@ -64,16 +65,21 @@ function bitDifference(a: ExactSums, b: ExactSums): string | null {
   return null;
 }
 
-/** The unquantised mean gradient in float64, from logits/softmax (the math of DESIGN.md §2). */
+/** Softmax of the forward pass of image i: p_k = e_k / Σ e. */
+function probabilities(w: Weights, images: SparseImages, i: number): Float64Array {
+  const f = forwardPass();
+  forward(w, images, i, f, OWN_EXP_LOG);
+  return f.e.map((e) => e / f.sum);
+}
+
+/** The unquantised mean gradient in float64, from the forward pass's softmax (the math of DESIGN.md §2). */
 function analyticGradient(w: Weights, images: SparseImages, batch: ArrayLike<number>): { gW: Float64Array; gb: Float64Array } {
   const gW = new Float64Array(PIXELS * CLASSES);
   const gb = new Float64Array(CLASSES);
-  const z = new Float64Array(CLASSES);
   const B = batch.length;
   for (let t = 0; t < B; t++) {
     const i = batch[t]!;
-    logits(w, images, i, z);
-    softmax(z);
+    const z = probabilities(w, images, i);
     z[images.labels[i]!]! -= 1;
     for (let q = images.offsets[i]!; q < images.offsets[i + 1]!; q++) {
       const x = images.values[q]! / 255;
@@ -164,16 +170,19 @@ describe('accumulate: gradient', () => {
 });
 
 describe('softmax and the kernel at logits of ±10⁴', () => {
+  /** Softmax of `logits` through the forward pass (W = 0: the logits are b). */
+  const softmax = (logits: number[]): Float64Array => probabilities({ W: zeroWeights().W, b: Float64Array.from(logits) }, train, 0);
+
   it('softmax gives finite probabilities summing to 1', () => {
-    const z = softmax(new Float64Array([1e4, -1e4, 0, 0, 0, 0, 0, 0, 0, 0]));
+    const z = softmax([1e4, -1e4, 0, 0, 0, 0, 0, 0, 0, 0]);
     for (const p of z) expect(Number.isFinite(p)).toBe(true);
     expect(z[0]).toBe(1);
     expect(z.reduce((s, p) => s + p, 0)).toBe(1);
 
-    const low = softmax(new Float64Array(10).fill(-1e4));
+    const low = softmax(new Array(10).fill(-1e4));
     for (const p of low) expect(p).toBeCloseTo(0.1, 15);
 
-    const mixed = softmax(new Float64Array([-1e4, 1e4 - 1, 1e4, 3, 0, 0, 0, 0, 0, 0]));
+    const mixed = softmax([-1e4, 1e4 - 1, 1e4, 3, 0, 0, 0, 0, 0, 0]);
     expect(mixed[2]! / mixed[1]!).toBeCloseTo(Math.E, 12);
     expect(Math.abs(mixed.reduce((s, p) => s + p, 0) - 1)).toBeLessThan(1e-15);
   });
@@ -222,8 +231,9 @@ describe('softmax and the kernel at logits of ±10⁴', () => {
       w.W[o + y] = (-1e4 * 255) / pixelSum;
       w.W[o + c] = (1e4 * 255) / pixelSum;
     }
-    const z = new Float64Array(CLASSES);
-    logits(w, train, i, z);
+    const f = forwardPass();
+    forward(w, train, i, f, OWN_EXP_LOG);
+    const z = f.z;
     expect(z[y]).toBeCloseTo(-1e4, 6);
     expect(z[c]).toBeCloseTo(1e4, 6);
 

@@ -3,7 +3,7 @@
  * MNIST image gets exactly the label `mnist-lr eval` counts for it.
  */
 import { MnistLrError } from '../errors.js';
-import { argmax, logits, softmax } from '../math/evaluate.js';
+import { forward, forwardPass, OWN_EXP_LOG, type ForwardPass } from '../math/forward.js';
 import type { Weights } from '../math/model.js';
 import { CLASSES, PIXELS } from '../math/shape.js';
 import { toSparse } from '../math/sparse.js';
@@ -25,7 +25,7 @@ export type Classifier = Pick<ModelFile, 'weights'> | Weights;
 export function predict(model: Classifier, image: ImageInput, options?: PreprocessOptions): number;
 export function predict(model: Classifier, images: readonly ImageInput[], options?: PreprocessOptions): number[];
 export function predict(model: Classifier, input: ImageInput | readonly ImageInput[], options: PreprocessOptions = {}): number | number[] {
-  const out = classify(model, input, options, (z) => argmax(z));
+  const out = classify(model, input, options, (f) => f.best);
   return Array.isArray(input) ? out : out[0]!;
 }
 
@@ -36,7 +36,7 @@ export function predict(model: Classifier, input: ImageInput | readonly ImageInp
 export function predictProba(model: Classifier, image: ImageInput, options?: PreprocessOptions): Float64Array;
 export function predictProba(model: Classifier, images: readonly ImageInput[], options?: PreprocessOptions): Float64Array[];
 export function predictProba(model: Classifier, input: ImageInput | readonly ImageInput[], options: PreprocessOptions = {}): Float64Array | Float64Array[] {
-  const out = classify(model, input, options, (z) => softmax(z.slice()));
+  const out = classify(model, input, options, (f) => f.e.map((e) => e / f.sum));
   return Array.isArray(input) ? out : out[0]!;
 }
 
@@ -57,7 +57,7 @@ export function modelInput(image: ImageInput, options: PreprocessOptions = {}): 
   return preprocess(image, options);
 }
 
-function classify<T>(model: Classifier, input: ImageInput | readonly ImageInput[], options: PreprocessOptions, answer: (z: Float64Array) => T): T[] {
+function classify<T>(model: Classifier, input: ImageInput | readonly ImageInput[], options: PreprocessOptions, answer: (f: ForwardPass) => T): T[] {
   const weights = 'weights' in model ? model.weights : model;
   if (weights.W.length !== PIXELS * CLASSES || weights.b.length !== CLASSES) {
     throw new MnistLrError('MODEL_BAD_FILE', `weights must be W ${PIXELS}×${CLASSES} and b ${CLASSES}, got ${weights.W.length} and ${weights.b.length} values`);
@@ -68,13 +68,13 @@ function classify<T>(model: Classifier, input: ImageInput | readonly ImageInput[
     const name = Array.isArray(input) ? `${options.name ?? 'image'} ${i}` : options.name;
     dense.set(modelInput(image, { ...options, name }), i * PIXELS);
   });
-  // Through the sparse form and `logits`: the very arithmetic evaluate() and training use.
+  // Through the sparse form and `forward`: the very arithmetic evaluate() and training use.
   const sparse = toSparse(dense, new Uint8Array(images.length), images.length);
-  const z = new Float64Array(CLASSES);
+  const f = forwardPass();
   const out: T[] = [];
   for (let i = 0; i < images.length; i++) {
-    logits(weights, sparse, i, z);
-    out.push(answer(z));
+    forward(weights, sparse, i, f, OWN_EXP_LOG);
+    out.push(answer(f));
   }
   return out;
 }

@@ -7,24 +7,14 @@ import wabtInit from 'wabt';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 
-/**
- * kernel.wat with the host's Math.exp and Math.log imported in place of its own exp and log: the
- * kernel as it was before it had them, kept only as the benchmark's baseline.
- */
-export function hostMathSource(source) {
-  const out = source
-    .replace('(import "env" "memory" (memory 1 65536 shared))', '(import "env" "memory" (memory 1 65536 shared))\n  (import "env" "exp" (func $exp (param f64) (result f64)))\n  (import "env" "log" (func $log (param f64) (result f64)))')
-    .replace('(func $exp (export "exp")', '(func $ownExp (export "exp")')
-    .replace('(func $log (export "log")', '(func $ownLog (export "log")');
-  if (out.split('$ownExp').length !== 2 || out.split('$ownLog').length !== 2 || !out.includes('"env" "exp"')) throw new Error('kernel.wat changed shape');
-  return out;
+/** The kernel's WebAssembly text. */
+export function kernelSource() {
+  return readFileSync(here('./kernel.wat'), 'utf8');
 }
 
-/** The module's bytes assembled from kernel.wat (or, with hostMath, from hostMathSource of it). */
-export async function assemble(hostMath = false) {
+/** The module's bytes assembled from `source` (kernel.wat, or a variant of it). */
+export async function assemble(source = kernelSource()) {
   const wabt = await wabtInit();
-  const wat = readFileSync(here('./kernel.wat'), 'utf8');
-  const source = hostMath ? hostMathSource(wat) : wat;
   // threads: the memory is shared (several instances in several threads read one data set).
   const features = { simd: true, threads: true };
   const mod = wabt.parseWat('kernel.wat', source, features);
@@ -36,22 +26,19 @@ export async function assemble(hostMath = false) {
   }
 }
 
-/** The text of kernel.wasm.ts for the kernel's `bytes` and the baseline's `hostMathBytes`. */
-export function render(bytes, hostMathBytes) {
-  const constant = (name, b) =>
-    `export const ${name} =\n` + (Buffer.from(b).toString('base64').match(/.{1,100}/g) ?? []).map((l) => `  '${l}'`).join(' +\n') + ';\n';
+/** The text of a generated module file: `bytes` as the base64 string constant `name`. */
+export function render(bytes, name = 'KERNEL_WASM_BASE64', by = 'build-wasm.mjs') {
   return (
-    '// Generated from kernel.wat by build-wasm.mjs; do not edit.\n' +
+    `// Generated from kernel.wat by ${by}; do not edit.\n` +
     '// prettier-ignore\n' +
-    constant('KERNEL_WASM_BASE64', bytes) +
-    '// The same with the host\'s Math.exp and Math.log imported: the benchmark\'s baseline only.\n' +
-    '// prettier-ignore\n' +
-    constant('KERNEL_HOST_MATH_WASM_BASE64', hostMathBytes)
+    `export const ${name} =\n` +
+    (Buffer.from(bytes).toString('base64').match(/.{1,100}/g) ?? []).map((l) => `  '${l}'`).join(' +\n') +
+    ';\n'
   );
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const bytes = await assemble();
-  writeFileSync(here('./kernel.wasm.ts'), render(bytes, await assemble(true)));
+  writeFileSync(here('./kernel.wasm.ts'), render(bytes));
   console.log(`kernel.wasm.ts: ${bytes.length} bytes`);
 }

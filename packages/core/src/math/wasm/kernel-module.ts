@@ -2,11 +2,11 @@
  * The compiled kernel module (kernel.wat), compiled once per thread, and what can be asked of it
  * without a data set.
  */
-import { KERNEL_HOST_MATH_WASM_BASE64, KERNEL_WASM_BASE64 } from './kernel.wasm.js';
+import { KERNEL_WASM_BASE64 } from './kernel.wasm.js';
 import { fixedSharedMemory, wasmApi } from './wasm-api.js';
 
 let compiled: object | null | undefined;
-let compiledHostMath: object | undefined;
+const variants = new WeakMap<Uint8Array, object>();
 
 /** The compiled module, or null where WebAssembly, its SIMD or shared memories are missing. */
 export function kernelModule(): object | null {
@@ -24,11 +24,16 @@ export function kernelModule(): object | null {
   return compiled;
 }
 
-/** The module that calls the host's Math.exp and Math.log: the benchmark's baseline only. */
-export function hostMathModule(): object {
+/**
+ * A variant of the module (KernelVariant.wasm: kernel.wat with exp and log imported), compiled
+ * once per array of bytes.
+ */
+export function variantModule(bytes: Uint8Array): object {
   const wa = wasmApi();
   if (wa === null || kernelModule() === null) throw new Error('WebAssembly SIMD is not available');
-  return (compiledHostMath ??= new wa.Module(Uint8Array.from(Buffer.from(KERNEL_HOST_MATH_WASM_BASE64, 'base64'))));
+  let module = variants.get(bytes);
+  if (module === undefined) variants.set(bytes, (module = new wa.Module(bytes)));
+  return module;
 }
 
 /** Whether this runtime can run the WebAssembly kernel (WebAssembly with 128-bit SIMD). */
@@ -38,8 +43,8 @@ export function wasmKernelAvailable(): boolean {
 
 /**
  * A fresh instance of the module over a shared memory of its own of `pages` 64 KiB pages, for a
- * caller that lays the memory out itself (wasm-evaluate.ts, the loader's sparsify.ts), or null
- * where the module cannot run.
+ * caller that lays the memory out itself (the loader's sparsify.ts), or null where the module
+ * cannot run.
  */
 export function wasmInstance(pages: number): { exports: Record<string, unknown>; buffer: ArrayBufferLike } | null {
   const module = kernelModule();

@@ -1,6 +1,8 @@
-;; The exact sparse training kernel of ../kernel.ts (`accumulate`), in WebAssembly SIMD.
+;; The exact sparse kernel of ../kernel.ts (`accumulate`, with the forward pass of ../forward.ts)
+;; and its evaluation (../js-kernel.ts, `evaluate`), in WebAssembly SIMD.
 ;;
-;; It computes the same bits as the JS kernel, operation for operation (KERNEL_ID is shared):
+;; It computes the same bits as the JS kernel, operation for operation (KERNEL_ID is shared). The
+;; forward pass is $forward, which run() and evaluate() both call:
 ;; - lanes hold the classes (k, k+1) of a pair; every lane does the scalar operations of the JS
 ;;   kernel for its class, in the same order: z_k += W[p,k]·v over the nonzero pixels in ascending
 ;;   order (a multiply, then an add: no fused multiply-add exists in WebAssembly SIMD), then
@@ -16,20 +18,21 @@
 ;; setup() says, and the instance's scratch below at the byte offsets from $base (the `offset=`
 ;; immediates; wasm-kernel.ts repeats the numbers). Several instances, in several threads, can use
 ;; one memory: each has its own scratch, they all read the same data set.
-;; run() reads W and b at $weights, which is $base (the scratch's own copy) unless weightsAt() points
-;; it at weights elsewhere in the memory, laid out the same way (W, then b 62720 bytes on): the
-;; coordinator's weights, which every worker thread of its process then reads in place.
+;; run() and evaluate() read W and b at $weights, which is $base (the scratch's own copy) unless
+;; weightsAt() points it at weights elsewhere in the memory, laid out the same way (W, then b 62720
+;; bytes on): the coordinator's weights, which every worker thread of its process then reads in place.
 ;;   0       W       7840 f64, row-major by pixel (W[p*10 + k]); one row is 80 bytes
 ;;   62720   b       10 f64
 ;;   62800   gW      7840 f64 (exact sums)
 ;;   125520  gb      10 f64
-;;   125600  z       10 f64 scratch (the logits of the sample)
+;;   125600  z       10 f64 scratch (the logits of the sample, from $forward)
 ;;   125680  (unused, 80 bytes)
 ;;   125760  onehot  10 rows of 10 f64: row y is the one-hot vector of label y
 ;;   126560  stats   loss f64 at +0, correct i32 at +8
 ;;   126576  stamp   784 u32 (the row set: stamp[p] = generation ⇔ row p is in the set)
 ;;   129712  list    784 u16 (the rows in the set, in the order first touched)
-;;   131280  batch   u32 sample indices (as many as wasm-kernel.ts allows)
+;;   131280  confusion 100 u32 (evaluate(): confusion[10·y + prediction])
+;;   131680  batch   u32 sample indices (as many as wasm-kernel.ts allows)
 ;; The data set: offsets u32, pixels u16, values u8, labels u8 at the addresses given to setup().
 (module
   (import "env" "memory" (memory 1 65536 shared))
@@ -41,7 +44,8 @@
   (global $pixels (mut i32) (i32.const 0))
   (global $values (mut i32) (i32.const 0))
   (global $labels (mut i32) (i32.const 0))
-  ;; Where run() reads W (and b at +62720): $base, or weights elsewhere in the memory (weightsAt).
+  ;; Where run() and evaluate() read W (and b at +62720): $base, or weights elsewhere in the memory
+  ;; (weightsAt).
   (global $weights (mut i32) (i32.const 0))
 
   (func (export "setup") (param $base i32) (param $offsets i32) (param $pixels i32) (param $values i32) (param $labels i32)
@@ -52,7 +56,7 @@
     (global.set $values (local.get $values))
     (global.set $labels (local.get $labels)))
 
-  ;; run() reads W at $at and b at $at + 62720 from now on ($base: the scratch's own copy).
+  ;; run() and evaluate() read W at $at and b at $at + 62720 from now on ($base: the scratch's own copy).
   (func (export "weightsAt") (param $at i32)
     (global.set $weights (local.get $at)))
 
@@ -451,136 +455,162 @@
       (local.set $o (i32.add (local.get $o) (i32.const 16)))
       (br_if $pairs (i32.lt_u (local.get $o) (i32.const 62720)))))
 
-  ;; Test-set measurements, as ../evaluate.ts computes them: for each sample, the logits of run()
-  ;; (the same forward, bit for bit), the first argmax, and Σ_k exp(z_k − max) in class order from
-  ;; 0; lossSum += log(sum) − (z_y − max), in sample order. Samples are t = 0..n) or, when $indexed,
-  ;; the u32 indices at $indicesAt. W (7840 f64) and b (10 f64) are at $wAt and $wAt + 62720;
-  ;; confusion[10·y + prediction] (100 u32 at $confusionAt) is counted up. lossSum starts from
-  ;; $loss0, so that a long subset can be taken in several calls with the one running sum. Returns
-  ;; lossSum and the number of correct predictions.
-  (func (export "evaluate") (param $n i32) (param $indexed i32) (param $indicesAt i32) (param $wAt i32) (param $confusionAt i32)
-    (param $loss0 f64) (result f64 i32)
-    (local $t i32) (local $i i32) (local $q i32) (local $end i32) (local $o i32) (local $y i32)
-    (local $best i32) (local $correct i32) (local $v v128)
+  ;; The forward pass of sample $i, the one home in this module of the arithmetic that every party
+  ;; must share bit for bit (../forward.ts is the same in JS; run() and evaluate() call this):
+  ;; - z_k += W[p,k]·v over the nonzero pixels in ascending order, from 0 (W at $w), then
+  ;;   z_k = z_k/255 + b_k (b at $w + 62720); the logits are stored at $zAt (10 f64);
+  ;; - the first maximum and its index: if (z_k > max) { max = z_k; best = k }, in class order;
+  ;; - e_k = exp(z_k − max); sum = ((0 + e_0) + e_1) + … + e_9;
+  ;; - −log p_y = log(sum) − (z_y − max) for the sample's label y.
+  ;; Returns e_k in pairs (e_0, e_1) … (e_8, e_9), sum, the index of the maximum, and −log p_y.
+  (func $forward (param $i i32) (param $w i32) (param $zAt i32) (result v128 v128 v128 v128 v128 f64 i32 f64)
+    (local $q i32) (local $end i32) (local $o i32) (local $best i32) (local $v v128)
     (local $z01 v128) (local $z23 v128) (local $z45 v128) (local $z67 v128) (local $z89 v128)
-    (local $zk f64) (local $zy f64) (local $max f64) (local $sum f64) (local $loss f64)
-    (local $maxv v128)
+    (local $maxv v128) (local $zk f64) (local $max f64) (local $sum f64)
+    (local $e0 f64) (local $e1 f64) (local $e2 f64) (local $e3 f64) (local $e4 f64)
+    (local $e5 f64) (local $e6 f64) (local $e7 f64) (local $e8 f64) (local $e9 f64)
+    (local.set $q (i32.load (i32.add (global.get $offsets) (i32.shl (local.get $i) (i32.const 2)))))
+    (local.set $end (i32.load offset=4 (i32.add (global.get $offsets) (i32.shl (local.get $i) (i32.const 2)))))
+
+    ;; z_k += W[p,k]·v, ascending pixels.
+    (block $fwd_done
+      (br_if $fwd_done (i32.ge_u (local.get $q) (local.get $end)))
+      (loop $fwd
+        (local.set $o (i32.add (local.get $w) (i32.mul
+          (i32.load16_u (i32.add (global.get $pixels) (i32.shl (local.get $q) (i32.const 1))))
+          (i32.const 80))))
+        (local.set $v (f64x2.splat (f64.convert_i32_u
+          (i32.load8_u (i32.add (global.get $values) (local.get $q))))))
+        (local.set $z01 (f64x2.add (local.get $z01) (f64x2.mul (v128.load offset=0 (local.get $o)) (local.get $v))))
+        (local.set $z23 (f64x2.add (local.get $z23) (f64x2.mul (v128.load offset=16 (local.get $o)) (local.get $v))))
+        (local.set $z45 (f64x2.add (local.get $z45) (f64x2.mul (v128.load offset=32 (local.get $o)) (local.get $v))))
+        (local.set $z67 (f64x2.add (local.get $z67) (f64x2.mul (v128.load offset=48 (local.get $o)) (local.get $v))))
+        (local.set $z89 (f64x2.add (local.get $z89) (f64x2.mul (v128.load offset=64 (local.get $o)) (local.get $v))))
+        (local.set $q (i32.add (local.get $q) (i32.const 1)))
+        (br_if $fwd (i32.lt_u (local.get $q) (local.get $end)))))
+
+    ;; z_k = z_k/255 + b_k
+    (local.set $z01 (f64x2.add (f64x2.div (local.get $z01) (v128.const f64x2 255 255)) (v128.load offset=62720 (local.get $w))))
+    (local.set $z23 (f64x2.add (f64x2.div (local.get $z23) (v128.const f64x2 255 255)) (v128.load offset=62736 (local.get $w))))
+    (local.set $z45 (f64x2.add (f64x2.div (local.get $z45) (v128.const f64x2 255 255)) (v128.load offset=62752 (local.get $w))))
+    (local.set $z67 (f64x2.add (f64x2.div (local.get $z67) (v128.const f64x2 255 255)) (v128.load offset=62768 (local.get $w))))
+    (local.set $z89 (f64x2.add (f64x2.div (local.get $z89) (v128.const f64x2 255 255)) (v128.load offset=62784 (local.get $w))))
+    (v128.store offset=0 (local.get $zAt) (local.get $z01))
+    (v128.store offset=16 (local.get $zAt) (local.get $z23))
+    (v128.store offset=32 (local.get $zAt) (local.get $z45))
+    (v128.store offset=48 (local.get $zAt) (local.get $z67))
+    (v128.store offset=64 (local.get $zAt) (local.get $z89))
+
+    ;; max and first argmax: if (z_k > max) { max = z_k; best = k }
+    (local.set $max (f64x2.extract_lane 0 (local.get $z01)))
+    (local.set $zk (f64x2.extract_lane 1 (local.get $z01)))
+    (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 1))))
+    (local.set $zk (f64x2.extract_lane 0 (local.get $z23)))
+    (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 2))))
+    (local.set $zk (f64x2.extract_lane 1 (local.get $z23)))
+    (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 3))))
+    (local.set $zk (f64x2.extract_lane 0 (local.get $z45)))
+    (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 4))))
+    (local.set $zk (f64x2.extract_lane 1 (local.get $z45)))
+    (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 5))))
+    (local.set $zk (f64x2.extract_lane 0 (local.get $z67)))
+    (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 6))))
+    (local.set $zk (f64x2.extract_lane 1 (local.get $z67)))
+    (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 7))))
+    (local.set $zk (f64x2.extract_lane 0 (local.get $z89)))
+    (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 8))))
+    (local.set $zk (f64x2.extract_lane 1 (local.get $z89)))
+    (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 9))))
+
+    ;; e_k = exp(z_k − max); sum = ((0 + e_0) + e_1) + … + e_9
+    (local.set $maxv (f64x2.splat (local.get $max)))
+    (local.set $v (f64x2.sub (local.get $z01) (local.get $maxv)))
+    (local.set $e0 (call $exp (f64x2.extract_lane 0 (local.get $v))))
+    (local.set $e1 (call $exp (f64x2.extract_lane 1 (local.get $v))))
+    (local.set $v (f64x2.sub (local.get $z23) (local.get $maxv)))
+    (local.set $e2 (call $exp (f64x2.extract_lane 0 (local.get $v))))
+    (local.set $e3 (call $exp (f64x2.extract_lane 1 (local.get $v))))
+    (local.set $v (f64x2.sub (local.get $z45) (local.get $maxv)))
+    (local.set $e4 (call $exp (f64x2.extract_lane 0 (local.get $v))))
+    (local.set $e5 (call $exp (f64x2.extract_lane 1 (local.get $v))))
+    (local.set $v (f64x2.sub (local.get $z67) (local.get $maxv)))
+    (local.set $e6 (call $exp (f64x2.extract_lane 0 (local.get $v))))
+    (local.set $e7 (call $exp (f64x2.extract_lane 1 (local.get $v))))
+    (local.set $v (f64x2.sub (local.get $z89) (local.get $maxv)))
+    (local.set $e8 (call $exp (f64x2.extract_lane 0 (local.get $v))))
+    (local.set $e9 (call $exp (f64x2.extract_lane 1 (local.get $v))))
+    (local.set $sum (f64.add (f64.const 0) (local.get $e0)))
+    (local.set $sum (f64.add (local.get $sum) (local.get $e1)))
+    (local.set $sum (f64.add (local.get $sum) (local.get $e2)))
+    (local.set $sum (f64.add (local.get $sum) (local.get $e3)))
+    (local.set $sum (f64.add (local.get $sum) (local.get $e4)))
+    (local.set $sum (f64.add (local.get $sum) (local.get $e5)))
+    (local.set $sum (f64.add (local.get $sum) (local.get $e6)))
+    (local.set $sum (f64.add (local.get $sum) (local.get $e7)))
+    (local.set $sum (f64.add (local.get $sum) (local.get $e8)))
+    (local.set $sum (f64.add (local.get $sum) (local.get $e9)))
+
+    (f64x2.replace_lane 1 (f64x2.splat (local.get $e0)) (local.get $e1))
+    (f64x2.replace_lane 1 (f64x2.splat (local.get $e2)) (local.get $e3))
+    (f64x2.replace_lane 1 (f64x2.splat (local.get $e4)) (local.get $e5))
+    (f64x2.replace_lane 1 (f64x2.splat (local.get $e6)) (local.get $e7))
+    (f64x2.replace_lane 1 (f64x2.splat (local.get $e8)) (local.get $e9))
+    (local.get $sum)
+    (local.get $best)
+    ;; −log p_y = log(sum) − (z_y − max)
+    (f64.sub (call $log (local.get $sum))
+      (f64.sub
+        (f64.load (i32.add (local.get $zAt)
+          (i32.shl (i32.load8_u (i32.add (global.get $labels) (local.get $i))) (i32.const 3))))
+        (local.get $max))))
+
+  ;; Test-set measurements with the weights at $weights (see run()), as ../js-kernel.ts computes
+  ;; them: for each sample, $forward; lossSum += −log p_y in sample order, correct predictions
+  ;; counted and confusion[10·y + prediction] (100 u32 at 131280) counted up. Samples are t = 0..n)
+  ;; or, when $indexed, the u32 indices at 131680 (the batch's place). lossSum starts from $loss0,
+  ;; so that a long subset can be taken in several calls with the one running sum. Returns lossSum
+  ;; and the number of correct predictions.
+  (func (export "evaluate") (param $n i32) (param $indexed i32) (param $loss0 f64) (result f64 i32)
+    (local $t i32) (local $i i32) (local $o i32) (local $y i32) (local $best i32) (local $correct i32)
+    (local $base i32) (local $loss f64) (local $nll f64)
+    (local.set $base (global.get $base))
     (local.set $loss (local.get $loss0))
     (block $samples_done
       (br_if $samples_done (i32.eqz (local.get $n)))
       (loop $samples
         (local.set $i (local.get $t))
         (if (local.get $indexed)
-          (then (local.set $i (i32.load (i32.add (local.get $indicesAt) (i32.shl (local.get $t) (i32.const 2)))))))
-        (local.set $q (i32.load (i32.add (global.get $offsets) (i32.shl (local.get $i) (i32.const 2)))))
-        (local.set $end (i32.load offset=4 (i32.add (global.get $offsets) (i32.shl (local.get $i) (i32.const 2)))))
+          (then (local.set $i (i32.load offset=131680 (i32.add (local.get $base) (i32.shl (local.get $t) (i32.const 2)))))))
+        (call $forward (local.get $i) (global.get $weights) (i32.add (local.get $base) (i32.const 125600)))
+        (local.set $nll)
+        (local.set $best)
+        (drop) ;; sum
+        (drop) (drop) (drop) (drop) (drop) ;; the exponentials
 
-        ;; z_k += W[p,k]·v, ascending pixels (run()'s forward).
-        (local.set $z01 (v128.const i64x2 0 0))
-        (local.set $z23 (v128.const i64x2 0 0))
-        (local.set $z45 (v128.const i64x2 0 0))
-        (local.set $z67 (v128.const i64x2 0 0))
-        (local.set $z89 (v128.const i64x2 0 0))
-        (block $fwd_done
-          (br_if $fwd_done (i32.ge_u (local.get $q) (local.get $end)))
-          (loop $fwd
-            (local.set $o (i32.add (local.get $wAt) (i32.mul
-              (i32.load16_u (i32.add (global.get $pixels) (i32.shl (local.get $q) (i32.const 1))))
-              (i32.const 80))))
-            (local.set $v (f64x2.splat (f64.convert_i32_u
-              (i32.load8_u (i32.add (global.get $values) (local.get $q))))))
-            (local.set $z01 (f64x2.add (local.get $z01) (f64x2.mul (v128.load offset=0 (local.get $o)) (local.get $v))))
-            (local.set $z23 (f64x2.add (local.get $z23) (f64x2.mul (v128.load offset=16 (local.get $o)) (local.get $v))))
-            (local.set $z45 (f64x2.add (local.get $z45) (f64x2.mul (v128.load offset=32 (local.get $o)) (local.get $v))))
-            (local.set $z67 (f64x2.add (local.get $z67) (f64x2.mul (v128.load offset=48 (local.get $o)) (local.get $v))))
-            (local.set $z89 (f64x2.add (local.get $z89) (f64x2.mul (v128.load offset=64 (local.get $o)) (local.get $v))))
-            (local.set $q (i32.add (local.get $q) (i32.const 1)))
-            (br_if $fwd (i32.lt_u (local.get $q) (local.get $end)))))
-
-        ;; z_k = z_k/255 + b_k
-        (local.set $z01 (f64x2.add (f64x2.div (local.get $z01) (v128.const f64x2 255 255)) (v128.load offset=62720 (local.get $wAt))))
-        (local.set $z23 (f64x2.add (f64x2.div (local.get $z23) (v128.const f64x2 255 255)) (v128.load offset=62736 (local.get $wAt))))
-        (local.set $z45 (f64x2.add (f64x2.div (local.get $z45) (v128.const f64x2 255 255)) (v128.load offset=62752 (local.get $wAt))))
-        (local.set $z67 (f64x2.add (f64x2.div (local.get $z67) (v128.const f64x2 255 255)) (v128.load offset=62768 (local.get $wAt))))
-        (local.set $z89 (f64x2.add (f64x2.div (local.get $z89) (v128.const f64x2 255 255)) (v128.load offset=62784 (local.get $wAt))))
-
-        ;; The first argmax: if (z_k > max) { max = z_k; best = k }
-        (local.set $max (f64x2.extract_lane 0 (local.get $z01)))
-        (local.set $best (i32.const 0))
-        (local.set $zk (f64x2.extract_lane 1 (local.get $z01)))
-        (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 1))))
-        (local.set $zk (f64x2.extract_lane 0 (local.get $z23)))
-        (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 2))))
-        (local.set $zk (f64x2.extract_lane 1 (local.get $z23)))
-        (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 3))))
-        (local.set $zk (f64x2.extract_lane 0 (local.get $z45)))
-        (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 4))))
-        (local.set $zk (f64x2.extract_lane 1 (local.get $z45)))
-        (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 5))))
-        (local.set $zk (f64x2.extract_lane 0 (local.get $z67)))
-        (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 6))))
-        (local.set $zk (f64x2.extract_lane 1 (local.get $z67)))
-        (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 7))))
-        (local.set $zk (f64x2.extract_lane 0 (local.get $z89)))
-        (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 8))))
-        (local.set $zk (f64x2.extract_lane 1 (local.get $z89)))
-        (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 9))))
-
-        ;; sum = ((0 + exp(z_0 − max)) + exp(z_1 − max)) + … + exp(z_9 − max)
-        (local.set $maxv (f64x2.splat (local.get $max)))
-        (local.set $sum (f64.const 0))
-        (local.set $v (f64x2.sub (local.get $z01) (local.get $maxv)))
-        (local.set $sum (f64.add (local.get $sum) (call $exp (f64x2.extract_lane 0 (local.get $v)))))
-        (local.set $sum (f64.add (local.get $sum) (call $exp (f64x2.extract_lane 1 (local.get $v)))))
-        (local.set $v (f64x2.sub (local.get $z23) (local.get $maxv)))
-        (local.set $sum (f64.add (local.get $sum) (call $exp (f64x2.extract_lane 0 (local.get $v)))))
-        (local.set $sum (f64.add (local.get $sum) (call $exp (f64x2.extract_lane 1 (local.get $v)))))
-        (local.set $v (f64x2.sub (local.get $z45) (local.get $maxv)))
-        (local.set $sum (f64.add (local.get $sum) (call $exp (f64x2.extract_lane 0 (local.get $v)))))
-        (local.set $sum (f64.add (local.get $sum) (call $exp (f64x2.extract_lane 1 (local.get $v)))))
-        (local.set $v (f64x2.sub (local.get $z67) (local.get $maxv)))
-        (local.set $sum (f64.add (local.get $sum) (call $exp (f64x2.extract_lane 0 (local.get $v)))))
-        (local.set $sum (f64.add (local.get $sum) (call $exp (f64x2.extract_lane 1 (local.get $v)))))
-        (local.set $v (f64x2.sub (local.get $z89) (local.get $maxv)))
-        (local.set $sum (f64.add (local.get $sum) (call $exp (f64x2.extract_lane 0 (local.get $v)))))
-        (local.set $sum (f64.add (local.get $sum) (call $exp (f64x2.extract_lane 1 (local.get $v)))))
-
-        ;; z_y, and lossSum += log(sum) − (z_y − max)
+        (local.set $loss (f64.add (local.get $loss) (local.get $nll)))
         (local.set $y (i32.load8_u (i32.add (global.get $labels) (local.get $i))))
-        (local.set $v (local.get $z01))
-        (if (i32.ge_u (local.get $y) (i32.const 2)) (then (local.set $v (local.get $z23))))
-        (if (i32.ge_u (local.get $y) (i32.const 4)) (then (local.set $v (local.get $z45))))
-        (if (i32.ge_u (local.get $y) (i32.const 6)) (then (local.set $v (local.get $z67))))
-        (if (i32.ge_u (local.get $y) (i32.const 8)) (then (local.set $v (local.get $z89))))
-        (local.set $zy (f64x2.extract_lane 0 (local.get $v)))
-        (if (i32.and (local.get $y) (i32.const 1)) (then (local.set $zy (f64x2.extract_lane 1 (local.get $v)))))
-        (local.set $loss (f64.add (local.get $loss)
-          (f64.sub (call $log (local.get $sum)) (f64.sub (local.get $zy) (local.get $max)))))
-
         (if (i32.eq (local.get $best) (local.get $y))
           (then (local.set $correct (i32.add (local.get $correct) (i32.const 1)))))
-        (local.set $o (i32.add (local.get $confusionAt)
+        (local.set $o (i32.add (local.get $base)
           (i32.shl (i32.add (i32.mul (local.get $y) (i32.const 10)) (local.get $best)) (i32.const 2))))
-        (i32.store (local.get $o) (i32.add (i32.load (local.get $o)) (i32.const 1)))
+        (i32.store offset=131280 (local.get $o) (i32.add (i32.load offset=131280 (local.get $o)) (i32.const 1)))
 
         (local.set $t (i32.add (local.get $t) (i32.const 1)))
         (br_if $samples (i32.lt_u (local.get $t) (local.get $n)))))
     (local.get $loss)
     (local.get $correct))
 
-  ;; Adds the samples batch[0..n) (u32 indices at 131280) into gW, gb, loss and correct, and their
+  ;; Adds the samples batch[0..n) (u32 indices at 131680) into gW, gb, loss and correct, and their
   ;; pixel rows into the row set; `rows` is the set's size so far, the new size is returned.
   (func (export "run") (param $n i32) (param $generation i32) (param $rows i32) (result i32)
-    (local $t i32) (local $i i32) (local $q i32) (local $start i32) (local $end i32)
+    (local $t i32) (local $i i32) (local $q i32) (local $end i32)
     (local $p i32) (local $o i32) (local $y i32) (local $best i32) (local $correct i32) (local $base i32) (local $w i32)
     (local $v v128)
-    (local $z01 v128) (local $z23 v128) (local $z45 v128) (local $z67 v128) (local $z89 v128)
+    (local $e01 v128) (local $e23 v128) (local $e45 v128) (local $e67 v128) (local $e89 v128)
     (local $d01 v128) (local $d23 v128) (local $d45 v128) (local $d67 v128) (local $d89 v128)
     (local $g01 v128) (local $g23 v128) (local $g45 v128) (local $g67 v128) (local $g89 v128)
-    (local $maxv v128) (local $invv v128)
-    (local $zk f64) (local $max f64) (local $sum f64) (local $loss f64)
-    (local $e0 f64) (local $e1 f64) (local $e2 f64) (local $e3 f64) (local $e4 f64)
-    (local $e5 f64) (local $e6 f64) (local $e7 f64) (local $e8 f64) (local $e9 f64)
+    (local $invv v128)
+    (local $sum f64) (local $nll f64) (local $loss f64)
 
     (local.set $base (global.get $base))
     (local.set $w (global.get $weights))
@@ -595,94 +625,16 @@
     (block $samples_done
       (br_if $samples_done (i32.eqz (local.get $n)))
       (loop $samples
-        (local.set $i (i32.load offset=131280 (i32.add (local.get $base) (i32.shl (local.get $t) (i32.const 2)))))
-        (local.set $start (i32.load (i32.add (global.get $offsets) (i32.shl (local.get $i) (i32.const 2)))))
-        (local.set $end (i32.load offset=4 (i32.add (global.get $offsets) (i32.shl (local.get $i) (i32.const 2)))))
-
-        ;; Forward: z_k += W[p,k]·v, ascending pixels.
-        (local.set $z01 (v128.const i64x2 0 0))
-        (local.set $z23 (v128.const i64x2 0 0))
-        (local.set $z45 (v128.const i64x2 0 0))
-        (local.set $z67 (v128.const i64x2 0 0))
-        (local.set $z89 (v128.const i64x2 0 0))
-        (local.set $q (local.get $start))
-        (block $fwd_done
-          (br_if $fwd_done (i32.ge_u (local.get $q) (local.get $end)))
-          (loop $fwd
-            (local.set $o (i32.add (local.get $w) (i32.mul
-              (i32.load16_u (i32.add (global.get $pixels) (i32.shl (local.get $q) (i32.const 1))))
-              (i32.const 80))))
-            (local.set $v (f64x2.splat (f64.convert_i32_u
-              (i32.load8_u (i32.add (global.get $values) (local.get $q))))))
-            (local.set $z01 (f64x2.add (local.get $z01) (f64x2.mul (v128.load offset=0 (local.get $o)) (local.get $v))))
-            (local.set $z23 (f64x2.add (local.get $z23) (f64x2.mul (v128.load offset=16 (local.get $o)) (local.get $v))))
-            (local.set $z45 (f64x2.add (local.get $z45) (f64x2.mul (v128.load offset=32 (local.get $o)) (local.get $v))))
-            (local.set $z67 (f64x2.add (local.get $z67) (f64x2.mul (v128.load offset=48 (local.get $o)) (local.get $v))))
-            (local.set $z89 (f64x2.add (local.get $z89) (f64x2.mul (v128.load offset=64 (local.get $o)) (local.get $v))))
-            (local.set $q (i32.add (local.get $q) (i32.const 1)))
-            (br_if $fwd (i32.lt_u (local.get $q) (local.get $end)))))
-
-        ;; z_k = z_k/255 + b_k
-        (local.set $z01 (f64x2.add (f64x2.div (local.get $z01) (v128.const f64x2 255 255)) (v128.load offset=62720 (local.get $w))))
-        (local.set $z23 (f64x2.add (f64x2.div (local.get $z23) (v128.const f64x2 255 255)) (v128.load offset=62736 (local.get $w))))
-        (local.set $z45 (f64x2.add (f64x2.div (local.get $z45) (v128.const f64x2 255 255)) (v128.load offset=62752 (local.get $w))))
-        (local.set $z67 (f64x2.add (f64x2.div (local.get $z67) (v128.const f64x2 255 255)) (v128.load offset=62768 (local.get $w))))
-        (local.set $z89 (f64x2.add (f64x2.div (local.get $z89) (v128.const f64x2 255 255)) (v128.load offset=62784 (local.get $w))))
-        (v128.store offset=125600 (local.get $base) (local.get $z01))
-        (v128.store offset=125616 (local.get $base) (local.get $z23))
-        (v128.store offset=125632 (local.get $base) (local.get $z45))
-        (v128.store offset=125648 (local.get $base) (local.get $z67))
-        (v128.store offset=125664 (local.get $base) (local.get $z89))
-
-        ;; max and first argmax: if (z_k > max) { max = z_k; best = k }
-        (local.set $max (f64x2.extract_lane 0 (local.get $z01)))
-        (local.set $best (i32.const 0))
-        (local.set $zk (f64x2.extract_lane 1 (local.get $z01)))
-        (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 1))))
-        (local.set $zk (f64x2.extract_lane 0 (local.get $z23)))
-        (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 2))))
-        (local.set $zk (f64x2.extract_lane 1 (local.get $z23)))
-        (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 3))))
-        (local.set $zk (f64x2.extract_lane 0 (local.get $z45)))
-        (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 4))))
-        (local.set $zk (f64x2.extract_lane 1 (local.get $z45)))
-        (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 5))))
-        (local.set $zk (f64x2.extract_lane 0 (local.get $z67)))
-        (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 6))))
-        (local.set $zk (f64x2.extract_lane 1 (local.get $z67)))
-        (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 7))))
-        (local.set $zk (f64x2.extract_lane 0 (local.get $z89)))
-        (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 8))))
-        (local.set $zk (f64x2.extract_lane 1 (local.get $z89)))
-        (if (f64.gt (local.get $zk) (local.get $max)) (then (local.set $max (local.get $zk)) (local.set $best (i32.const 9))))
-
-        ;; e_k = exp(z_k − max); sum = ((0 + e_0) + e_1) + … + e_9
-        (local.set $maxv (f64x2.splat (local.get $max)))
-        (local.set $v (f64x2.sub (local.get $z01) (local.get $maxv)))
-        (local.set $e0 (call $exp (f64x2.extract_lane 0 (local.get $v))))
-        (local.set $e1 (call $exp (f64x2.extract_lane 1 (local.get $v))))
-        (local.set $v (f64x2.sub (local.get $z23) (local.get $maxv)))
-        (local.set $e2 (call $exp (f64x2.extract_lane 0 (local.get $v))))
-        (local.set $e3 (call $exp (f64x2.extract_lane 1 (local.get $v))))
-        (local.set $v (f64x2.sub (local.get $z45) (local.get $maxv)))
-        (local.set $e4 (call $exp (f64x2.extract_lane 0 (local.get $v))))
-        (local.set $e5 (call $exp (f64x2.extract_lane 1 (local.get $v))))
-        (local.set $v (f64x2.sub (local.get $z67) (local.get $maxv)))
-        (local.set $e6 (call $exp (f64x2.extract_lane 0 (local.get $v))))
-        (local.set $e7 (call $exp (f64x2.extract_lane 1 (local.get $v))))
-        (local.set $v (f64x2.sub (local.get $z89) (local.get $maxv)))
-        (local.set $e8 (call $exp (f64x2.extract_lane 0 (local.get $v))))
-        (local.set $e9 (call $exp (f64x2.extract_lane 1 (local.get $v))))
-        (local.set $sum (f64.add (f64.const 0) (local.get $e0)))
-        (local.set $sum (f64.add (local.get $sum) (local.get $e1)))
-        (local.set $sum (f64.add (local.get $sum) (local.get $e2)))
-        (local.set $sum (f64.add (local.get $sum) (local.get $e3)))
-        (local.set $sum (f64.add (local.get $sum) (local.get $e4)))
-        (local.set $sum (f64.add (local.get $sum) (local.get $e5)))
-        (local.set $sum (f64.add (local.get $sum) (local.get $e6)))
-        (local.set $sum (f64.add (local.get $sum) (local.get $e7)))
-        (local.set $sum (f64.add (local.get $sum) (local.get $e8)))
-        (local.set $sum (f64.add (local.get $sum) (local.get $e9)))
+        (local.set $i (i32.load offset=131680 (i32.add (local.get $base) (i32.shl (local.get $t) (i32.const 2)))))
+        (call $forward (local.get $i) (local.get $w) (i32.add (local.get $base) (i32.const 125600)))
+        (local.set $nll)
+        (local.set $best)
+        (local.set $sum)
+        (local.set $e89)
+        (local.set $e67)
+        (local.set $e45)
+        (local.set $e23)
+        (local.set $e01)
 
         (local.set $y (i32.load8_u (i32.add (global.get $labels) (local.get $i))))
         (if (i32.eq (local.get $best) (local.get $y))
@@ -692,26 +644,23 @@
         (local.set $invv (f64x2.splat (f64.div (f64.const 1) (local.get $sum))))
         (local.set $o (i32.add (local.get $base) (i32.add (i32.const 125760) (i32.mul (local.get $y) (i32.const 80)))))
         (local.set $d01 (call $round2 (f64x2.mul (f64x2.sub
-          (f64x2.mul (f64x2.replace_lane 1 (f64x2.splat (local.get $e0)) (local.get $e1)) (local.get $invv))
+          (f64x2.mul (local.get $e01) (local.get $invv))
           (v128.load offset=0 (local.get $o))) (v128.const f64x2 16777216 16777216))))
         (local.set $d23 (call $round2 (f64x2.mul (f64x2.sub
-          (f64x2.mul (f64x2.replace_lane 1 (f64x2.splat (local.get $e2)) (local.get $e3)) (local.get $invv))
+          (f64x2.mul (local.get $e23) (local.get $invv))
           (v128.load offset=16 (local.get $o))) (v128.const f64x2 16777216 16777216))))
         (local.set $d45 (call $round2 (f64x2.mul (f64x2.sub
-          (f64x2.mul (f64x2.replace_lane 1 (f64x2.splat (local.get $e4)) (local.get $e5)) (local.get $invv))
+          (f64x2.mul (local.get $e45) (local.get $invv))
           (v128.load offset=32 (local.get $o))) (v128.const f64x2 16777216 16777216))))
         (local.set $d67 (call $round2 (f64x2.mul (f64x2.sub
-          (f64x2.mul (f64x2.replace_lane 1 (f64x2.splat (local.get $e6)) (local.get $e7)) (local.get $invv))
+          (f64x2.mul (local.get $e67) (local.get $invv))
           (v128.load offset=48 (local.get $o))) (v128.const f64x2 16777216 16777216))))
         (local.set $d89 (call $round2 (f64x2.mul (f64x2.sub
-          (f64x2.mul (f64x2.replace_lane 1 (f64x2.splat (local.get $e8)) (local.get $e9)) (local.get $invv))
+          (f64x2.mul (local.get $e89) (local.get $invv))
           (v128.load offset=64 (local.get $o))) (v128.const f64x2 16777216 16777216))))
 
-        ;; loss += round((log(sum) − (z_y − max))·2²⁴)
-        (local.set $loss (f64.add (local.get $loss) (call $round (f64.mul
-          (f64.sub (call $log (local.get $sum))
-            (f64.sub (f64.load offset=125600 (i32.add (local.get $base) (i32.shl (local.get $y) (i32.const 3)))) (local.get $max)))
-          (f64.const 16777216)))))
+        ;; loss += round(−log p_y·2²⁴)
+        (local.set $loss (f64.add (local.get $loss) (call $round (f64.mul (local.get $nll) (f64.const 16777216)))))
 
         ;; gb_k += d_k
         (local.set $g01 (f64x2.add (local.get $g01) (local.get $d01)))
@@ -721,7 +670,8 @@
         (local.set $g89 (f64x2.add (local.get $g89) (local.get $d89)))
 
         ;; Backward: gW[p,k] += v·d_k; and the row set.
-        (local.set $q (local.get $start))
+        (local.set $q (i32.load (i32.add (global.get $offsets) (i32.shl (local.get $i) (i32.const 2)))))
+        (local.set $end (i32.load offset=4 (i32.add (global.get $offsets) (i32.shl (local.get $i) (i32.const 2)))))
         (block $bwd_done
           (br_if $bwd_done (i32.ge_u (local.get $q) (local.get $end)))
           (loop $bwd

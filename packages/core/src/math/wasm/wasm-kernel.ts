@@ -1,21 +1,22 @@
+import type { Evaluation } from '../evaluation.js';
 import type { ExactSums } from '../exact.js';
-import type { BatchSums, Kernel } from '../kernel-api.js';
-import { checkIndices } from '../kernel-api.js';
+import type { BatchSums, Kernel, KernelVariant } from '../kernel-api.js';
+import { checkIndices, checkSampleIndices } from '../kernel-api.js';
 import type { Weights } from '../model.js';
 import type { RowSet } from '../rows.js';
 import { clearRows } from '../rows.js';
 import type { SparseImages } from '../sparse.js';
 import { CLASSES, PIXELS, W_LENGTH } from '../shape.js';
 import { jsRowMover, type RowMover } from '../row-mover.js';
-import { hostMathModule, kernelModule } from './kernel-module.js';
+import { kernelModule, variantModule } from './kernel-module.js';
 import { livesIn, placeInPlace, SCRATCH_PAGES } from './shared-images.js';
 import { fixedSharedMemory, PAGE, wasmApi, type WasmMemory } from './wasm-api.js';
 
 export { wasmExpLog, wasmKernelAvailable } from './kernel-module.js';
 
 /**
- * The exact kernel of ../kernel.ts in WebAssembly SIMD (kernel.wat): the same arithmetic, the same
- * bits (see kernel.wat for how), about twice as fast. An instance reads the training images in
+ * The exact kernel of ../kernel.ts and its evaluation in WebAssembly SIMD (kernel.wat): the same
+ * arithmetic, the same bits (see kernel.wat for how), about twice as fast. An instance reads the training images in
  * place when they were allocated in a shared kernel memory (loadTrainingData does: see
  * shared-images.ts), and otherwise copies them into a memory of its own. Either way its weights
  * and sums live in a scratch region of its own; the sums and the row set it returns are views
@@ -30,6 +31,7 @@ interface KernelExports {
   maxU16(at: number, n: number): number;
   maxU8(at: number, n: number): number;
   run(n: number, generation: number, rows: number): number;
+  evaluate(n: number, indexed: number, loss0: number): [number, number];
   update(size: number, lr: number, invW: number, invB: number): void;
   exp(x: number): number;
   log(x: number): number;
@@ -48,10 +50,11 @@ const ONEHOT_AT = 125760;
 const STATS_AT = 126560;
 const STAMP_AT = 126576;
 const LIST_AT = 129712;
-const BATCH_AT = 131280;
+const CONFUSION_AT = 131280;
+const BATCH_AT = 131680;
 /**
- * Samples per call of run(); longer batches are summed in chunks (exact, see exact.ts, and the
- * same bits: run() carries the sums and the row set over). Small, so that the scratch fits in
+ * Samples per call of run() and indexed evaluate(); longer batches are summed in chunks (exact, see
+ * exact.ts, and the same bits: run() carries the sums and the row set over, evaluate() the loss). Small, so that the scratch fits in
  * SCRATCH_PAGES: the call per 8192 samples costs nothing measurable.
  */
 const BATCH_CAPACITY = 1 << 13;
@@ -104,7 +107,7 @@ function copied(data: SparseImages, nnz: number): Placement {
 export class WasmKernel implements Kernel {
   readonly name = 'wasm';
   readonly count: number;
-  /** The module's own exp and log, the ones run() calls. */
+  /** The exp and log run() and evaluate() call: the module's own, or a variant's. */
   readonly exp: (x: number) => number;
   readonly log: (x: number) => number;
   /** The sums of the last compute(): gW and gb are views onto the kernel's memory. */
@@ -138,15 +141,17 @@ export class WasmKernel implements Kernel {
   private readonly batch: Uint32Array;
   private readonly loss: Float64Array;
   private readonly correct: Int32Array;
+  private readonly confusion: Uint32Array;
   private readonly exports: KernelExports;
 
   /**
    * Throws when WebAssembly SIMD is missing or the data do not fit; see wasmKernelAvailable().
-   * `hostMath`: the module variant that calls the host's Math.exp and Math.log instead of its own,
-   * whose bits depend on the host: the benchmark's baseline (hostMathKernel), never for training.
+   * `variant`: the module built from kernel.wat with exp and log imported, and the two functions
+   * (a benchmark's baseline, never for training; see KernelVariant).
    */
-  constructor(data: SparseImages, options: { hostMath?: boolean } = {}) {
-    const module = options.hostMath ? hostMathModule() : kernelModule();
+  constructor(data: SparseImages, variant?: KernelVariant) {
+    if (variant && !variant.wasm) throw new Error('WasmKernel: a variant needs its module (KernelVariant.wasm)');
+    const module = variant?.wasm ? variantModule(variant.wasm) : kernelModule();
     const wa = wasmApi();
     if (module === null || wa === null) throw new Error('WebAssembly SIMD is not available');
     const count = data.count;
@@ -170,7 +175,7 @@ export class WasmKernel implements Kernel {
     const onehot = new Float64Array(buf, base + ONEHOT_AT, CLASSES * CLASSES);
     for (let y = 0; y < CLASSES; y++) onehot[y * CLASSES + y] = 1;
 
-    const env = options.hostMath ? { memory, exp: Math.exp, log: Math.log } : { memory };
+    const env = variant ? { memory, exp: variant.exp, log: variant.log } : { memory };
     const instance = new wa.Instance(module, { env });
     this.exports = instance.exports as unknown as KernelExports;
     this.exports.setup(base, at.offsetsAt, at.pixelsAt, at.valuesAt, at.labelsAt);
@@ -184,6 +189,7 @@ export class WasmKernel implements Kernel {
     this.batch = new Uint32Array(buf, base + BATCH_AT, BATCH_CAPACITY);
     this.loss = new Float64Array(buf, base + STATS_AT, 1);
     this.correct = new Int32Array(buf, base + STATS_AT + 8, 1);
+    this.confusion = new Uint32Array(buf, base + CONFUSION_AT, CLASSES * CLASSES);
     this.sums = {
       gW: new Float64Array(buf, base + GW_AT, PIXELS * CLASSES),
       gb: new Float64Array(buf, base + GB_AT, CLASSES),
@@ -193,8 +199,8 @@ export class WasmKernel implements Kernel {
     };
     this.rows = { stamp: new Uint32Array(buf, base + STAMP_AT, PIXELS), list: new Uint16Array(buf, base + LIST_AT, PIXELS), size: 0, generation: 1 };
     this.result = { sums: this.sums, rows: this.rows };
-    this.exp = this.exports.exp;
-    this.log = this.exports.log;
+    this.exp = variant ? variant.exp : this.exports.exp;
+    this.log = variant ? variant.log : this.exports.log;
     this.mover = this.shared === null ? jsRowMover : wasmRowMover(this.exports, this.shared);
   }
 
@@ -267,6 +273,54 @@ export class WasmKernel implements Kernel {
    */
   compute(batch: Uint32Array, weights: Weights, version: number): BatchSums {
     checkIndices(batch, this.count);
+    this.useWeights(weights, version);
+    const { sums, rows } = this;
+    const n = batch.length;
+    // Zeroes the rows of gW the previous batch touched (the only nonzero ones), gb, loss, correct.
+    this.exports.clear(rows.size);
+    clearRows(rows);
+    let size = 0;
+    for (let from = 0; from < n; from += BATCH_CAPACITY) {
+      const to = Math.min(n, from + BATCH_CAPACITY);
+      this.batch.set(batch.subarray(from, to));
+      size = this.exports.run(to - from, rows.generation, size);
+    }
+    rows.size = size;
+    sums.loss = this.loss[0]!;
+    sums.correct = this.correct[0]!;
+    sums.count = n;
+    return this.result;
+  }
+
+  /** See Kernel.evaluate: the module's evaluate(), with the forward pass of run(). */
+  evaluate(weights: Weights, indices?: ArrayLike<number>): Evaluation {
+    if (indices) checkSampleIndices(indices, this.count, 'evaluate');
+    // No version: weights to copy are copied afresh, and compute() copies again after.
+    this.useWeights(weights, NaN);
+    const count = indices ? indices.length : this.count;
+    this.confusion.fill(0);
+    let lossSum = 0;
+    let correct = 0;
+    if (!indices) {
+      [lossSum, correct] = this.exports.evaluate(count, 0, 0);
+    } else {
+      // In pieces that fit the batch's room, continuing the one running sum.
+      for (let from = 0; from < count; from += BATCH_CAPACITY) {
+        const to = Math.min(count, from + BATCH_CAPACITY);
+        for (let t = from; t < to; t++) this.batch[t - from] = indices[t]!;
+        const [loss, hits] = this.exports.evaluate(to - from, 1, lossSum);
+        lossSum = loss;
+        correct += hits;
+      }
+    }
+    return { lossSum, loss: count ? lossSum / count : 0, correct, count, accuracy: count ? correct / count : 0, confusion: this.confusion.slice() };
+  }
+
+  /**
+   * Points the module at `weights`: read where they lie in this memory, else copied into the
+   * scratch unless it holds them already (the same arrays at the same `version`).
+   */
+  private useWeights(weights: Weights, version: number): void {
     const resident = this.resident;
     if (resident && (weights.W !== this.W || weights.b !== this.b)) {
       // Copying them in would overwrite the trainer's weights.
@@ -288,22 +342,6 @@ export class WasmKernel implements Kernel {
         this.heldB = weights.b;
       }
     }
-    const { sums, rows } = this;
-    const n = batch.length;
-    // Zeroes the rows of gW the previous batch touched (the only nonzero ones), gb, loss, correct.
-    this.exports.clear(rows.size);
-    clearRows(rows);
-    let size = 0;
-    for (let from = 0; from < n; from += BATCH_CAPACITY) {
-      const to = Math.min(n, from + BATCH_CAPACITY);
-      this.batch.set(batch.subarray(from, to));
-      size = this.exports.run(to - from, rows.generation, size);
-    }
-    rows.size = size;
-    sums.loss = this.loss[0]!;
-    sums.correct = this.correct[0]!;
-    sums.count = n;
-    return this.result;
   }
 }
 

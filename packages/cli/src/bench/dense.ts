@@ -1,10 +1,9 @@
-import type { Weights } from './model.js';
-import { CLASSES, PIXELS } from './shape.js';
+import { CLASSES, PIXELS, type Weights } from '@mnist-lr/core';
 
 /**
  * The plain dense loop: features x = pixel/255 as float64, every one of the 784 pixels visited,
- * gradients accumulated in float64 in visit order. It is the baseline `pnpm bench` measures the
- * exact sparse kernel against; it is not exact across splits and is never used for training.
+ * gradients accumulated in float64 in visit order. It is the baseline `mnist-lr bench kernel`
+ * measures the exact sparse kernel against; it is not exact across splits and trains nothing.
  */
 export function denseGradient(
   weights: Weights,
