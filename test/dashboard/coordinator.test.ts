@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 
 import { loadTrainingData, type TrainingData } from '@mnist-lr/core';
-import { Coordinator, statusSchema, type Status } from '@mnist-lr/coordinator';
+import { Coordinator } from '@mnist-lr/coordinator';
+import { statusSchema, type Status } from '@mnist-lr/watch';
 
 import { startEvilPeer } from '../helpers/chaos.js';
 import { originConfig, startProcessWorker, startThreadWorker, waitFor, type ProcessWorker } from '../helpers/cluster.js';

@@ -12,7 +12,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { kernelFingerprint, loadTrainingData, type TrainingData } from '@mnist-lr/core';
-import { Coordinator, RunMonitor } from '@mnist-lr/coordinator';
+import { Coordinator } from '@mnist-lr/coordinator';
+import { RunMonitor } from '@mnist-lr/watch';
 
 import { browserMissing, collectPageErrors, launchBrowser, VIEWPORTS } from '../helpers/browser.js';
 import { originConfig, ROOT, startProcessWorker, startThreadWorker, type ProcessWorker } from '../helpers/cluster.js';

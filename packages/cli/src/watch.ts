@@ -6,10 +6,10 @@
  */
 import { once } from 'node:events';
 
-import type { DashboardServer, MountedHandler } from '@mnist-lr/coordinator';
-// The monitor alone: the package root would load the coordinator, ws and msgpackr, which an
-// in-process run needs only when it serves the dashboard.
-import { RunMonitor } from '@mnist-lr/coordinator/observe';
+import type { DashboardServer, MountedHandler } from '@mnist-lr/watch';
+// The monitor alone: the package root loads the servers and prom-client, which an in-process
+// run needs only when it serves the dashboard.
+import { RunMonitor } from '@mnist-lr/watch/monitor';
 import { evaluate, kernelFingerprint, splitTrainingSet, stepsPerEpoch, type CheckpointWrite, type EngineHooks, type TrainConfig, type TrainingData, type TrainState, type Weights } from '@mnist-lr/core';
 
 export interface WatchOptions {
@@ -45,7 +45,7 @@ export class RunWatch {
       engine: options.engine,
       stepsPerEpoch: stepsPerEpoch(splitTrainingSet(data.train.count, config).train.length, config.batch_size),
     });
-    const server = options.serve ? await (await import('@mnist-lr/coordinator')).serveDashboard({ monitor }) : undefined;
+    const server = options.serve ? await (await import('@mnist-lr/watch')).serveDashboard({ monitor }) : undefined;
     if (server) options.log(`dashboard: ${server.url}  (also /status, /metrics, /healthz, /readyz)`);
     return new RunWatch(monitor, server, options);
   }
@@ -76,8 +76,8 @@ export class RunWatch {
     const to = this.server ? (prefix: string, handler: MountedHandler) => this.server!.dashboard.mount(prefix, handler) : mount;
     if (!to) return;
     try {
-      const [{ createPredictHandler }, { loadModel }] = await Promise.all([import('./serve/server.js'), import('@mnist-lr/core')]);
-      to('/draw/', createPredictHandler({ model: loadModel(modelPath), admitted: true }));
+      const [{ createPredictHandler }, { loadModel }, { decodeRasters }] = await Promise.all([import('@mnist-lr/watch'), import('@mnist-lr/core'), import('./images/decode.js')]);
+      to('/draw/', createPredictHandler({ model: loadModel(modelPath), decode: decodeRasters, admitted: true }));
       this.monitor.link('draw page', '/draw/');
     } catch (e) {
       this.options.log(`note: the draw page is not served on the dashboard (${(e as Error).message})`);

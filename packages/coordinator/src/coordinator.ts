@@ -1,12 +1,9 @@
 import { checkConfig, checkOptions, initialState, kernelFingerprint, LocalGradientSource, loadTrainingData, MnistLrError, runTraining, splitTrainingSet, stepsPerEpoch, type ConfigInput, type EngineHooks, type TrainConfig, type TrainingData, type TrainState, type BatchSums, type Weights } from '@mnist-lr/core';
-import { createDashboard, type Dashboard, type MountedHandler } from './http/dashboard.js';
-import { isLoopbackHost } from './http/serve.js';
-import { RunMonitor, type RunInfo } from './observe/run-monitor.js';
+import { AuthLimiter, createDashboard, isLoopbackHost, RunMonitor, type AuthLimiterOptions, type Dashboard, type MountedHandler, type RunInfo } from '@mnist-lr/watch';
 import { COORDINATOR_DEFAULTS as D } from './defaults.js';
 import { SliceScheduler, type SchedulerStats } from './scheduler.js';
 import { Refusals, worthLogging } from './refusals.js';
 import type { AdmissionLimits } from './transport/admission.js';
-import type { AuthLimiterOptions } from './transport/auth-limiter.js';
 import { Pool, type Peer, type Traffic } from './pool.js';
 import { listen, type Listening } from './transport/server.js';
 import { attachWebSocket } from './transport/ws-connection.js';
@@ -180,13 +177,15 @@ export class Coordinator {
     });
     monitor.traffic = pool.traffic;
     const host = options.host ?? D.host;
-    const dashboard = createDashboard({ monitor, token: options.token, open: isLoopbackHost(host), secure: options.tls !== undefined, pushIntervalMs: options.pushIntervalMs, authLimits: options.authLimits });
+    // One count of wrong tokens per address, whether they came with a worker's upgrade or a login.
+    const limiter = new AuthLimiter(options.authLimits);
+    const dashboard = createDashboard({ monitor, token: options.token, open: isLoopbackHost(host), secure: options.tls !== undefined, pushIntervalMs: options.pushIntervalMs, limiter });
     const endpoint = await listen({
       host,
       port: options.port ?? D.port,
       token: options.token,
       tls: options.tls,
-      authLimits: options.authLimits,
+      limiter,
       admission: { helloDeadlineMs: handshakeTimeoutMs, ...options.connectionLimits },
       onAdmissionRefused: (peer, reason, detail) => {
         refusals.refuse(peer, reason, detail);

@@ -13,9 +13,9 @@ import {
   type Reason,
   type ResultMessage,
 } from '@mnist-lr/core/protocol';
-import type { PeerConnection, PeerConnectionEvents } from './transport/connection.js';
+import { WorkerRecord } from '@mnist-lr/watch';
 
-import { WorkerRecord } from './observe/worker-record.js';
+import type { PeerConnection, PeerConnectionEvents } from './transport/connection.js';
 
 /** Frames and bytes through the pool's connections, both ways (WebSocket payloads). */
 export interface Traffic {

@@ -7,13 +7,14 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import { checkListen } from '@mnist-lr/coordinator';
+import { isLoopbackHost } from '@mnist-lr/watch';
 
 import { remoteWorkersEngine } from '../engines/remote-workers.js';
 import { badOption } from '../errors.js';
 import { readOptionFile } from '../options.js';
 import { displayPath } from '../outputs/format.js';
 import type { RunPaths } from '../outputs/recorder.js';
-import { isLoopback, readToken, TOKEN_ENV } from '../token.js';
+import { readToken, TOKEN_ENV } from '../token.js';
 import { resolveRunConfig, trainingRun, type RunOptions } from '../training-run.js';
 
 export interface CoordinatorCommandOptions extends RunOptions {
@@ -41,7 +42,7 @@ export async function coordinatorCommand(options: CoordinatorCommandOptions, std
   let token = readToken(options.tokenFile);
   let tokenNote = options.tokenFile ? `token from ${displayPath(options.tokenFile)}` : `token from $${TOKEN_ENV}`;
   if (token === undefined) {
-    if (!isLoopback(options.host)) {
+    if (!isLoopbackHost(options.host)) {
       throw badOption(`--host ${options.host} lets other machines connect, so a token is required: pass --token-file FILE or set ${TOKEN_ENV}`);
     }
     const file = join(resolve(options.out), 'coordinator.token');
@@ -73,7 +74,7 @@ export async function coordinatorCommand(options: CoordinatorCommandOptions, std
       onWorkers: (count) => ui.workers(count),
       onListening: (c) => {
         ui.log(`coordinator: listening on ${c.url}; ${tokenNote}; start workers with: mnist-lr worker --connect ${c.url}`);
-        ui.log(`dashboard: ${c.dashboardUrl}  (also /status, /metrics, /healthz, /readyz${isLoopback(options.host) ? '' : '; beyond loopback they need the token'})`);
+        ui.log(`dashboard: ${c.dashboardUrl}  (also /status, /metrics, /healthz, /readyz${isLoopbackHost(options.host) ? '' : '; beyond loopback they need the token'})`);
       },
     }),
     stdout,

@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { EngineHooks, EpochMetrics, TrainConfig, TrainingData, TrainState, Weights } from '@mnist-lr/core';
-import type { RunMonitor } from '@mnist-lr/coordinator';
+import type { RunMonitor } from '@mnist-lr/watch';
 
 /** What an engine may tell the user while it runs. */
 export interface EngineUi {
