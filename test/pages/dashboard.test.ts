@@ -11,9 +11,8 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { kernelFingerprint, loadTrainingData, type TrainingData } from '@mnist-lr/core';
+import { loadTrainingData, type TrainingData } from '@mnist-lr/core';
 import { Coordinator } from '@mnist-lr/coordinator';
-import { RunMonitor } from '@mnist-lr/watch';
 
 import { browserMissing, collectPageErrors, launchBrowser, VIEWPORTS } from '../helpers/browser.js';
 import { originConfig, ROOT, startProcessWorker, startThreadWorker, type ProcessWorker } from '../helpers/cluster.js';
@@ -46,13 +45,11 @@ describe.skipIf(missing)('the dashboard page', () => {
     const workers: ProcessWorker[] = [];
     const seen: string[] = [];
     const config = originConfig('config_1', { num_epoches: 3 });
-    const monitor = new RunMonitor({ name: 'config_1', path: 'configs/config_1.json', config, dataset: data.fingerprint, kernel: kernelFingerprint(), engine: 'coordinator with 2 worker processes', stepsPerEpoch: 600 });
     const coordinator: Coordinator = await Coordinator.start({
       config,
       data,
       token,
       minWorkers: 2,
-      monitor,
       pushIntervalMs: 100,
       hooks: {
         onStep: async (info) => {
@@ -86,6 +83,7 @@ describe.skipIf(missing)('the dashboard page', () => {
         },
       },
     });
+    coordinator.monitor.describe({ name: 'config_1', path: 'configs/config_1.json', engine: 'coordinator with 2 worker processes' });
     try {
       await page.goto(coordinator.dashboardUrl);
       workers.push(startProcessWorker(coordinator.url, token, ['--label', 'process 1']), startProcessWorker(coordinator.url, token, ['--label', 'process 2']));

@@ -6,6 +6,7 @@
  * pool and the WebSocket transport are internal.
  */
 export { Coordinator, type CoordinatorOptions } from './coordinator.js';
+export type { CoordinatorEventMap, CoordinatorEvents } from './events.js';
 export type { SchedulerStats } from './scheduler.js';
 export type { Traffic } from './pool.js';
 export type { AdmissionLimits } from './transport/admission.js';

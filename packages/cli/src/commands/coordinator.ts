@@ -35,9 +35,9 @@ export interface CoordinatorCommandOptions extends RunOptions {
 }
 
 export async function coordinatorCommand(options: CoordinatorCommandOptions, stdout: NodeJS.WriteStream = process.stdout): Promise<RunPaths> {
-  // A taken port or a foreign address is reported at once, after the config (a usage error the
-  // user fixes first) and before the data is loaded.
-  resolveRunConfig(options);
+  // The config is read once, here; a taken port or a foreign address is reported at once after
+  // it (a usage error the user fixes first) and before the data is loaded.
+  const run = resolveRunConfig(options);
   await checkListen(options.host, options.port);
   let token = readToken(options.tokenFile);
   let tokenNote = options.tokenFile ? `token from ${displayPath(options.tokenFile)}` : `token from $${TOKEN_ENV}`;
@@ -59,7 +59,7 @@ export async function coordinatorCommand(options: CoordinatorCommandOptions, std
     }
   }
   const tls = tlsOptions(options);
-  return trainingRun(options, (ui) =>
+  return trainingRun(run, options, (ui) =>
     remoteWorkersEngine({
       host: options.host,
       port: options.port,
@@ -73,6 +73,7 @@ export async function coordinatorCommand(options: CoordinatorCommandOptions, std
       log: (line) => ui.log(`coordinator: ${line}`),
       onWorkers: (count) => ui.workers(count),
       onListening: (c) => {
+        ui.watching(c);
         ui.log(`coordinator: listening on ${c.url}; ${tokenNote}; start workers with: mnist-lr worker --connect ${c.url}`);
         ui.log(`dashboard: ${c.dashboardUrl}  (also /status, /metrics, /healthz, /readyz${isLoopbackHost(options.host) ? '' : '; beyond loopback they need the token'})`);
       },

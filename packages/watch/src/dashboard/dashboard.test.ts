@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { kernelFingerprint, loadConfig, loadTrainingData, stepsPerEpoch, train, type TrainingData } from '@mnist-lr/core';
+import { kernelFingerprint, loadConfig, loadTrainingData, train, type TrainingData } from '@mnist-lr/core';
 
 import { parsePrometheus, sample } from '../../../../test/helpers/prometheus.js';
 import { RunMonitor } from '../monitor/run-monitor.js';
@@ -30,7 +30,7 @@ describe('dashboard of an in-process run', () => {
   it('serves /status in every state, /readyz, /metrics and the page', async () => {
     const { config: base } = loadConfig(`${ROOT}configs/config_1.json`);
     const config = { ...base, num_epoches: 2 };
-    const monitor = new RunMonitor({ name: 'config_1', path: 'configs/config_1.json', config, dataset: data.fingerprint, kernel: kernelFingerprint(), engine: 'in-process', stepsPerEpoch: stepsPerEpoch(data.train.count, config.batch_size) }, { sampleMs: 20 });
+    const monitor = new RunMonitor({ name: 'config_1', path: 'configs/config_1.json', config, dataset: data.fingerprint, kernel: kernelFingerprint(), engine: 'in-process', trainImages: data.train.count }, { sampleMs: 20 });
     server = await serveDashboard({ monitor, pushIntervalMs: 50 });
     const get = (path: string): Promise<Response> => fetch(new URL(path, server!.url));
     const status = async (): Promise<ReturnType<typeof statusSchema.parse>> => statusSchema.parse(await (await get('/status')).json());
@@ -78,7 +78,7 @@ describe('dashboard of an in-process run', () => {
 describe('a handler mounted on the dashboard', () => {
   it('answers GET and POST under its prefix, behind the dashboard\'s token when it is not open', async () => {
     const { config } = loadConfig(`${ROOT}configs/config_1.json`);
-    const monitor = new RunMonitor({ name: 'config_1', path: 'configs/config_1.json', config, dataset: data.fingerprint, kernel: kernelFingerprint(), engine: 'in-process', stepsPerEpoch: 600 });
+    const monitor = new RunMonitor({ name: 'config_1', path: 'configs/config_1.json', config, dataset: data.fingerprint, kernel: kernelFingerprint(), engine: 'in-process', trainImages: data.train.count });
     const dashboard = createDashboard({ monitor, token: 'secret', open: false, secure: false });
     dashboard.mount('/draw/', (req, res) => res.end(`${req.method} ${req.url}`));
     monitor.link('draw page', '/draw/');

@@ -5,7 +5,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
 
-import type { RunMonitor } from '../monitor/run-monitor.js';
+import type { ReasonCounts, RunMonitor } from '../monitor/run-monitor.js';
 import { RUN_STATES } from '../monitor/status-schema.js';
 
 const P = 'mnist_lr_';
@@ -23,10 +23,10 @@ export function metricsRegistry(monitor: RunMonitor): Registry {
     } });
   };
   /** A counter per reason code. */
-  const byReason = (name: string, help: string, read: () => Record<string, number>): void => {
+  const byReason = (name: string, help: string, read: () => ReasonCounts): void => {
     new Counter({ name: P + name, help, labelNames: ['reason'], registers, collect(this: Counter<'reason'>) {
       this.reset();
-      for (const [reason, n] of Object.entries(read())) this.inc({ reason }, n);
+      for (const [reason, n] of Object.entries(read())) if (n !== undefined) this.inc({ reason }, n);
     } });
   };
   /**
@@ -43,14 +43,14 @@ export function metricsRegistry(monitor: RunMonitor): Registry {
   counter('steps_total', 'Optimiser steps taken in this process.', () => monitor.counters.steps);
   counter('worker_joins_total', 'Workers that completed the handshake.', () => monitor.counters.joins);
   byReason('worker_leaves_total', 'Workers that left, by reason code (evictions included).', () => monitor.counters.leaves);
-  byReason('worker_evictions_total', 'Workers the coordinator closed for a fault, by reason code.', () => monitor.counters.evictions);
-  byReason('connections_refused_total', 'Connections refused before joining, by reason code.', () => monitor.counters.refused);
+  byReason('worker_evictions_total', 'Workers the coordinator closed for a fault, by reason code.', () => monitor.keptCounts.evictions);
+  byReason('connections_refused_total', 'Connections refused before joining, by reason code.', () => monitor.keptCounts.refused);
   byReason('slice_reassignments_total', 'Slices given to another worker after theirs was lost, by reason code.', () => monitor.counters.reassignments);
   counter('slice_backups_total', 'Slow slices also sent to a backup worker.', () => monitor.counters.backups);
   counter('checkpoints_total', 'Checkpoints written.', () => monitor.counters.checkpoints);
   counter('lr_decays_total', 'Learning-rate decays applied.', () => monitor.counters.decays);
-  counter('received_bytes_total', 'WebSocket payload bytes received from workers.', () => monitor.traffic.bytesIn);
-  counter('sent_bytes_total', 'WebSocket payload bytes sent to workers.', () => monitor.traffic.bytesOut);
+  counter('received_bytes_total', 'WebSocket payload bytes received from workers.', () => monitor.keptCounts.traffic.bytesIn);
+  counter('sent_bytes_total', 'WebSocket payload bytes sent to workers.', () => monitor.keptCounts.traffic.bytesOut);
 
   gauge('workers', 'Workers connected now.', () => monitor.connectedWorkers());
   gauge('epochs_done', 'Epochs finished.', () => monitor.epochsDone());

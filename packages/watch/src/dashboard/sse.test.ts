@@ -41,7 +41,7 @@ describe('GET /events', () => {
   afterAll(async () => server?.close());
 
   it('sends retry, the feed with ids and the status; resumes after Last-Event-ID; pushes what happens next', async () => {
-    const monitor = new RunMonitor({ name: 'c', path: 'c.json', config, dataset: 'd', kernel: 'k', engine: 'test', stepsPerEpoch: 600 });
+    const monitor = new RunMonitor({ name: 'c', path: 'c.json', config, dataset: 'd', kernel: 'k', engine: 'test', trainImages: 60_000 });
     for (let i = 1; i <= 4; i++) monitor.joined(new WorkerRecord(i, `127.0.0.1:${1000 + i}`), `w${i}`);
     server = await serveDashboard({ monitor, pushIntervalMs: 20 });
     const url = new URL('/events', server.url).href;

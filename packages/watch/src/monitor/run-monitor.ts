@@ -1,10 +1,11 @@
 /**
- * The run's observable state in one place. The training loop, the worker pool and the scheduler
- * write into it as things happen, with plain counter and field updates; everything derived
- * (quantiles, rates, ETA, the /status document, Prometheus values) is computed only when someone
- * reads it. Watching therefore costs a step a clock read, a bucket increment and a few stores.
+ * The run's observable state in one place. It listens to the run: the training loop's hooks (an
+ * in-process run), or a coordinator's events (its workers, refusals, reassignments); each is a
+ * plain counter or field update. Everything derived (quantiles, rates, ETA, the /status document,
+ * Prometheus values) is computed only when someone reads it. Watching therefore costs a step a
+ * clock read, a bucket increment and a few stores.
  */
-import { DELTA_SCALE, type EngineHooks, type EpochMetrics, type StepInfo, type TrainConfig, type TrainState } from '@mnist-lr/core';
+import { DELTA_SCALE, epochSteps, type EngineHooks, type EpochMetrics, type StepInfo, type TrainConfig, type TrainState } from '@mnist-lr/core';
 import { inert, LABEL_MAX } from '@mnist-lr/core/protocol';
 
 import { EventLog } from './event-log.js';
@@ -24,8 +25,8 @@ export interface RunInfo {
   kernel: string;
   /** "in-process", "coordinator with 2 local worker processes", … */
   engine: string;
-  /** Optimiser steps in one epoch. */
-  stepsPerEpoch: number;
+  /** Images in the training set (the held-out validation ones included): with the config, the steps of an epoch. */
+  trainImages: number;
 }
 
 /** How often a monitor samples, and its clocks. */
@@ -43,11 +44,35 @@ export interface RunMonitorOptions {
 /** Why a connection ended without one of the protocol's codes (a killed process, a cut cable). */
 export const CONNECTION_LOST = 'CONNECTION_LOST';
 
+/** Counts by reason code. */
+export type ReasonCounts = Partial<Record<string, number>>;
+
+/** Frames and bytes exchanged with workers, both ways. */
+export interface TrafficCounts {
+  framesIn: number;
+  bytesIn: number;
+  framesOut: number;
+  bytesOut: number;
+}
+
+/**
+ * Counts that whoever feeds a monitor keeps itself, read live whenever someone looks (see
+ * RunMonitor.countsFrom): a coordinator's one count of what it refused and evicted, and of its
+ * traffic.
+ */
+export interface KeptCounts {
+  refused: ReasonCounts;
+  evictions: ReasonCounts;
+  traffic: TrafficCounts;
+}
+
 /**
  * A run's observable state: counters, events, workers, progress and ETA, written by the training
  * loop, the pool and the scheduler, read by /status, /metrics, the page and the terminal.
  */
 export class RunMonitor {
+  /** What the monitor shows of the run itself; its names can change (see describe()). */
+  readonly info: RunInfo;
   state: RunState = 'waiting';
   reason: string | null = 'starting';
   readonly events = new EventLog();
@@ -61,14 +86,12 @@ export class RunMonitor {
     leaves: {} as Record<string, number>,
     reassignments: {} as Record<string, number>,
     backups: 0,
-    evictions: {} as Record<string, number>,
-    refused: {} as Record<string, number>,
     checkpoints: 0,
     decays: 0,
     steps: 0,
   };
-  /** The coordinator's running totals of its traffic with workers (its pool's object, read live). */
-  traffic = { framesIn: 0, bytesIn: 0, framesOut: 0, bytesOut: 0 };
+  /** Refusals, evictions and traffic: counted by the coordinator that feeds this monitor, if any. */
+  private kept: KeptCounts = { refused: {}, evictions: {}, traffic: { framesIn: 0, bytesIn: 0, framesOut: 0, bytesOut: 0 } };
 
   private readonly workers = new Map<number, WorkerRecord>();
   private readonly gone: WorkerRecord[] = [];
@@ -80,7 +103,10 @@ export class RunMonitor {
   private epoch = 0;
   private step = 0;
   private lr: number;
-  private readonly history: EpochMetrics[] = [];
+  /** Optimiser steps in one epoch. */
+  private readonly stepsPerEpoch: number;
+  /** Finished epochs: the run's own list (its state's history), read, never copied. */
+  private history: readonly EpochMetrics[] = [];
   private trainLoss: Array<[number, number]> = [];
   private trainLossEnded = false;
   private lastStepAt = NaN;
@@ -94,10 +120,8 @@ export class RunMonitor {
   private readonly links: { label: string; href: string }[] = [];
   private confusion: number[][] | null = null;
 
-  constructor(
-    readonly info: RunInfo,
-    options: RunMonitorOptions = {},
-  ) {
+  constructor(info: RunInfo, options: RunMonitorOptions = {}) {
+    this.info = { ...info };
     this.sampleMs = options.sampleMs ?? 500;
     this.goneKept = options.goneKept ?? 32;
     this.now = options.now ?? Date.now;
@@ -105,9 +129,29 @@ export class RunMonitor {
     this.startedAt = this.now();
     this.lastWorkerSample = this.clock();
     this.lr = info.config.learning_rate;
+    this.stepsPerEpoch = epochSteps(info.config, info.trainImages);
   }
 
   // ---- the run's lifecycle --------------------------------------------------------------------
+
+  /** Names the run as whoever started it knows it (a coordinator knows only its config). */
+  describe(names: Partial<Pick<RunInfo, 'name' | 'path' | 'engine'>>): void {
+    Object.assign(this.info, names);
+    this.version++;
+  }
+
+  /**
+   * Shows counts kept by whoever feeds the monitor instead of counting them here: a coordinator
+   * counts what it refused and evicted once, for its own read-outs and for /status and /metrics.
+   */
+  countsFrom(kept: KeptCounts): void {
+    this.kept = kept;
+  }
+
+  /** Refusals, evictions and traffic so far (see countsFrom). */
+  get keptCounts(): Readonly<KeptCounts> {
+    return this.kept;
+  }
 
   setState(state: RunState, reason: string | null): void {
     if (state === this.state && reason === this.reason) return;
@@ -118,12 +162,12 @@ export class RunMonitor {
     this.event('state', reason ? `${state}: ${reason}` : state);
   }
 
-  /** Where a resumed run starts. */
+  /** Where the run starts (a resumed one part-way): the monitor follows that state's history from now on. */
   resumeAt(state: TrainState): void {
     this.epoch = state.epoch;
     this.step = state.step;
     this.lr = state.lr;
-    this.history.push(...state.history);
+    this.history = state.history;
   }
 
   finished(outputs: Record<string, string>, confusion: number[][] | null): void {
@@ -196,7 +240,8 @@ export class RunMonitor {
   onEpoch(m: EpochMetrics, state: TrainState): void {
     const t = this.clock();
     if (Number.isFinite(this.endOfStepsAt)) this.evalSeconds = (t - this.endOfStepsAt) / 1000;
-    this.history.push(m);
+    // The loop has put `m` in the state's history already.
+    this.history = state.history;
     // The finished epoch's curve stays up until the next epoch's first step (or for good, at the end).
     this.trainLossEnded = true;
     this.epoch = state.epoch;
@@ -234,20 +279,13 @@ export class RunMonitor {
 
   /**
    * A connection ended. `evicted`: the coordinator closed it for a fault (deadline, bad result,
-   * heartbeat, …). A connection that never completed its handshake counts as refused.
+   * heartbeat, …). A connection that never completed its handshake is no worker's: its refusal,
+   * if it was one, comes as refused().
    */
   left(record: WorkerRecord, reason: string | undefined, detail: string, evicted: boolean): void {
+    if (!this.workers.has(record.id)) return;
     const code = reason ?? CONNECTION_LOST;
     const why = inert(detail);
-    if (!this.workers.has(record.id)) {
-      // Closed before its hello was accepted: refused if this side closed it (wrong protocol,
-      // dataset or kernel, no hello in time); otherwise it simply went away.
-      if (evicted) {
-        bump(this.counters.refused, code);
-        this.event('refuse', `refused ${record.address}: [${code}] ${why}`, code);
-      }
-      return;
-    }
     this.workers.delete(record.id);
     record.connected = false;
     record.leftAt = this.now();
@@ -255,7 +293,6 @@ export class RunMonitor {
     this.gone.push(record);
     if (this.gone.length > this.goneKept) this.gone.shift();
     bump(this.counters.leaves, code);
-    if (evicted) bump(this.counters.evictions, code);
     this.event(evicted ? 'evict' : 'leave', `worker ${record.id} (${record.label || record.address}) ${evicted ? 'evicted' : 'left'}: [${code}] ${why}`, code);
   }
 
@@ -272,10 +309,9 @@ export class RunMonitor {
     this.workers.clear();
   }
 
-  /** An upgrade refused before any WebSocket existed (a wrong token); `shown`: in the feed too. */
-  refusedUpgrade(address: string, reason: string, shown = true): void {
-    bump(this.counters.refused, reason);
-    if (shown) this.event('refuse', `refused ${address}: [${reason}]`, reason);
+  /** A connection refused before it joined (counted by whoever refused it); `shown`: in the feed. */
+  refused(address: string, reason: string, detail: string, shown: boolean): void {
+    if (shown) this.event('refuse', `refused ${address}: [${reason}] ${inert(detail)}`, reason);
     else this.version++;
   }
 
@@ -310,7 +346,7 @@ export class RunMonitor {
   etaSeconds(): { epoch: number | null; run: number | null } {
     if (this.state !== 'training') return { epoch: null, run: null };
     const c = this.info.config;
-    return eta(remaining(this.epoch, this.step, this.info.stepsPerEpoch, c.num_epoches), this.rate.rate(), this.evalSeconds);
+    return eta(remaining(this.epoch, this.step, this.stepsPerEpoch, c.num_epoches), this.rate.rate(), this.evalSeconds);
   }
 
   /** "ETA epoch 12s, run 3m05s" for a log line. */
@@ -356,8 +392,8 @@ export class RunMonitor {
       progress: {
         epoch: finished ? c.num_epoches : Math.min(c.num_epoches, this.epoch + 1),
         epochs: c.num_epoches,
-        step: finished ? this.info.stepsPerEpoch : this.step,
-        steps: this.info.stepsPerEpoch,
+        step: finished ? this.stepsPerEpoch : this.step,
+        steps: this.stepsPerEpoch,
         stepsPerSecond: this.stepsPerSecond(),
         etaEpochSeconds: e.epoch,
         etaRunSeconds: e.run,
@@ -388,10 +424,10 @@ export class RunMonitor {
         ...this.counters,
         leaves: { ...this.counters.leaves },
         reassignments: { ...this.counters.reassignments },
-        evictions: { ...this.counters.evictions },
-        refused: { ...this.counters.refused },
+        evictions: counted(this.kept.evictions),
+        refused: counted(this.kept.refused),
       },
-      traffic: { ...this.traffic },
+      traffic: { ...this.kept.traffic },
       checkpoint: this.checkpointInfo,
       outputs: this.outputs,
       links: this.links.map((l) => ({ ...l })),
@@ -412,4 +448,11 @@ export class RunMonitor {
 
 function bump(counts: Record<string, number>, key: string): void {
   counts[key] = (counts[key] ?? 0) + 1;
+}
+
+/** A copy of `counts` with only the reasons counted. */
+function counted(counts: ReasonCounts): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [reason, n] of Object.entries(counts)) if (n !== undefined) out[reason] = n;
+  return out;
 }
