@@ -65,14 +65,18 @@ describe.skipIf(missing)('the dashboard page', () => {
             seen.push('1 worker');
           }
           if (info.epoch === 2 && info.step === 450) {
-            // Mid-epoch, with curves and a live training loss to show.
+            // Mid-epoch, with curves and a live training loss to show: the epoch's curve so far
+            // (a point every sixth step), however short the epoch.
+            await expect.poll(() => page.locator('#chart-train').getAttribute('data-points'), { timeout: 20_000 }).toBe(String(1 + 450 / 6));
             await page.waitForTimeout(300);
             await page.screenshot({ path: join(SHOTS, 'dashboard-desktop.png') });
             await page.setViewportSize(VIEWPORTS.phone);
             await page.waitForTimeout(300);
             await page.screenshot({ path: join(SHOTS, 'dashboard-phone.png'), fullPage: true });
-            // The page fits the phone's width: nothing scrolls sideways.
+            // The page fits the phone's width: nothing scrolls sideways, the workers table included.
             expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(VIEWPORTS.phone.width);
+            const table = await page.locator('#workers').evaluate((t) => ({ width: t.scrollWidth, room: t.parentElement!.clientWidth }));
+            expect(table.width).toBeLessThanOrEqual(table.room);
             await page.setViewportSize(VIEWPORTS.desktop);
           }
         },

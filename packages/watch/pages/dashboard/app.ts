@@ -82,6 +82,7 @@ function render(s: Status): void {
   charts.loss.plot.setData([epochs, s.epochs.map((m) => m.testLoss), nullable(s.epochs.map((m) => m.valLoss))] as uPlot.AlignedData);
   charts.accuracy.plot.setData([epochs, s.epochs.map((m) => m.testAccuracy), nullable(s.epochs.map((m) => m.valAccuracy)), s.epochs.map((m) => m.trainAccuracy)] as uPlot.AlignedData);
   charts.lr.plot.setData([epochs, s.epochs.map((m) => m.lr)] as uPlot.AlignedData);
+  charts.train.el.dataset.points = String(s.trainLoss.length);
   charts.train.plot.setData([s.trainLoss.map((p) => p[0]), s.trainLoss.map((p) => p[1])] as uPlot.AlignedData);
 
   renderWorkers(live);
@@ -94,6 +95,9 @@ function cell(row: HTMLTableRowElement, text: string, className = ''): HTMLTable
   if (className) td.className = className;
   return td;
 }
+
+/** The workers table's column names: on a narrow screen each row is a card whose cells carry them. */
+const workerColumns = Array.from($<HTMLTableElement>('workers').tHead!.rows[0]!.cells, (c) => c.textContent ?? '');
 
 function renderWorkers(workers: WorkerStatus[]): void {
   const body = ($<HTMLTableElement>('workers')).tBodies[0]!;
@@ -111,6 +115,7 @@ function renderWorkers(workers: WorkerStatus[]): void {
     cell(row, bytes(w.bytesOut), 'num');
     cell(row, clock(w.lastHeard));
     row.insertCell().append(sparkline(w.speed, `${w.label || w.address}: slices per second`));
+    for (const [i, td] of Array.from(row.cells).entries()) td.dataset.label = workerColumns[i] ?? '';
   }
   $('no-workers').hidden = workers.length > 0;
 }

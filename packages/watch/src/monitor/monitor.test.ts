@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 
+import { DELTA_SCALE, initialState, parseConfig } from '@mnist-lr/core';
+
 import { EventLog } from './event-log.js';
+import { RunMonitor } from './run-monitor.js';
 import { eta, formatEta, RateMeter, remaining } from './eta.js';
 import { SliceTimes } from './slice-times.js';
 import { StepHistogram } from './step-histogram.js';
@@ -56,5 +59,26 @@ describe('StepHistogram', () => {
     expect([...h.counts]).toEqual([2, 1, 1, 1]);
     expect(h.count).toBe(5);
     expect(h.sum).toBe(1053.5);
+  });
+});
+
+describe('RunMonitor', () => {
+  it('samples the epoch\'s training loss by steps, so an epoch shorter than any sampling period still draws its curve', () => {
+    const config = parseConfig({ num_epoches: 2, batch_size: 100, learning_rate: 0.0025, learning_decay: 0, decay_factor: 0.75, momentum: 0, mu: 0.9 }, 'test');
+    // The clock stands still: the whole epoch takes less than one sampling period.
+    const monitor = new RunMonitor({ name: 'c', path: 'c.json', config, dataset: 'd', kernel: 'k', engine: 'test', trainImages: 60_000 }, { clock: () => 0, now: () => 0 });
+    const state = initialState(config);
+    const steps = 600;
+    for (let step = 1; step <= 450; step++) {
+      state.step = step;
+      state.epochCount = step * 100;
+      state.epochLoss = 0.5 * DELTA_SCALE * state.epochCount;
+      monitor.onStep({ epoch: 0, step, steps }, state);
+    }
+    const curve = monitor.status().trainLoss;
+    // A point at the first step, then every sixth (600 steps / 100 points).
+    expect(curve.map(([step]) => step)).toEqual([1, ...Array.from({ length: 75 }, (_, i) => 6 * (i + 1))]);
+    expect(curve.every(([, loss]) => loss === 0.5)).toBe(true);
+    expect(monitor.status().progress).toMatchObject({ step: 450, steps: 600 });
   });
 });

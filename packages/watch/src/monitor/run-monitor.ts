@@ -31,8 +31,10 @@ export interface RunInfo {
 
 /** How often a monitor samples, and its clocks. */
 export interface RunMonitorOptions {
-  /** Milliseconds between samples of speed and training loss. Default 500. */
+  /** Milliseconds between samples of the run's and each worker's speed. Default 500. */
   sampleMs?: number;
+  /** Points of an epoch's training-loss curve, spread evenly over its steps. Default 100. */
+  trainLossPoints?: number;
   /** Gone workers kept in /status (the newest). Default 32. */
   goneKept?: number;
   /** Wall clock for the times shown, ms since the epoch. Default Date.now. */
@@ -107,6 +109,7 @@ export class RunMonitor {
   private readonly stepsPerEpoch: number;
   /** Finished epochs: the run's own list (its state's history), read, never copied. */
   private history: readonly EpochMetrics[] = [];
+  private readonly trainLossPoints: number;
   private trainLoss: Array<[number, number]> = [];
   private trainLossEnded = false;
   private lastStepAt = NaN;
@@ -123,6 +126,7 @@ export class RunMonitor {
   constructor(info: RunInfo, options: RunMonitorOptions = {}) {
     this.info = { ...info };
     this.sampleMs = options.sampleMs ?? 500;
+    this.trainLossPoints = options.trainLossPoints ?? 100;
     this.goneKept = options.goneKept ?? 32;
     this.now = options.now ?? Date.now;
     this.clock = options.clock ?? (() => performance.now());
@@ -232,7 +236,13 @@ export class RunMonitor {
     if (t - this.lastSample >= this.sampleMs || info.step === info.steps) {
       this.lastSample = t;
       this.rate.sample(t, this.counters.steps);
-      if (state.epochCount > 0) this.trainLoss.push([info.step, state.epochLoss / DELTA_SCALE / state.epochCount]);
+      this.version++;
+    }
+    // The curve is sampled by steps, not by time: an epoch of a tenth of a second draws its
+    // curve as it goes as well as one of a minute, from its first step on.
+    const every = Math.ceil(info.steps / this.trainLossPoints);
+    if (state.epochCount > 0 && (info.step === 1 || info.step % every === 0 || info.step === info.steps)) {
+      this.trainLoss.push([info.step, state.epochLoss / DELTA_SCALE / state.epochCount]);
       this.version++;
     }
   }
