@@ -8,19 +8,14 @@
  */
 import { once } from 'node:events';
 
-import { evaluate, kernelFingerprint, type CheckpointWrite, type EngineHooks, type TrainConfig, type TrainingData, type TrainState, type Weights } from '@mnist-lr/core';
-import type { DashboardServer, MountedHandler, RunMonitor } from '@mnist-lr/watch';
+import { evaluate, kernelFingerprint, type CheckpointWrite, type EngineHooks, type TrainingData, type TrainState, type Weights } from '@mnist-lr/core';
+import type { DashboardServer, MountedHandler, RunInfo, RunMonitor } from '@mnist-lr/watch';
 
 import type { WatchedCoordinator } from './engines/engine.js';
 
-export interface WatchOptions {
-  /** The config's name and file, as the dashboard names the run. */
-  name: string;
-  path: string;
-  config: TrainConfig;
+/** The run as the dashboard names it (its config's name and file, the engine), its data, and how it is served. */
+export interface WatchOptions extends Pick<RunInfo, 'name' | 'path' | 'config' | 'engine'> {
   data: TrainingData;
-  /** The engine's description ("in-process", "coordinator with 2 local worker threads"). */
-  engine: string;
   /** Serve the dashboard from this process on a free loopback port (in-process runs). */
   serve: boolean;
   /** Seconds to keep serving after the run ends. */
