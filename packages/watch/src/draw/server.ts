@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import { MnistLrError, type ModelFile } from '@mnist-lr/core';
+import { checkOptions, MnistLrError, type ModelFile } from '@mnist-lr/core';
 
 import { loadPage, type Asset } from '../http/assets.js';
 import { createGate } from '../http/gate.js';
@@ -108,6 +108,16 @@ export function createPredictHandler(options: PredictHandlerOptions): (req: Inco
 
 /** Serves a model's draw page and predictions on a server of its own, until closed. */
 export async function startPredictServer(options: PredictServerOptions): Promise<PredictServer> {
+  checkOptions(options, 'startPredictServer()', {
+    model: { kind: 'object', required: true },
+    decode: { kind: 'function', required: true },
+    host: { kind: 'string', nonEmpty: true },
+    port: { kind: 'integer', min: 0, max: 65_535 },
+    token: { kind: 'string', nonEmpty: true },
+    maxBodyBytes: { kind: 'integer', min: 1, max: 2 ** 31 - 1 },
+    requestTimeoutMs: { kind: 'integer', min: 1, max: 2 ** 31 - 1 },
+    log: { kind: 'function' },
+  });
   const host = options.host ?? '127.0.0.1';
   const open = isLoopbackHost(host);
   if (!open && !options.token) throw new MnistLrError('BAD_OPTION', `serving on ${host} lets other machines connect: it needs a token`);
