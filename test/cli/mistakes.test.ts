@@ -42,13 +42,13 @@ function expectCoded(r: Run, code: string, exit: number): string {
   return lines.at(-1) ?? '';
 }
 
-/** sha256 of W then b, float64 little-endian: the golden hashes of the README. */
+/** sha256 of W then b, float64 little-endian: the golden hashes of docs/exactness.md. */
 function weightsHash(modelFile: string): string {
   const m = JSON.parse(readFileSync(modelFile, 'utf8')) as { W: string; b: string };
   return createHash('sha256').update(Buffer.from(m.W, 'base64')).update(Buffer.from(m.b, 'base64')).digest('hex');
 }
 const GOLDEN_1_2 = '9146f7600b9fe277d0191d7a950ddbdd73ac808dcf33265640c49fe09aa197ae';
-// config_sample's full 15 epochs: the README's golden-hash table.
+// config_sample's full 15 epochs: the golden-hash table of docs/exactness.md.
 const GOLDEN_SAMPLE_15 = '862bf7ac6990cffa096fdd8e7735d7ec0a7a9a0c6c25e467db52847453df5207';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mnist-lr-mistakes-'));

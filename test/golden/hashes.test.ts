@@ -7,7 +7,7 @@ import { CLI, ROOT } from '../helpers/cluster.js';
 
 // The golden weight hashes, end to end: `mnist-lr train` with two local worker threads over
 // WebSocket, then `mnist-lr eval` prints the hash, which must be the in-process one (the core
-// test weights-hash.test.ts checks that one) and the README's.
+// test weights-hash.test.ts checks that one) and those of docs/exactness.md.
 const GOLDEN = [
   { config: 'config_1', epochs: 2, sha256: '9146f7600b9fe277d0191d7a950ddbdd73ac808dcf33265640c49fe09aa197ae' },
   { config: 'config_sample', epochs: 1, sha256: '9fe9949bb1cbe702e402bca1e892d1954097606e8c44a953ae4650a567d08e70' },

@@ -65,7 +65,7 @@ describe.skipIf(unreachable !== undefined)('the packed packages, installed with 
   }, INSTALL_MS + 5 * 60_000);
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-  it('each package.json carries engines, repository, keywords and sideEffects, and real versions of its siblings', () => {
+  it('each package.json carries engines, repository, keywords and sideEffects, and real versions of its siblings; each package ships its README', () => {
     for (const p of PACKAGES) {
       const pkg = JSON.parse(readFileSync(join(project, 'node_modules/@mnist-lr', p, 'package.json'), 'utf8'));
       expect(pkg.engines?.node, p).toBe('>=20.19');
@@ -76,6 +76,8 @@ describe.skipIf(unreachable !== undefined)('the packed packages, installed with 
       // Only the built code travels: no sources, no tests.
       const shipped = readdirSync(join(project, 'node_modules/@mnist-lr', p), { recursive: true }).map(String);
       expect(shipped.filter((f) => f.startsWith('src') || /\.test\./.test(f)), p).toEqual([]);
+      // What npm shows on the package's page.
+      expect(shipped, p).toContain('README.md');
     }
   });
 

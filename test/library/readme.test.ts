@@ -4,22 +4,26 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/cluster.js';
 import { EXAMPLES } from '../helpers/examples.js';
+import { docFiles, readDoc } from '../helpers/markdown.js';
 
-// The README's "Library" section is kept true by this file: its snippets are excerpts of the
-// examples, every example is listed and run, and every name it lists is exported, with TSDoc, by
-// the package it is listed under (read from the built declarations, as a user's editor reads them).
+// The library's documentation is kept true by this file: docs/library.md and the packages'
+// READMEs quote the examples (every quoted block is lines of its file), docs/library.md lists every
+// example, which is run, and every name it lists is exported, with TSDoc, by the package it is
+// listed under (read from the built declarations, as a user's editor reads them).
 
-const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
-const LIBRARY = README.slice(README.indexOf('\n## Library\n'), README.indexOf('\n## ', README.indexOf('\n## Library\n') + 1));
+const LIBRARY = readDoc('docs/library.md');
 
-describe('README: Library', () => {
-  it('quotes the examples: each snippet is a run of consecutive lines of its file', () => {
-    const snippets = [...README.matchAll(/<!-- example: (\S+) -->\n```js\n([\s\S]*?)\n```/g)];
-    expect(snippets.length).toBeGreaterThanOrEqual(3);
-    for (const [, path, text] of snippets) {
-      const file = readFileSync(join(ROOT, path!), 'utf8');
-      expect(`\n${file}`, `${path} no longer contains the README's excerpt of it`).toContain(`\n${text}\n`);
+describe('the library\'s docs', () => {
+  it('quote the examples: each block marked with an example is a run of consecutive lines of its file', () => {
+    let quoted = 0;
+    for (const doc of docFiles()) {
+      for (const [, path, text] of readDoc(doc).matchAll(/<!-- example: (\S+) -->\n```js\n([\s\S]*?)\n```/g)) {
+        const file = readFileSync(join(ROOT, path!), 'utf8');
+        expect(`\n${file}`, `${path} no longer contains ${doc}'s excerpt of it`).toContain(`\n${text}\n`);
+        quoted++;
+      }
     }
+    expect(quoted).toBeGreaterThanOrEqual(6);
   });
 
   it('lists every example, and the examples test runs every one', () => {
@@ -27,15 +31,15 @@ describe('README: Library', () => {
     const files = readdirSync(EXAMPLES).filter((f) => f.endsWith('.mjs'));
     expect(files.length).toBeGreaterThanOrEqual(4);
     for (const f of files) {
-      expect(LIBRARY, `README does not list examples/${f}`).toContain(`(examples/${f})`);
+      expect(LIBRARY, `docs/library.md does not list examples/${f}`).toContain(`(../examples/${f})`);
       expect(tested, `examples.test.ts does not run ${f}`).toContain(`example('${f}')`);
     }
   });
 
   it.each(['core', 'coordinator', 'worker', 'watch'])('names only exports of @mnist-lr/%s, each with TSDoc', (pkg) => {
-    const start = LIBRARY.indexOf(`### \`@mnist-lr/${pkg}\``);
+    const start = LIBRARY.indexOf(`\n## \`@mnist-lr/${pkg}\``);
     expect(start).toBeGreaterThan(0);
-    const end = LIBRARY.indexOf('\n### ', start + 1);
+    const end = LIBRARY.indexOf('\n## ', start + 1);
     const section = LIBRARY.slice(start, end < 0 ? undefined : end);
     // First cells of the "export" table: `train(options)`, `Coordinator.start(options)`, `.port`.
     const table = section.slice(section.indexOf('| export |')).split('\n\n')[0]!;

@@ -3,7 +3,7 @@
  * worker processes. The curves gain a point per epoch; the workers table goes from 2 to 1 when a
  * worker is killed with SIGKILL, and the event feed names the reason; a worker label holding HTML
  * and control characters shows as inert text; the console stays free of errors. Screenshots at a
- * desktop and a phone size are saved to test-output/ for a look (the README's is one of them).
+ * desktop and a phone size are saved to test-output/ for a look (docs/watching.md shows one).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """A second, independent implementation of mnist-lr's training, in Python with NumPy.
 
-Written from DESIGN.md and the README ("Checking a run"), not from the TypeScript, to witness that
-the rules written there determine the weights to the bit. It trains a config with plain SGD or
-momentum (no learning-rate decay, validation split or weight decay) and prints, per epoch, the
-training loss and, at the end, the test loss sum, the test accuracy and the weights' SHA-256 (W,
-784 x 10 row by pixel, then b, as little-endian float64), the line `mnist-lr eval` prints.
+Written from DESIGN.md and docs/exactness.md ("The arithmetic, exactly"), not from the
+TypeScript, to witness that the rules written there determine the weights to the bit. It trains a
+config with plain SGD or momentum (no learning-rate decay, validation split or weight decay) and
+prints, per epoch, the training loss and, at the end, the test loss sum, the test accuracy and
+the weights' SHA-256 (W, 784 x 10 row by pixel, then b, as little-endian float64), the line
+`mnist-lr eval` prints.
 
     python3 test/witness/witness.py --data DIR --config configs/config_1.json --epochs 2
 

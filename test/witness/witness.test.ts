@@ -5,7 +5,7 @@ import { defaultMnistDir, loadTrainingData, train, weightsSha256 } from '@mnist-
 import { originConfig, ROOT } from '../helpers/cluster.js';
 
 // The witness (witness.py): a second implementation of the training, in Python with NumPy, written
-// from DESIGN.md and the README. Trained on config_1 for 2 epochs it must print the golden weights
+// from DESIGN.md and docs/exactness.md. Trained on config_1 for 2 epochs it must print the golden weights
 // hash, and every number both implementations report must be the same float64: each epoch's
 // training loss (exp, log and the δ rounding of every sample) and the test loss sum and accuracy.
 const GOLDEN_CONFIG_1_2_EPOCHS = '9146f7600b9fe277d0191d7a950ddbdd73ac808dcf33265640c49fe09aa197ae';
