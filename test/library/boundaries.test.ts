@@ -117,7 +117,7 @@ describe('serveDashboard() and startPredictServer()', () => {
       [{}, 'serveDashboard(): option "monitor" is required (an object)'],
       [{ monitor, port: -1 }, 'serveDashboard(): option "port" must be an integer in [0, 65535], got the number -1'],
       [{ monitor, pushIntervalMs: 1 }, 'serveDashboard(): option "pushIntervalMs" must be an integer in [10, 2147483647], got the number 1'],
-      [{ monitor, host: '0.0.0.0' }, "serving the dashboard on 0.0.0.0 lets other machines look: it needs the run's token"],
+      [{ monitor, host: '0.0.0.0' }, 'serveDashboard() on 0.0.0.0 would let other machines connect: give it a token'],
     ];
     for (const [options, text] of dashboard) {
       const e = await rejection(() => serveDashboard(options as never));
@@ -127,7 +127,7 @@ describe('serveDashboard() and startPredictServer()', () => {
     const draw: [Record<string, unknown>, string][] = [
       [{ model }, 'startPredictServer(): option "decode" is required (a function)'],
       [{ model, decode: () => [], maxBodyBytes: 0 }, 'startPredictServer(): option "maxBodyBytes" must be an integer in [1, 2147483647], got the number 0'],
-      [{ model, decode: () => [], host: '0.0.0.0' }, 'serving on 0.0.0.0 lets other machines connect: it needs a token'],
+      [{ model, decode: () => [], host: '0.0.0.0' }, 'startPredictServer() on 0.0.0.0 would let other machines connect: give it a token'],
     ];
     for (const [options, text] of draw) {
       const e = await rejection(() => startPredictServer(options as never));

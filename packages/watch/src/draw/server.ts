@@ -14,7 +14,7 @@ import { checkOptions, MnistLrError, type ModelFile } from '@mnist-lr/core';
 import { loadPage, type Asset } from '../http/assets.js';
 import { createGate } from '../http/gate.js';
 import { escapeHtml } from '../http/html.js';
-import { isLoopbackHost, listenHttp } from '../http/listen.js';
+import { LISTEN_OPTIONS, listenAt, listenHttp } from '../http/listen.js';
 import { readBody, send, sendError, sendJson, type BodyLimits } from '../http/respond.js';
 import { answer, type ImageDecoder } from './predict-route.js';
 
@@ -111,16 +111,12 @@ export async function startPredictServer(options: PredictServerOptions): Promise
   checkOptions(options, 'startPredictServer()', {
     model: { kind: 'object', required: true },
     decode: { kind: 'function', required: true },
-    host: { kind: 'string', nonEmpty: true },
-    port: { kind: 'integer', min: 0, max: 65_535 },
-    token: { kind: 'string', nonEmpty: true },
+    ...LISTEN_OPTIONS,
     maxBodyBytes: { kind: 'integer', min: 1, max: 2 ** 31 - 1 },
     requestTimeoutMs: { kind: 'integer', min: 1, max: 2 ** 31 - 1 },
     log: { kind: 'function' },
   });
-  const host = options.host ?? '127.0.0.1';
-  const open = isLoopbackHost(host);
-  if (!open && !options.token) throw new MnistLrError('BAD_OPTION', `serving on ${host} lets other machines connect: it needs a token`);
+  const { host, open } = listenAt(options, 'startPredictServer()');
   const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   // Backstops behind readBody's own limit: slow headers, and any request left hanging.
   const listening = await listenHttp(createPredictHandler({ ...options, open }), { host, port: options.port, headersTimeoutMs: timeoutMs, requestTimeoutMs: timeoutMs * 2 });

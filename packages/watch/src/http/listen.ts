@@ -2,6 +2,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+import { MnistLrError, type OptionRule } from '@mnist-lr/core';
+
 export interface Listening {
   server: Server;
   /** http://host:port/ of the running server. */
@@ -24,6 +26,24 @@ export interface ListenOptions {
 /** 127.0.0.0/8, ::1 and localhost: addresses nothing beyond this machine can connect to. */
 export function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** The options of where a server listens and of its token, as checkOptions takes them. */
+export const LISTEN_OPTIONS = {
+  host: { kind: 'string', nonEmpty: true },
+  port: { kind: 'integer', min: 0, max: 65_535 },
+  token: { kind: 'string', nonEmpty: true },
+} satisfies Record<string, OptionRule>;
+
+/**
+ * Where `what` listens (`host`, default 127.0.0.1) and whether it is open: on loopback it is;
+ * beyond it, a server without a token is refused with BAD_OPTION before it listens.
+ */
+export function listenAt(options: { host?: string; token?: string }, what: string): { host: string; open: boolean } {
+  const host = options.host ?? '127.0.0.1';
+  const open = isLoopbackHost(host);
+  if (!open && !options.token) throw new MnistLrError('BAD_OPTION', `${what} on ${host} would let other machines connect: give it a token`);
+  return { host, open };
 }
 
 /** Listens with `handler`; rejects with the listen error (EADDRINUSE, …) as Node gives it. */
