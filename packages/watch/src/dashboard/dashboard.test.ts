@@ -14,6 +14,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { createDashboard } from './dashboard.js';
+import { metricsRegistry, scrape } from './metrics.js';
 import { serveDashboard, type DashboardServer } from './serve.js';
 
 const ROOT = new URL('../../../../', import.meta.url).pathname;
@@ -72,6 +73,21 @@ describe('dashboard of an in-process run', () => {
     expect(await page.text()).toContain('<script type="module" src="/app.js">');
     expect((await get('/app.js')).headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     expect((await fetch(new URL('/status', server.url), { method: 'POST' })).status).toBe(405);
+  });
+});
+
+describe('a scrape', () => {
+  it('leaves out the values not known yet, such as the event loop\'s lag before it was sampled', async () => {
+    const { config } = loadConfig(`${ROOT}configs/config_1.json`);
+    const monitor = new RunMonitor({ name: 'config_1', path: 'configs/config_1.json', config, dataset: data.fingerprint, kernel: kernelFingerprint(), engine: 'in-process', trainImages: data.train.count });
+    const registry = metricsRegistry(monitor);
+    // Read at once, before the event loop was sampled: prom-client writes the lag as "Nan".
+    const [raw, text] = await Promise.all([registry.metrics(), scrape(registry)]);
+    expect(raw).toMatch(/^mnist_lr_nodejs_eventloop_lag_mean_seconds Nan$/m);
+    expect(text).not.toMatch(/ Nan$/m);
+    const families = parsePrometheus(text);
+    expect(sample(families, 'mnist_lr_steps_total')).toBe(0);
+    expect(families.has('mnist_lr_process_cpu_seconds_total')).toBe(true);
   });
 });
 

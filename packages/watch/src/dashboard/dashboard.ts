@@ -21,7 +21,7 @@ import type { AccessOptions } from '../http/access.js';
 import { createGate } from '../http/gate.js';
 import { SECURITY_HEADERS } from '../http/headers.js';
 import { send, sendText } from '../http/respond.js';
-import { metricsRegistry } from './metrics.js';
+import { metricsRegistry, scrape } from './metrics.js';
 import { EventStream } from './sse.js';
 
 /** Who may look (see http/access.ts), what they see, and how often it is pushed to them. */
@@ -61,7 +61,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
         send(res, 200, 'application/json; charset=utf-8', JSON.stringify(monitor.status()));
         return;
       case '/metrics':
-        registry.metrics().then(
+        scrape(registry).then(
           (body) => send(res, 200, registry.contentType, body),
           (e: Error) => sendText(res, 500, `metrics failed: ${e.message}`),
         );

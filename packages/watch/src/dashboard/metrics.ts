@@ -10,6 +10,15 @@ import { RUN_STATES } from '../monitor/status-schema.js';
 
 const P = 'mnist_lr_';
 
+/**
+ * The scrape's text, without the samples whose value is not known yet: prom-client writes its
+ * event-loop lag gauges as "Nan" until the loop has been sampled (a scrape just after start), and
+ * an unknown value is left out, as for the run's own gauges below.
+ */
+export async function scrape(registry: Registry): Promise<string> {
+  return (await registry.metrics()).replace(/^[^#\n][^\n]* Nan\n/gm, '');
+}
+
 export function metricsRegistry(monitor: RunMonitor): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: P });
