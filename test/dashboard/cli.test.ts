@@ -12,7 +12,7 @@ import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { statusSchema, type Status } from '@mnist-lr/coordinator';
+import { statusSchema, type Status } from '@mnist-lr/watch';
 import { loadMnist, loadModel, predict } from '@mnist-lr/core';
 
 import { browserMissing, collectPageErrors, launchBrowser, VIEWPORTS } from '../helpers/browser.js';

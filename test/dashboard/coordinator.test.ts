@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 
 import { loadTrainingData, type TrainingData } from '@mnist-lr/core';
-import { Coordinator, statusSchema, type Status } from '@mnist-lr/coordinator';
+import { Coordinator } from '@mnist-lr/coordinator';
+import { statusSchema, type Status } from '@mnist-lr/watch';
 
 import { startEvilPeer } from '../helpers/chaos.js';
 import { originConfig, startProcessWorker, startThreadWorker, waitFor, type ProcessWorker } from '../helpers/cluster.js';
@@ -126,6 +127,37 @@ describe('a coordinator with faults, watched over HTTP', () => {
     } finally {
       evil?.terminate();
       for (const w of workers) w.child.kill('SIGKILL');
+      await coordinator.close();
+    }
+  });
+});
+
+describe('the count of refusals', () => {
+  it('is one: a peer that closes itself with a coded reason before its hello is counted alike by the coordinator, /status and /metrics', async () => {
+    const token = secret();
+    const coordinator = await Coordinator.start({ config, data, token });
+    try {
+      const base = coordinator.dashboardUrl;
+      // Authenticated, then gone with DATASET_MISMATCH's code before saying hello.
+      await new Promise<void>((resolve, reject) => {
+        const ws = new WebSocket(coordinator.url, { headers: { authorization: `Bearer ${token}` } });
+        ws.on('open', () => ws.close(4003, 'not my dataset'));
+        ws.on('close', () => resolve());
+        ws.on('error', reject);
+      });
+      expect(await wrongToken(coordinator.url)).toBe(401);
+      await waitFor(() => Object.keys(coordinator.refused).length === 2, 10_000, 'both refusals to be counted');
+      expect({ ...coordinator.refused }).toEqual({ DATASET_MISMATCH: 1, BAD_TOKEN: 1 });
+      const shown = await status(base);
+      expect(shown.counters.refused).toEqual({ ...coordinator.refused });
+      expect(shown.counters.evictions).toEqual({});
+      const families = parsePrometheus(await (await fetch(new URL('/metrics', base))).text());
+      expect(sample(families, 'mnist_lr_connections_refused_total', { reason: 'DATASET_MISMATCH' })).toBe(1);
+      expect(sample(families, 'mnist_lr_connections_refused_total', { reason: 'BAD_TOKEN' })).toBe(1);
+      // The feed shows both, with their codes; neither was ever a worker.
+      expect(coordinator.monitor.eventsAfter(0).filter((e) => e.kind === 'refuse').map((e) => e.reason).sort()).toEqual(['BAD_TOKEN', 'DATASET_MISMATCH']);
+      expect(shown.workers).toEqual([]);
+    } finally {
       await coordinator.close();
     }
   });

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadMnist, loadTrainingData, MnistLrError, parseConfig, train, type TrainingData } from '@mnist-lr/core';
 import { Coordinator } from '@mnist-lr/coordinator';
 import { runWorker } from '@mnist-lr/worker';
+import { RunMonitor, serveDashboard, startPredictServer } from '@mnist-lr/watch';
 import { firstDifference, originConfig, startThreadWorker } from '../helpers/cluster.js';
 
 // The library entry points check their options as the command line checks a config file: a plain
@@ -105,6 +106,32 @@ describe('Coordinator.start()', () => {
     } finally {
       await coordinator.close();
       await thread.worker.terminate();
+    }
+  });
+});
+
+describe('serveDashboard() and startPredictServer()', () => {
+  it('refuse a bad option with BAD_OPTION naming it, and a host beyond loopback without a token, before they listen', async () => {
+    const monitor = new RunMonitor({ name: 'n', path: '', config: parseConfig(PLAIN, 'plain'), dataset: data.fingerprint, kernel: 'k', engine: 'in-process', trainImages: data.train.count });
+    const dashboard: [Record<string, unknown>, string][] = [
+      [{}, 'serveDashboard(): option "monitor" is required (an object)'],
+      [{ monitor, port: -1 }, 'serveDashboard(): option "port" must be an integer in [0, 65535], got the number -1'],
+      [{ monitor, pushIntervalMs: 1 }, 'serveDashboard(): option "pushIntervalMs" must be an integer in [10, 2147483647], got the number 1'],
+      [{ monitor, host: '0.0.0.0' }, 'serveDashboard() on 0.0.0.0 would let other machines connect: give it a token'],
+    ];
+    for (const [options, text] of dashboard) {
+      const e = await rejection(() => serveDashboard(options as never));
+      expect([e.code, e.message]).toEqual(['BAD_OPTION', text]);
+    }
+    const model = { name: 'm', W: new Float64Array(7840), b: new Float64Array(10) };
+    const draw: [Record<string, unknown>, string][] = [
+      [{ model }, 'startPredictServer(): option "decode" is required (a function)'],
+      [{ model, decode: () => [], maxBodyBytes: 0 }, 'startPredictServer(): option "maxBodyBytes" must be an integer in [1, 2147483647], got the number 0'],
+      [{ model, decode: () => [], host: '0.0.0.0' }, 'startPredictServer() on 0.0.0.0 would let other machines connect: give it a token'],
+    ];
+    for (const [options, text] of draw) {
+      const e = await rejection(() => startPredictServer(options as never));
+      expect([e.code, e.message]).toEqual(['BAD_OPTION', text]);
     }
   });
 });

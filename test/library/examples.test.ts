@@ -75,6 +75,15 @@ describe('examples/', () => {
     expect(run.output).toMatch(/^test image 0: probability 0\.\d{3} for \d$/m);
   });
 
+  it('watch-in-process.mjs serves its run\'s dashboard, whose /status ends with the run\'s epoch, and trains to the in-process bits', async () => {
+    const run = await runNode(example('watch-in-process.mjs'), ['watched.json'], { cwd: dir });
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toMatch(/^dashboard: http:\/\/127\.0\.0\.1:\d+\/$/m);
+    const model = loadModel(join(dir, 'watched.json'));
+    expect(run.output).toContain(`status: finished, epoch 1: test accuracy ${model.testAccuracy.toFixed(4)}`);
+    expect(firstDifference(model.weights, reference)).toBe(-1);
+  });
+
   it('train-own-idx.mjs trains on a folder of one\'s own IDX files, gzipped or not', async () => {
     const own = join(dir, 'own');
     mkdirSync(own);

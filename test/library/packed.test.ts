@@ -8,12 +8,12 @@ import { Coordinator } from '@mnist-lr/coordinator';
 import { firstDifference, originConfig, ROOT } from '../helpers/cluster.js';
 import { accuracyOf, EXAMPLES, runNode } from '../helpers/examples.js';
 
-// The four packages as a stranger gets them: `pnpm pack` tarballs installed with plain npm into an
+// The five packages as a stranger gets them: `pnpm pack` tarballs installed with plain npm into an
 // empty project outside this repository, the examples copied into it and run there with node.
 // npm needs the registry for the packages' own dependencies (its cache is used when warm); where
 // the registry cannot be reached, the whole file is skipped with the reason printed.
 
-const PACKAGES = ['core', 'worker', 'coordinator', 'cli'] as const;
+const PACKAGES = ['core', 'watch', 'worker', 'coordinator', 'cli'] as const;
 const NPM_FLAGS = ['--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'];
 /** npm installs of a few dozen packages: minutes on a cold cache, never unbounded. */
 const INSTALL_MS = 15 * 60_000;
@@ -56,7 +56,7 @@ describe.skipIf(unreachable !== undefined)('the packed packages, installed with 
     }
     writeFileSync(join(project, 'package.json'), `${JSON.stringify({ name: 'mnist-lr-consumer', private: true }, null, 2)}\n`);
     const files = readdirSync(tarballs).map((f) => join(tarballs, f));
-    expect(files).toHaveLength(4);
+    expect(files).toHaveLength(PACKAGES.length);
     run('npm', ['install', ...NPM_FLAGS, ...files], project, INSTALL_MS);
     for (const f of readdirSync(EXAMPLES).filter((f) => f.endsWith('.mjs'))) copyFileSync(join(EXAMPLES, f), join(project, f));
     copyFileSync(join(ROOT, 'configs/config_1.json'), join(project, 'config_1.json'));

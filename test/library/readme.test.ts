@@ -36,7 +36,7 @@ describe('the library\'s docs', () => {
     }
   });
 
-  it.each(['core', 'coordinator', 'worker'])('names only exports of @mnist-lr/%s, each with TSDoc', (pkg) => {
+  it.each(['core', 'coordinator', 'worker', 'watch'])('names only exports of @mnist-lr/%s, each with TSDoc', (pkg) => {
     const start = LIBRARY.indexOf(`\n## \`@mnist-lr/${pkg}\``);
     expect(start).toBeGreaterThan(0);
     const end = LIBRARY.indexOf('\n## ', start + 1);

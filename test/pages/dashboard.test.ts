@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { kernelFingerprint, loadTrainingData, type TrainingData } from '@mnist-lr/core';
-import { Coordinator, RunMonitor } from '@mnist-lr/coordinator';
+import { loadTrainingData, type TrainingData } from '@mnist-lr/core';
+import { Coordinator } from '@mnist-lr/coordinator';
 
 import { browserMissing, collectPageErrors, launchBrowser, VIEWPORTS } from '../helpers/browser.js';
 import { originConfig, ROOT, startProcessWorker, startThreadWorker, type ProcessWorker } from '../helpers/cluster.js';
@@ -45,13 +45,11 @@ describe.skipIf(missing)('the dashboard page', () => {
     const workers: ProcessWorker[] = [];
     const seen: string[] = [];
     const config = originConfig('config_1', { num_epoches: 3 });
-    const monitor = new RunMonitor({ name: 'config_1', path: 'configs/config_1.json', config, dataset: data.fingerprint, kernel: kernelFingerprint(), engine: 'coordinator with 2 worker processes', stepsPerEpoch: 600 });
     const coordinator: Coordinator = await Coordinator.start({
       config,
       data,
       token,
       minWorkers: 2,
-      monitor,
       pushIntervalMs: 100,
       hooks: {
         onStep: async (info) => {
@@ -67,14 +65,18 @@ describe.skipIf(missing)('the dashboard page', () => {
             seen.push('1 worker');
           }
           if (info.epoch === 2 && info.step === 450) {
-            // Mid-epoch, with curves and a live training loss to show.
+            // Mid-epoch, with curves and a live training loss to show: the epoch's curve so far
+            // (a point every sixth step), however short the epoch.
+            await expect.poll(() => page.locator('#chart-train').getAttribute('data-points'), { timeout: 20_000 }).toBe(String(1 + 450 / 6));
             await page.waitForTimeout(300);
             await page.screenshot({ path: join(SHOTS, 'dashboard-desktop.png') });
             await page.setViewportSize(VIEWPORTS.phone);
             await page.waitForTimeout(300);
             await page.screenshot({ path: join(SHOTS, 'dashboard-phone.png'), fullPage: true });
-            // The page fits the phone's width: nothing scrolls sideways.
+            // The page fits the phone's width: nothing scrolls sideways, the workers table included.
             expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(VIEWPORTS.phone.width);
+            const table = await page.locator('#workers').evaluate((t) => ({ width: t.scrollWidth, room: t.parentElement!.clientWidth }));
+            expect(table.width).toBeLessThanOrEqual(table.room);
             await page.setViewportSize(VIEWPORTS.desktop);
           }
         },
@@ -85,6 +87,7 @@ describe.skipIf(missing)('the dashboard page', () => {
         },
       },
     });
+    coordinator.monitor.describe({ name: 'config_1', path: 'configs/config_1.json', engine: 'coordinator with 2 worker processes' });
     try {
       await page.goto(coordinator.dashboardUrl);
       workers.push(startProcessWorker(coordinator.url, token, ['--label', 'process 1']), startProcessWorker(coordinator.url, token, ['--label', 'process 2']));

@@ -30,7 +30,7 @@ describe('the import graph', () => {
     expect(findCycles(graph.files)).toEqual([]);
   });
 
-  it('between packages points one way: cli → coordinator, worker → core', () => {
+  it('between packages points one way: cli → coordinator → watch → core, worker → core', () => {
     const uses = new Map<string, string[]>();
     for (const pkg of PACKAGES) {
       const imported = [...importGraph(join(ROOT, 'packages', pkg, 'src')).packages.values()].flat();
@@ -39,7 +39,9 @@ describe('the import graph', () => {
     }
     expect(findCycles(uses)).toEqual([]);
     expect(uses.get('core')).toEqual([]);
-    expect(uses.get('coordinator')).toEqual(['core']);
+    expect(uses.get('watch')).toEqual(['core']);
+    expect(uses.get('coordinator')).toEqual(['core', 'watch']);
     expect(uses.get('worker')).toEqual(['core']);
+    expect(uses.get('cli')).toEqual(['coordinator', 'core', 'watch', 'worker']);
   });
 });

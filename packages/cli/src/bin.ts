@@ -176,7 +176,7 @@ program
   .requiredOption('-m, --model <file>', 'model file written by train (models/<name>.model.json)')
   .option('--host <host>', 'interface to listen on; anything but loopback needs a token', '127.0.0.1')
   .option('-p, --port <port>', 'TCP port (0: any free port)', integerOption('--port', 0, 65535), 8080)
-  .option('--token-file <file>', 'file holding the token that clients beyond loopback must send (default: $MNIST_LR_TOKEN)')
+  .option('--token-file <file>', 'file holding the token clients must send when --host is beyond loopback (default: $MNIST_LR_TOKEN)')
   .option('--max-body <KiB>', 'largest request body, in KiB', integerOption('--max-body', 1, 65_536), 2048)
   .option('--request-timeout <seconds>', 'time for a request to arrive whole', integerOption('--request-timeout', 1, 600), 10)
   .action(async (o: { model: string; host: string; port: number; tokenFile?: string; maxBody: number; requestTimeout: number }) => {

@@ -7,7 +7,7 @@
  * the least useful parts go first (the step counts, the speed, the workers, the run's ETA), then
  * the bar itself; the epoch, the percentage and the epoch's ETA always stay.
  */
-import { formatEta } from '@mnist-lr/coordinator/observe';
+import { formatEta } from '@mnist-lr/watch/monitor';
 
 import { int } from './outputs/format.js';
 

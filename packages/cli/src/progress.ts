@@ -13,8 +13,8 @@
  */
 import cliProgress from 'cli-progress';
 
-// The ETA helpers alone: the package root would load the coordinator, ws and msgpackr.
-import { eta, RateMeter, remaining } from '@mnist-lr/coordinator/observe';
+// The ETA helpers alone: the package root would load the dashboard's servers and prom-client.
+import { eta, RateMeter, remaining } from '@mnist-lr/watch/monitor';
 import type { StepInfo } from '@mnist-lr/core';
 
 import { progressLine, type LineState } from './progress-line.js';

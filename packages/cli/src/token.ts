@@ -19,7 +19,3 @@ export function readToken(tokenFile: string | undefined): string | undefined {
   return env ? env : undefined;
 }
 
-/** True for addresses that only this machine can reach. */
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}

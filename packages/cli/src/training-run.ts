@@ -12,11 +12,12 @@ import {
   checkCompatible,
   checkpointHooks,
   DEFAULT_CHECKPOINT_EVERY,
+  epochSteps,
+  initialState,
   kernelFingerprint,
   loadCheckpoint,
   loadConfig,
   saveCheckpoint,
-  stepsPerEpoch,
   type Checkpoint,
   type TrainConfig,
   type TrainState,
@@ -57,33 +58,42 @@ export interface RunOptions {
   linger?: number;
 }
 
-/** Validates the command line and the config before any work starts. */
-export function resolveRunConfig(options: RunOptions): { config: TrainConfig; name: string; path: string } {
-  const loaded = asUsage(() => loadConfig(options.config));
-  const config: TrainConfig = {
-    ...loaded.config,
+/** The config a run trains, as read once at the command's edge: completed, overrides applied. */
+export interface RunConfig {
+  config: TrainConfig;
+  /** The config file's name without .json ("config_1"), and its path. */
+  name: string;
+  path: string;
+}
+
+/** Reads and validates the config file with the command line's overrides, once, before any work starts. */
+export function resolveRunConfig(options: RunOptions): RunConfig {
+  const overrides: Partial<TrainConfig> = {
     ...(options.epochs === undefined ? {} : { num_epoches: options.epochs }),
     ...(options.seed === undefined ? {} : { seed: options.seed }),
   };
-  return { ...loaded, config };
+  return asUsage(() => loadConfig(options.config, overrides));
 }
 
 /**
- * Trains with the engine `engineFor` makes, showing progress on `stdout` and leaving the run's
- * outputs under `options.out`; returns where they are. The engine is made once the config is
- * valid, and reaches the progress display through the EngineUi it is given.
+ * Trains `run` with the engine `engineFor` makes, showing progress on `stdout` and leaving the
+ * run's outputs under `options.out`; returns where they are. The engine reaches the progress
+ * display and the run's watch through the EngineUi it is given.
  */
 export async function trainingRun(
+  run: RunConfig,
   options: RunOptions,
   engineFor: (ui: EngineUi) => TrainingEngine,
   stdout: NodeJS.WriteStream = process.stdout,
 ): Promise<RunPaths> {
-  const { config, name, path } = resolveRunConfig(options);
-  // The progress display exists only once the config is known; the engine reaches it through this.
+  const { config, name, path } = run;
+  // The progress display and the watch exist only once the data is loaded; the engine reaches them through this.
   let progress: TrainProgress | undefined;
+  let watch: RunWatch | undefined;
   const engine = engineFor({
     log: (line) => (progress ? progress.print(line) : stdout.write(`${line}\n`)),
     workers: (count) => progress?.workers(count),
+    watching: (coordinator) => watch?.follow(coordinator),
   });
   const out = resolve(options.out);
   const checkpointPath = runPaths(out, name).checkpoint;
@@ -125,7 +135,10 @@ export async function trainingRun(
     stdout.write(`${resumeLine(checkpoint, config, data.train.count, checkpointPath)}\n`);
   }
 
-  const watch = await RunWatch.start({
+  // The run's one state, updated in place by the engine: its history of epochs is the one the
+  // recorder writes and the monitor shows.
+  const state = checkpoint?.state ?? initialState(config);
+  watch = await RunWatch.start({
     name,
     path,
     config,
@@ -135,7 +148,7 @@ export async function trainingRun(
     lingerSeconds: options.linger ?? 0,
     log: (line) => stdout.write(`${line}\n`),
   });
-  watch.resumeAt(checkpoint?.state);
+  watch.startsFrom(state);
   const recorder = RunRecorder.start(out, {
     name,
     config,
@@ -146,7 +159,7 @@ export async function trainingRun(
     trainCount: data.train.count,
     testCount: data.test.count,
   }, {
-    history: checkpoint?.state.history,
+    history: state.history,
     resumed: checkpoint && `${displayPath(checkpointPath)} at epoch ${checkpoint.state.epoch + 1}, step ${checkpoint.state.step}`,
     // Not after each epoch while worker threads are alive in this process: see TrainingEngine.threads.
     ...(engine.threads ? { plotShare: 0 } : {}),
@@ -169,18 +182,18 @@ export async function trainingRun(
         latest = { state, where: `epoch ${info.epoch + 1}/${config.num_epoches}, step ${info.step}/${info.steps}` };
         return interrupt.yieldIfDue();
       },
-      onEpoch: async (m) => {
-        await recorder.epoch(m, (line) => progress!.epochDone(line));
+      onEpoch: async () => {
+        await recorder.epoch((line) => progress!.epochDone(line));
       },
     },
     onWrite: (write) => {
       resumable = true;
-      watch.checkpointWritten(write);
+      watch!.checkpointWritten(write);
     },
   }));
   let outcome: TrainingOutcome | undefined;
   try {
-    outcome = await engine.run({ config, data, hooks, state: checkpoint?.state, signal: interrupt.signal, monitor: watch.monitor });
+    outcome = await engine.run({ config, data, hooks, state, signal: interrupt.signal });
     if (interrupt.received) throw interrupt.signal.reason;
   } catch (e) {
     progress.stop();
@@ -218,7 +231,7 @@ export async function trainingRun(
   }
   const shown = (p: string): string => relative(out, p);
   const p = summary.paths;
-  await watch.drawPage(p.model, outcome.mount);
+  await watch.drawPage(p.model);
   watch.finished({ log: p.log, metrics: p.metrics, 'loss plot': p.lossPlot, 'accuracy plot': p.accuracyPlot, model: p.model, checkpoint: checkpointPath }, outcome.weights);
   stdout.write(
     [
@@ -253,7 +266,7 @@ function noSuchFile(path: string): boolean {
 /** "resuming config_1 from …: epoch 2/2 at step 50/600, 1 epoch done (lr 0.0025)". */
 function resumeLine(c: Checkpoint, config: TrainConfig, trainCount: number, file: string): string {
   const s = c.state;
-  const steps = stepsPerEpoch(trainCount - Math.round(config.validation_split * trainCount), config.batch_size);
+  const steps = epochSteps(config, trainCount);
   const where =
     s.epoch >= config.num_epoches
       ? `all ${config.num_epoches} epochs are done; writing the outputs again`

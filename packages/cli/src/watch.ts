@@ -1,24 +1,21 @@
 /**
  * A training run as others may watch it: the run's monitor (what /status, /metrics and the live
- * page show), the dashboard server of an in-process run (`train --workers 0 --dashboard`; a
- * coordinator serves its own on its port), and the end of the run as the page shows it: the
- * confusion matrix and where the outputs were written, kept up `--linger` seconds if asked.
+ * page show) and where its dashboard is served. An in-process run with `--dashboard` feeds a
+ * monitor of its own through the training loop's hooks and serves it on a loopback port; a run
+ * with a coordinator follows the coordinator's monitor, which listens to the coordinator's events
+ * and is shown on its port. Either way the end of the run is shown the same: the confusion
+ * matrix, where the outputs were written, the model's draw page, kept up `--linger` seconds.
  */
 import { once } from 'node:events';
 
-import type { DashboardServer, MountedHandler } from '@mnist-lr/coordinator';
-// The monitor alone: the package root would load the coordinator, ws and msgpackr, which an
-// in-process run needs only when it serves the dashboard.
-import { RunMonitor } from '@mnist-lr/coordinator/observe';
-import { evaluate, kernelFingerprint, splitTrainingSet, stepsPerEpoch, type CheckpointWrite, type EngineHooks, type TrainConfig, type TrainingData, type TrainState, type Weights } from '@mnist-lr/core';
+import { evaluate, kernelFingerprint, type CheckpointWrite, type EngineHooks, type TrainingData, type TrainState, type Weights } from '@mnist-lr/core';
+import type { DashboardServer, MountedHandler, RunInfo, RunMonitor } from '@mnist-lr/watch';
 
-export interface WatchOptions {
-  name: string;
-  path: string;
-  config: TrainConfig;
+import type { WatchedCoordinator } from './engines/engine.js';
+
+/** The run as the dashboard names it (its config's name and file, the engine), its data, and how it is served. */
+export interface WatchOptions extends Pick<RunInfo, 'name' | 'path' | 'config' | 'engine'> {
   data: TrainingData;
-  /** The engine's description ("in-process", "coordinator with 2 local worker threads"). */
-  engine: string;
   /** Serve the dashboard from this process on a free loopback port (in-process runs). */
   serve: boolean;
   /** Seconds to keep serving after the run ends. */
@@ -28,56 +25,64 @@ export interface WatchOptions {
 }
 
 export class RunWatch {
-  private constructor(
-    readonly monitor: RunMonitor,
-    private readonly server: DashboardServer | undefined,
-    private readonly options: WatchOptions,
-  ) {}
+  /** The monitor the dashboard shows: this process's own, or the coordinator's once followed. */
+  private monitor: RunMonitor | undefined;
+  private mount: ((prefix: string, handler: MountedHandler) => void) | undefined;
 
-  static async start(options: WatchOptions): Promise<RunWatch> {
-    const { config, data } = options;
-    const monitor = new RunMonitor({
-      name: options.name,
-      path: options.path,
-      config,
-      dataset: data.fingerprint,
-      kernel: kernelFingerprint(),
-      engine: options.engine,
-      stepsPerEpoch: stepsPerEpoch(splitTrainingSet(data.train.count, config).train.length, config.batch_size),
-    });
-    const server = options.serve ? await (await import('@mnist-lr/coordinator')).serveDashboard({ monitor }) : undefined;
-    if (server) options.log(`dashboard: ${server.url}  (also /status, /metrics, /healthz, /readyz)`);
-    return new RunWatch(monitor, server, options);
+  private constructor(
+    private readonly options: WatchOptions,
+    private readonly server?: DashboardServer,
+    monitor?: RunMonitor,
+  ) {
+    this.monitor = monitor;
+    if (server) this.mount = (prefix, handler) => server.dashboard.mount(prefix, handler);
   }
 
-  /** Where a resumed run starts, for an in-process run (a coordinator tells its monitor itself). */
-  resumeAt(state: TrainState | undefined): void {
-    if (this.server && state) this.monitor.resumeAt(state);
+  /** Serves an in-process run's dashboard when asked (`serve`); otherwise waits for a coordinator to follow. */
+  static async start(options: WatchOptions): Promise<RunWatch> {
+    if (!options.serve) return new RunWatch(options);
+    // Loaded only here: an in-process run without a dashboard needs no server and no prom-client.
+    const { RunMonitor, serveDashboard } = await import('@mnist-lr/watch');
+    const monitor = new RunMonitor({ name: options.name, path: options.path, config: options.config, dataset: options.data.fingerprint, trainImages: options.data.train.count, kernel: kernelFingerprint(), engine: options.engine });
+    const server = await serveDashboard({ monitor });
+    options.log(`dashboard: ${server.url}  (also /status, /metrics, /healthz, /readyz)`);
+    return new RunWatch(options, server, monitor);
+  }
+
+  /** The engine's coordinator listens: its monitor shows this run, under this run's names. */
+  follow(coordinator: WatchedCoordinator): void {
+    this.monitor = coordinator.monitor;
+    this.monitor.describe({ name: this.options.name, path: this.options.path, engine: this.options.engine });
+    this.mount = (prefix, handler) => coordinator.mountOnDashboard(prefix, handler);
+  }
+
+  /** The run's state, from which it starts (an in-process run; a coordinator tells its monitor itself). */
+  startsFrom(state: TrainState): void {
+    if (this.server) this.monitor!.resumeAt(state);
   }
 
   /**
-   * The hooks the engine runs. An in-process run feeds the monitor here; a coordinator wraps its
-   * hooks with the monitor itself, so they pass unchanged.
+   * The hooks the engine runs. An in-process run with a dashboard feeds its monitor here; a
+   * coordinator's monitor listens to the coordinator's own events, so they pass unchanged.
    */
   hooks(inner: EngineHooks): EngineHooks {
-    return this.server ? this.monitor.hooks(inner) : inner;
+    return this.server ? this.monitor!.hooks(inner) : inner;
   }
 
   checkpointWritten(write: CheckpointWrite): void {
-    this.monitor.checkpointWritten(write.path, write.epoch, write.step);
+    this.monitor?.checkpointWritten(write.path, write.epoch, write.step);
   }
 
   /**
-   * Mounts the draw page for the written model under /draw/ on the dashboard (this process's, or
-   * the engine's coordinator's through `mount`), behind the dashboard's auth, and links it from
-   * the finished view. Nothing when no dashboard is served or the model cannot be read.
+   * Mounts the draw page for the written model under /draw/ on the dashboard, behind the
+   * dashboard's auth, and links it from the finished view. Nothing when no dashboard is served
+   * or the model cannot be read.
    */
-  async drawPage(modelPath: string, mount?: (prefix: string, handler: MountedHandler) => void): Promise<void> {
-    const to = this.server ? (prefix: string, handler: MountedHandler) => this.server!.dashboard.mount(prefix, handler) : mount;
-    if (!to) return;
+  async drawPage(modelPath: string): Promise<void> {
+    if (!this.mount || !this.monitor) return;
     try {
-      const [{ createPredictHandler }, { loadModel }] = await Promise.all([import('./serve/server.js'), import('@mnist-lr/core')]);
-      to('/draw/', createPredictHandler({ model: loadModel(modelPath), admitted: true }));
+      const [{ createPredictHandler }, { loadModel }, { decodeRasters }] = await Promise.all([import('@mnist-lr/watch'), import('@mnist-lr/core'), import('./images/decode.js')]);
+      this.mount('/draw/', createPredictHandler({ model: loadModel(modelPath), decode: decodeRasters, admitted: true }));
       this.monitor.link('draw page', '/draw/');
     } catch (e) {
       this.options.log(`note: the draw page is not served on the dashboard (${(e as Error).message})`);
@@ -86,23 +91,24 @@ export class RunWatch {
 
   /** The run's outputs are written: the page shows them, with the test set's confusion matrix. */
   finished(outputs: Record<string, string>, weights: Weights): void {
+    if (!this.monitor) return;
     const c = evaluate(weights, this.options.data.test).confusion;
     const rows = Array.from({ length: 10 }, (_, y) => Array.from(c.subarray(10 * y, 10 * y + 10)));
     this.monitor.finished(outputs, rows);
   }
 
   failed(error: unknown): void {
-    this.monitor.failed(error);
+    this.monitor?.failed(error);
   }
 
-  /** Closes the dashboard server at once (the run failed). */
+  /** Closes this process's dashboard server at once (the run failed). */
   async shutdown(): Promise<void> {
     await this.server?.close();
   }
 
-  /** Keeps serving `lingerSeconds` (Ctrl-C ends the wait), then closes the dashboard server. */
+  /** Keeps serving `lingerSeconds` (Ctrl-C ends the wait), then closes this process's dashboard server. */
   async close(): Promise<void> {
-    if (this.options.lingerSeconds > 0) {
+    if (this.monitor && this.options.lingerSeconds > 0) {
       this.options.log(`the dashboard stays up ${this.options.lingerSeconds} s (Ctrl-C ends it)`);
       const stop = new AbortController();
       await Promise.race([

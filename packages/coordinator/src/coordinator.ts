@@ -1,13 +1,14 @@
 import { availableParallelism } from 'node:os';
-import { checkConfig, checkOptions, claimSharedRegion, initialState, jsRowMover, kernelFingerprint, LocalGradientSource, loadTrainingData, MnistLrError, runTraining, splitTrainingSet, stepsPerEpoch, updatesOnlyRows, type ConfigInput, type EngineHooks, type TrainConfig, type TrainingData, type TrainState } from '@mnist-lr/core';
-import { createDashboard, type Dashboard, type MountedHandler } from './http/dashboard.js';
-import { isLoopbackHost } from './http/serve.js';
-import { RunMonitor, type RunInfo } from './observe/run-monitor.js';
+import { EventEmitter } from 'node:events';
+import { checkConfig, checkOptions, claimSharedRegion, initialState, jsRowMover, kernelFingerprint, LocalGradientSource, loadTrainingData, MnistLrError, runTraining, splitTrainingSet, updatesOnlyRows, type ConfigInput, type EngineHooks, type TrainConfig, type TrainingData, type TrainState } from '@mnist-lr/core';
+
+import { AuthLimiter, createDashboard, isLoopbackHost, RunMonitor, type AuthLimiterOptions, type Dashboard, type MountedHandler, type RunInfo } from '@mnist-lr/watch';
 import { COORDINATOR_DEFAULTS as D } from './defaults.js';
+import type { CoordinatorEvents } from './events.js';
 import { SliceScheduler, type SchedulerStats } from './scheduler.js';
-import { Refusals, worthLogging } from './refusals.js';
+import { Refusals } from './refusals.js';
+import { monitorListens } from './watched.js';
 import type { AdmissionLimits } from './transport/admission.js';
-import type { AuthLimiterOptions } from './transport/auth-limiter.js';
 import { Pool, type Peer, type Traffic } from './pool.js';
 import { listen, type Listening } from './transport/server.js';
 import { attachWebSocket } from './transport/ws-connection.js';
@@ -81,11 +82,6 @@ export interface CoordinatorOptions {
   /** A state to continue from; fresh by default. */
   state?: TrainState;
   hooks?: EngineHooks;
-  /**
-   * The run's monitor, which the HTTP surface on this port shows (/, /status, /metrics, …). By
-   * default one is made here; pass your own to name the run or to read it from elsewhere.
-   */
-  monitor?: RunMonitor;
   /** Milliseconds between two pushes to a watching page. Default 1000. */
   pushIntervalMs?: number;
   /** Called whenever the number of ready workers changes. */
@@ -113,7 +109,12 @@ export class Coordinator {
     private readonly source: SliceScheduler<Peer>,
     private readonly readyWaiters: Set<() => void>,
     private readonly refusals: Refusals,
-    /** The run's observable state: what /status, /metrics and the page show. */
+    /** What happens to the run and its workers, as it happens (see CoordinatorEventMap). */
+    readonly events: CoordinatorEvents,
+    /**
+     * The run's observable state, listening to `events`: what /status, /metrics and the page on
+     * this port show. Name the run with `monitor.describe({ name, path, engine })`.
+     */
     readonly monitor: RunMonitor,
     private readonly dashboard: Dashboard,
     private readonly own: LocalGradientSource | null,
@@ -150,7 +151,6 @@ export class Coordinator {
       onWorkers: { kind: 'function' },
       log: { kind: 'function' },
       signal: { kind: 'object' },
-      monitor: { kind: 'object' },
       pushIntervalMs: { kind: 'integer', min: 10, max: MAX_MS },
     });
     const config = checkConfig(given.config, 'Coordinator.start()');
@@ -159,7 +159,7 @@ export class Coordinator {
     const refusals = new Refusals(log);
     const handshakeTimeoutMs = options.handshakeTimeoutMs ?? D.handshakeTimeoutMs;
     const readyWaiters = new Set<() => void>();
-    const monitor = options.monitor ?? new RunMonitor(defaultRunInfo(options));
+    const events: CoordinatorEvents = new EventEmitter();
     let source: SliceScheduler<Peer>;
     const notify = (): void => options.onWorkers?.(pool.ready().length);
     // This thread's own kernel: its share of each batch (computeShare), second opinions and
@@ -180,16 +180,16 @@ export class Coordinator {
       handshakeTimeoutMs,
       heartbeatMs: options.heartbeatMs ?? D.heartbeatMs,
       log,
-      onRefused: (address, reason, detail) => refusals.refuse(address, reason, detail),
+      onRefused: (address, reason, detail) => events.emit('refuse', address, reason, detail, refusals.refuse(address, reason, detail)),
       onEvicted: (_peer, reason) => refusals.evict(reason),
       onReady: (peer) => {
-        monitor.joined(peer.record, peer.label);
+        events.emit('join', peer.record, peer.label);
         source.onReady(peer);
         for (const w of readyWaiters) w();
         notify();
       },
       onLost: (peer, reason, detail, evicted) => {
-        monitor.left(peer.record, reason, detail, evicted);
+        events.emit('leave', peer.record, reason, detail, evicted);
         source.onLost(peer, reason);
         notify();
       },
@@ -213,36 +213,27 @@ export class Coordinator {
       rowsOnly: updatesOnlyRows(config),
       observer: {
         sliceDone: (peer, ms) => peer.record.sliceDone(ms),
-        reassigned: (reason) => monitor.reassigned(reason),
-        backup: () => monitor.backup(),
-        orphaned: () => monitor.setState('waiting', 'no worker connected; waiting for one to join'),
+        reassigned: (reason) => events.emit('reassign', reason),
+        backup: () => events.emit('backup'),
+        orphaned: () => events.emit('state', 'waiting', 'no worker connected; waiting for one to join'),
       },
     });
-    monitor.traffic = pool.traffic;
+    const monitor = new RunMonitor(defaultRunInfo(options));
+    monitorListens(monitor, events, { refused: refusals.refused, evictions: refusals.evicted, traffic: pool.traffic });
     const host = options.host ?? D.host;
-    const dashboard = createDashboard({ monitor, token: options.token, open: isLoopbackHost(host), secure: options.tls !== undefined, pushIntervalMs: options.pushIntervalMs, authLimits: options.authLimits });
+    // One count of wrong tokens per address, whether they came with a worker's upgrade or a login.
+    const limiter = new AuthLimiter(options.authLimits);
+    const dashboard = createDashboard({ monitor, token: options.token, open: isLoopbackHost(host), secure: options.tls !== undefined, pushIntervalMs: options.pushIntervalMs, limiter });
     const endpoint = await listen({
       host,
       port: options.port ?? D.port,
       token: options.token,
       tls: options.tls,
-      authLimits: options.authLimits,
+      limiter,
       admission: { helloDeadlineMs: handshakeTimeoutMs, ...options.connectionLimits },
-      onAdmissionRefused: (peer, reason, detail) => {
-        refusals.refuse(peer, reason, detail);
-        // The monitor counts every one; its feed shows the ones the log shows.
-        monitor.refusedUpgrade(peer, reason, worthLogging(refusals.refused[reason] ?? 0));
-      },
-      onRefused: (peer, count, delayMs) => {
-        refusals.countRefusal('BAD_TOKEN');
-        // Every refusal up to the eighth from an address, then at powers of two: a guesser
-        // cannot flood the log (nor the monitor's event feed; its counter counts them all).
-        const shown = count <= 8 || (count & (count - 1)) === 0;
-        monitor.refusedUpgrade(peer, 'BAD_TOKEN', shown);
-        if (shown) {
-          log(`refused ${peer}: [BAD_TOKEN] wrong or missing token (${count} from this address${delayMs ? `; answers now delayed ${delayMs} ms` : ''})`);
-        }
-      },
+      // Every refusal is counted; the log and the monitor's feed show the ones not thinned out.
+      onAdmissionRefused: (peer, reason, detail) => events.emit('refuse', peer, reason, detail, refusals.refuse(peer, reason, detail)),
+      onRefused: (peer, count, delayMs) => events.emit('refuse', peer, 'BAD_TOKEN', 'wrong or missing token', refusals.refuseToken(peer, count, delayMs)),
       onConnection: (ws, peer, helloWithinMs) => attachWebSocket(ws, (connection) => pool.accept(connection, peer, helloWithinMs)),
       onRequest: (req, res) => dashboard.handle(req, res),
     });
@@ -250,7 +241,7 @@ export class Coordinator {
     const sampler = setInterval(() => monitor.sampleWorkers(), 1000);
     sampler.unref();
     endpoint.server.once('close', () => clearInterval(sampler));
-    return new Coordinator(options, endpoint, pool, source, readyWaiters, refusals, monitor, dashboard, own);
+    return new Coordinator(options, endpoint, pool, source, readyWaiters, refusals, events, monitor, dashboard, own);
   }
 
   /** The address workers connect to: ws://HOST:PORT (wss:// with `tls`). */
@@ -331,11 +322,11 @@ export class Coordinator {
     if (this.own) state.weights = this.own.residentWeights(given);
     const onAbort = (): void => this.source.abort(new MnistLrError('PEER_ERROR', 'interrupted'));
     this.options.signal?.addEventListener('abort', onAbort, { once: true });
-    const monitor = this.monitor;
-    monitor.resumeAt(state);
+    const events = this.events;
+    events.emit('start', state);
     try {
       await this.waitForWorkers(this.options.minWorkers ?? (this.options.computeShare ? 0 : D.minWorkers), this.options.workerWaitMs ?? D.workerWaitMs);
-      monitor.setState('training', null);
+      events.emit('state', 'training', null);
       await runTraining({
         config,
         data,
@@ -347,14 +338,14 @@ export class Coordinator {
       });
       const end = this.options.signal?.aborted ? 'COORDINATOR_SHUTDOWN' : 'RUN_COMPLETE';
       this.pool.closeAll(end);
-      monitor.releasedAll(end);
-      if (this.options.signal?.aborted) monitor.setState('failed', 'interrupted');
-      else monitor.setState('finished', 'all epochs done');
+      events.emit('release', end);
+      if (this.options.signal?.aborted) events.emit('state', 'failed', 'interrupted');
+      else events.emit('state', 'finished', 'all epochs done');
       return state;
     } catch (e) {
       this.pool.closeAll('COORDINATOR_SHUTDOWN');
-      monitor.releasedAll('COORDINATOR_SHUTDOWN');
-      monitor.failed(e);
+      events.emit('release', 'COORDINATOR_SHUTDOWN');
+      events.emit('failed', e);
       throw e;
     } finally {
       this.options.signal?.removeEventListener('abort', onAbort);
@@ -373,28 +364,31 @@ export class Coordinator {
     await this.endpoint.close();
   }
 
-  /** The run's hooks, fed to the monitor, with the scheduler told each new epoch (for its tasks). */
+  /** The loop's hooks: the scheduler told each new epoch (for its tasks), the events, then the caller's hooks. */
   private epochHooks(state: TrainState): EngineHooks {
     this.source.epoch = state.epoch;
-    const hooks = this.monitor.hooks(this.options.hooks);
-    const onEpoch = hooks.onEpoch;
+    const hooks = this.options.hooks ?? {};
     return {
-      ...hooks,
+      onStep: (info, s) => {
+        this.events.emit('step', info, s);
+        return hooks.onStep?.(info, s);
+      },
       onEpoch: (m, s) => {
         this.source.epoch = s.epoch;
-        return onEpoch?.(m, s);
+        this.events.emit('epoch', m, s);
+        return hooks.onEpoch?.(m, s);
       },
     };
   }
 
   private waitForWorkers(count: number, timeoutMs: number): Promise<void> {
     if (this.workers >= count) return Promise.resolve();
-    this.monitor.setState('waiting', `waiting for ${count} worker${count === 1 ? '' : 's'} (${this.workers} joined)`);
+    this.events.emit('state', 'waiting', `waiting for ${count} worker${count === 1 ? '' : 's'} (${this.workers} joined)`);
     this.options.log?.(`waiting for ${count} worker${count === 1 ? '' : 's'} at ${this.url} (up to ${Math.round(timeoutMs / 1000)} s)`);
     return new Promise((resolve, reject) => {
       const check = (): void => {
         if (this.workers >= count) done(null);
-        else this.monitor.setState('waiting', `waiting for ${count} workers (${this.workers} joined)`);
+        else this.events.emit('state', 'waiting', `waiting for ${count} workers (${this.workers} joined)`);
       };
       const timer = setTimeout(() => done(new MnistLrError('NO_WORKERS', `only ${this.workers} of ${count} workers joined within ${Math.round(timeoutMs / 1000)} s; start workers with \`mnist-lr worker --connect ${this.url}\` or raise --worker-wait`)), timeoutMs);
       const onAbort = (): void => done(new MnistLrError('PEER_ERROR', 'interrupted while waiting for workers'));
@@ -411,7 +405,7 @@ export class Coordinator {
   }
 }
 
-/** What the monitor shows of a coordinator started without one: the config, unnamed. */
+/** What the monitor shows of the run before whoever started it names it (RunMonitor.describe). */
 function defaultRunInfo(options: StartedOptions): RunInfo {
   return {
     name: 'run',
@@ -420,6 +414,6 @@ function defaultRunInfo(options: StartedOptions): RunInfo {
     dataset: options.data.fingerprint,
     kernel: kernelFingerprint(),
     engine: 'coordinator',
-    stepsPerEpoch: stepsPerEpoch(splitTrainingSet(options.data.train.count, options.config).train.length, options.config.batch_size),
+    trainImages: options.data.train.count,
   };
 }

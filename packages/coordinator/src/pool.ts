@@ -14,11 +14,12 @@ import {
   type ResultMessage,
 } from '@mnist-lr/core/protocol';
 import { jsRowMover, type RowMover, type SharedRegion, type Weights } from '@mnist-lr/core';
-import type { PeerConnection, PeerConnectionEvents } from './transport/connection.js';
-import { SharedPlane } from './transport/shared-plane.js';
 import type { ThreadSlot } from '@mnist-lr/core/protocol';
+import { WorkerRecord } from '@mnist-lr/watch';
 
-import { WorkerRecord } from './observe/worker-record.js';
+import { SharedPlane } from './transport/shared-plane.js';
+
+import type { PeerConnection, PeerConnectionEvents } from './transport/connection.js';
 
 /** Frames and bytes through the pool's connections, both ways (WebSocket payloads). */
 export interface Traffic {

@@ -1,11 +1,12 @@
 /**
- * What the coordinator turned away, counted by coded reason, and a log of it that no peer can
- * flood: for each reason the first 8 lines, then one at every power of two (16th, 32nd, …), each
- * with the count so far. The counts are for status pages and metrics; they only ever grow.
+ * What the coordinator turned away, counted by coded reason (the one count: `coordinator.refused`
+ * and `.evicted`, and what /status and /metrics show), and a log of it that no peer can flood:
+ * for each reason the first 8 lines, then one at every power of two (16th, 32nd, …), each with
+ * the count so far. The counts only ever grow.
  */
 import type { Reason } from '@mnist-lr/core/protocol';
 
-/** Lines logged per reason before only powers of two are. */
+/** Lines logged per reason (or per address, for wrong tokens) before only powers of two are. */
 const FREE_LINES = 8;
 
 /** True for the counts whose line is logged: 1..8, then 16, 32, 64, … */
@@ -21,19 +22,31 @@ export class Refusals {
 
   constructor(private readonly log: (line: string) => void) {}
 
-  /** Counts a refusal of `peer` and logs it unless the log for `reason` is being thinned. */
-  refuse(peer: string, reason: Reason, detail: string): void {
-    const count = this.countRefusal(reason);
-    if (worthLogging(count)) this.log(`refused ${peer}: [${reason}] ${detail}${count > 1 ? ` (${count} so far)` : ''}`);
+  /** Counts a refusal of `peer`; logs it unless the log for `reason` is being thinned. Returns whether it did. */
+  refuse(peer: string, reason: Reason, detail: string): boolean {
+    const count = this.count(reason);
+    const shown = worthLogging(count);
+    if (shown) this.log(`refused ${peer}: [${reason}] ${detail}${count > 1 ? ` (${count} so far)` : ''}`);
+    return shown;
   }
 
-  /** Counts a refusal logged elsewhere (a bad token: by address); returns the count so far. */
-  countRefusal(reason: Reason): number {
-    return (this.refused[reason] = (this.refused[reason] ?? 0) + 1);
+  /**
+   * Counts an upgrade refused for its token, the `fromAddress`th from that address, answered
+   * after `delayMs`. Logged per address, thinned as per reason: a guesser cannot flood the log.
+   */
+  refuseToken(peer: string, fromAddress: number, delayMs: number): boolean {
+    this.count('BAD_TOKEN');
+    const shown = worthLogging(fromAddress);
+    if (shown) this.log(`refused ${peer}: [BAD_TOKEN] wrong or missing token (${fromAddress} from this address${delayMs ? `; answers now delayed ${delayMs} ms` : ''})`);
+    return shown;
   }
 
   /** Counts an eviction (its line is the pool's "left" line). */
   evict(reason: Reason): void {
     this.evicted[reason] = (this.evicted[reason] ?? 0) + 1;
+  }
+
+  private count(reason: Reason): number {
+    return (this.refused[reason] = (this.refused[reason] ?? 0) + 1);
   }
 }

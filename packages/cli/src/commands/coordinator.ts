@@ -7,13 +7,14 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import { checkListen } from '@mnist-lr/coordinator';
+import { isLoopbackHost } from '@mnist-lr/watch';
 
 import { remoteWorkersEngine } from '../engines/remote-workers.js';
 import { badOption } from '../errors.js';
 import { readOptionFile } from '../options.js';
 import { displayPath } from '../outputs/format.js';
 import type { RunPaths } from '../outputs/recorder.js';
-import { isLoopback, readToken, TOKEN_ENV } from '../token.js';
+import { readToken, TOKEN_ENV } from '../token.js';
 import { resolveRunConfig, trainingRun, type RunOptions } from '../training-run.js';
 
 export interface CoordinatorCommandOptions extends RunOptions {
@@ -34,14 +35,14 @@ export interface CoordinatorCommandOptions extends RunOptions {
 }
 
 export async function coordinatorCommand(options: CoordinatorCommandOptions, stdout: NodeJS.WriteStream = process.stdout): Promise<RunPaths> {
-  // A taken port or a foreign address is reported at once, after the config (a usage error the
-  // user fixes first) and before the data is loaded.
-  resolveRunConfig(options);
+  // The config is read once, here; a taken port or a foreign address is reported at once after
+  // it (a usage error the user fixes first) and before the data is loaded.
+  const run = resolveRunConfig(options);
   await checkListen(options.host, options.port);
   let token = readToken(options.tokenFile);
   let tokenNote = options.tokenFile ? `token from ${displayPath(options.tokenFile)}` : `token from $${TOKEN_ENV}`;
   if (token === undefined) {
-    if (!isLoopback(options.host)) {
+    if (!isLoopbackHost(options.host)) {
       throw badOption(`--host ${options.host} lets other machines connect, so a token is required: pass --token-file FILE or set ${TOKEN_ENV}`);
     }
     const file = join(resolve(options.out), 'coordinator.token');
@@ -58,7 +59,7 @@ export async function coordinatorCommand(options: CoordinatorCommandOptions, std
     }
   }
   const tls = tlsOptions(options);
-  return trainingRun(options, (ui) =>
+  return trainingRun(run, options, (ui) =>
     remoteWorkersEngine({
       host: options.host,
       port: options.port,
@@ -72,8 +73,9 @@ export async function coordinatorCommand(options: CoordinatorCommandOptions, std
       log: (line) => ui.log(`coordinator: ${line}`),
       onWorkers: (count) => ui.workers(count),
       onListening: (c) => {
+        ui.watching(c);
         ui.log(`coordinator: listening on ${c.url}; ${tokenNote}; start workers with: mnist-lr worker --connect ${c.url}`);
-        ui.log(`dashboard: ${c.dashboardUrl}  (also /status, /metrics, /healthz, /readyz${isLoopback(options.host) ? '' : '; beyond loopback all but the last two need the token'})`);
+        ui.log(`dashboard: ${c.dashboardUrl}  (also /status, /metrics, /healthz, /readyz${isLoopbackHost(options.host) ? '' : '; beyond loopback all but the last two need the token'})`);
       },
     }),
     stdout,

@@ -5,11 +5,12 @@
  * the coordinator): requests from other machines must carry it, or log in with it in a browser.
  */
 import { loadModel } from '@mnist-lr/core';
+import { isLoopbackHost, startPredictServer, type PredictServer } from '@mnist-lr/watch';
 
 import { asUsage, badOption } from '../errors.js';
+import { decodeRasters } from '../images/decode.js';
 import { displayPath } from '../outputs/format.js';
-import { startPredictServer, type PredictServer } from '../serve/server.js';
-import { TOKEN_ENV, isLoopback, readToken } from '../token.js';
+import { TOKEN_ENV, readToken } from '../token.js';
 
 export interface ServeCommandOptions {
   /** Path of a model file written by `mnist-lr train`. */
@@ -28,12 +29,13 @@ export interface ServeCommandOptions {
 export async function serveCommand(options: ServeCommandOptions, stdout: NodeJS.WritableStream = process.stdout): Promise<PredictServer> {
   const model = asUsage(() => loadModel(options.model));
   const token = readToken(options.tokenFile);
-  const local = isLoopback(options.host);
+  const local = isLoopbackHost(options.host);
   if (!local && token === undefined) {
     throw badOption(`--host ${options.host} lets other machines connect, so a token is required: pass --token-file FILE or set ${TOKEN_ENV}`);
   }
   const served = await startPredictServer({
     model,
+    decode: decodeRasters,
     host: options.host,
     port: options.port,
     token,
@@ -45,7 +47,7 @@ export async function serveCommand(options: ServeCommandOptions, stdout: NodeJS.
     }
     throw e;
   });
-  const who = local ? 'this machine only' : 'other machines with the token (Bearer header, or log in at the page)';
+  const who = local ? 'this machine only' : 'clients with the token (Bearer header, or log in at the page)';
   stdout.write(`serving ${model.name} (${displayPath(options.model)}) on ${served.url} for ${who}\n  draw page: ${served.url}/   predictions: POST ${served.url}/predict   health: ${served.url}/healthz\n`);
   const stop = (): void => {
     void served.close().then(() => process.exit(0));

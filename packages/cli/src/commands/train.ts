@@ -6,7 +6,7 @@ import type { RunPaths } from '../outputs/recorder.js';
 import type { EngineUi, TrainingEngine } from '../engines/engine.js';
 import { inProcessEngine } from '../engines/in-process.js';
 import { localWorkersEngine, type WorkerMode } from '../engines/local-workers.js';
-import { trainingRun, type RunOptions } from '../training-run.js';
+import { resolveRunConfig, trainingRun, type RunOptions } from '../training-run.js';
 import { badOption } from '../errors.js';
 
 export interface TrainCommandOptions extends RunOptions {
@@ -19,7 +19,7 @@ export interface TrainCommandOptions extends RunOptions {
 }
 
 export function trainCommand(options: TrainCommandOptions, stdout: NodeJS.WriteStream = process.stdout): Promise<RunPaths> {
-  return trainingRun(options, (ui) => selectEngine(options, ui), stdout);
+  return trainingRun(resolveRunConfig(options), options, (ui) => selectEngine(options, ui), stdout);
 }
 
 /** The engine for `--workers N`: in this process for 0, else a coordinator with N local workers. */
@@ -35,5 +35,6 @@ function selectEngine(options: TrainCommandOptions, ui: EngineUi): TrainingEngin
     dataDir: options.dataDir,
     log: (line) => ui.log(line),
     onWorkers: (count) => ui.workers(count),
+    onListening: (coordinator) => ui.watching(coordinator),
   });
 }

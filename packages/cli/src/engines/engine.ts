@@ -3,17 +3,25 @@
  * thread, local workers, or workers joining over the network. Every engine yields the same
  * weights, bit for bit; the run around it (progress, outputs, checkpoints) is the same for all.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-
 import type { EngineHooks, EpochMetrics, TrainConfig, TrainingData, TrainState, Weights } from '@mnist-lr/core';
-import type { RunMonitor } from '@mnist-lr/coordinator';
+import type { MountedHandler, RunMonitor } from '@mnist-lr/watch';
 
-/** What an engine may tell the user while it runs. */
+/** A coordinator as the run watches it: its monitor, and the dashboard on its port. */
+export interface WatchedCoordinator {
+  /** Listens to the coordinator's events; the dashboard shows it. */
+  readonly monitor: RunMonitor;
+  /** Serves a handler under a prefix on the coordinator's dashboard, behind its auth. */
+  mountOnDashboard(prefix: string, handler: MountedHandler): void;
+}
+
+/** What an engine may tell the run while it runs. */
 export interface EngineUi {
   /** A line above the progress bar. */
   log(line: string): void;
   /** The number of connected workers changed. */
   workers(count: number): void;
+  /** The engine's coordinator listens: the run is watched through its monitor and its port. */
+  watching(coordinator: WatchedCoordinator): void;
 }
 
 /** What an engine is given: a validated config, prepared data and the hooks to report to. */
@@ -25,8 +33,6 @@ export interface TrainingJob {
   /** The state to continue from (a resumed run); a fresh one when absent. */
   state?: TrainState;
   signal?: AbortSignal;
-  /** The run's monitor: a coordinator shows it on its port (see watch.ts). */
-  monitor?: RunMonitor;
 }
 
 /** What an engine returns: the final weights and every epoch's metrics. */
@@ -38,8 +44,6 @@ export interface TrainingOutcome {
    * called once the run's outputs are written and shown.
    */
   release?: () => Promise<void>;
-  /** Serves a handler under a prefix on the engine's own dashboard (its coordinator's port), behind its auth. */
-  mount?: (prefix: string, handler: (req: IncomingMessage, res: ServerResponse) => void) => void;
 }
 
 /** One way of carrying out training. */

@@ -14,7 +14,7 @@ import type { TrainingData } from '@mnist-lr/core';
 import type { ThreadSlot } from '@mnist-lr/core/protocol';
 import type { ThreadMessage, WorkerOutcome } from '@mnist-lr/worker';
 
-import type { TrainingEngine } from './engine.js';
+import type { TrainingEngine, WatchedCoordinator } from './engine.js';
 import { TOKEN_ENV } from '../token.js';
 import { verifySummary } from './verify-summary.js';
 
@@ -28,6 +28,8 @@ export interface LocalWorkersOptions {
   log: (line: string) => void;
   /** The number of connected workers, whenever it changes. */
   onWorkers?: (count: number) => void;
+  /** Called once the coordinator listens: the run watches it. */
+  onListening?: (coordinator: WatchedCoordinator) => void;
   /** The fraction of slices computed twice and compared (--verify). Default 0. */
   verify?: number;
 }
@@ -42,7 +44,7 @@ export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine
     description: others === 0 ? 'coordinator computing alone' : `coordinator and ${others} local worker ${kind}`,
     workers: n,
     threads: options.mode === 'thread',
-    async run({ config, data, hooks, state, signal, monitor }) {
+    async run({ config, data, hooks, state, signal }) {
       // Loaded here, not with the module: `train --workers 0` needs neither ws nor msgpackr.
       const [{ Coordinator }, { workerThreadEntry }] = await Promise.all([import('@mnist-lr/coordinator'), import('@mnist-lr/worker')]);
       const token = randomBytes(32).toString('hex');
@@ -58,13 +60,13 @@ export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine
         state,
         hooks,
         signal,
-        monitor,
         onWorkers: options.onWorkers,
         // Joins are expected here; departures and refusals are worth a line.
         log: (line) => {
           if (!/ joined from /.test(line)) options.log(line);
         },
       });
+      options.onListening?.(coordinator);
       options.log(`dashboard: ${coordinator.dashboardUrl}  (also /status, /metrics, /healthz, /readyz)`);
       const stops: Array<() => Promise<void>> = [];
       for (let i = 0; i < others; i++) {
@@ -84,7 +86,7 @@ export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine
         const verified = verifySummary(coordinator, options.verify ?? 0);
         if (verified) options.log(verified);
         // The coordinator's port serves the dashboard until the run's outputs are shown on it.
-        return { weights: state.weights, history: state.history, release, mount: (prefix, handler) => coordinator.mountOnDashboard(prefix, handler) };
+        return { weights: state.weights, history: state.history, release };
       } catch (e) {
         await release();
         throw e;

@@ -26,7 +26,7 @@ export function remoteWorkersEngine(options: RemoteWorkersOptions): TrainingEngi
   return {
     description: `coordinator on ${options.host}:${options.port}, at least ${options.minWorkers} worker${options.minWorkers === 1 ? '' : 's'}`,
     workers: options.minWorkers,
-    async run({ config, data, hooks, state, signal, monitor }) {
+    async run({ config, data, hooks, state, signal }) {
       const coordinator = await CoordinatorClass.start({
         config,
         data,
@@ -42,7 +42,6 @@ export function remoteWorkersEngine(options: RemoteWorkersOptions): TrainingEngi
         state,
         hooks,
         signal,
-        monitor,
         log: options.log,
         onWorkers: options.onWorkers,
       });
@@ -52,7 +51,7 @@ export function remoteWorkersEngine(options: RemoteWorkersOptions): TrainingEngi
         const verified = verifySummary(coordinator, options.verify);
         if (verified) options.log(verified);
         // The port serves the dashboard until the run's outputs are shown on it.
-        return { weights: state.weights, history: state.history, release: () => coordinator.close(), mount: (prefix, handler) => coordinator.mountOnDashboard(prefix, handler) };
+        return { weights: state.weights, history: state.history, release: () => coordinator.close() };
       } catch (e) {
         await coordinator.close();
         throw e;

@@ -29,6 +29,11 @@ const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const JPEG_MAGIC = [0xff, 0xd8, 0xff];
 const GZIP_MAGIC = [0x1f, 0x8b];
 
+/** The rasters of an image file, for the draw page's POST /predict (see @mnist-lr/watch's ImageDecoder). */
+export function decodeRasters(bytes: Uint8Array, file: string): Raster[] {
+  return decodeImage(bytes, file).map((image) => image.raster);
+}
+
 /** Decodes `bytes` read from `file`. Throws IMAGE_BAD naming the file for anything unusable. */
 export function decodeImage(bytes: Uint8Array, file: string): DecodedImage[] {
   const starts = (magic: number[]): boolean => magic.every((b, i) => bytes[i] === b);

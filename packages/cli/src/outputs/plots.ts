@@ -52,7 +52,7 @@ interface Point {
 }
 
 /** Render the loss and accuracy plots of a run. `title` is usually the config name. */
-export async function renderPlots(epochs: EpochLike[], title: string): Promise<PlotImages> {
+export async function renderPlots(epochs: readonly EpochLike[], title: string): Promise<PlotImages> {
   if (epochs.length === 0) throw new Error(`renderPlots(${title}): no epochs to plot`);
   const sorted = [...epochs].sort((a, b) => a.epoch - b.epoch);
   const hasVal = (key: 'valLoss' | 'valAccuracy'): boolean =>
@@ -83,7 +83,7 @@ export async function renderPlots(epochs: EpochLike[], title: string): Promise<P
 
 /** Render both plots and write them as PNG files, creating the folders as needed. */
 export async function writePlots(
-  epochs: EpochLike[],
+  epochs: readonly EpochLike[],
   title: string,
   lossPath: string,
   accuracyPath: string,
@@ -100,7 +100,7 @@ export async function writePlots(
 }
 
 function chartSpec(
-  epochs: EpochLike[],
+  epochs: readonly EpochLike[],
   series: Series[],
   title: string,
   yTitle: string,

@@ -20,6 +20,19 @@ const dataset = 'ab12'.repeat(16);
 const info: RunInfo = { name: 'config_1', config, configPath: 'configs/config_1.json', dataset, workers: 0, engine: 'in-process', trainCount: 60000, testCount: 10000 };
 const fixedNow = (): Date => new Date('2025-01-02T03:04:05.000Z');
 
+/** A recorder over a history of its own, and what the training loop does at an epoch's end: append to the history, then tell the recorder. */
+function recorder(out: string, options: Parameters<typeof RunRecorder.start>[2] = {}): { r: RunRecorder; ended: (m: EpochMetrics, show?: (line: string) => void) => Promise<string> } {
+  const history: EpochMetrics[] = [...(options.history ?? [])];
+  const r = RunRecorder.start(out, info, { ...options, history });
+  return {
+    r,
+    ended: (m, show) => {
+      history.push(m);
+      return r.epoch(show);
+    },
+  };
+}
+
 const epoch = (e: number, testLossSum: number, testAccuracy: number): EpochMetrics => ({
   epoch: e,
   lr: 0.0025,
@@ -49,12 +62,12 @@ describe('runPaths', () => {
 describe('RunRecorder', () => {
   it('writes each epoch as it ends, then the summary, plots and model', async () => {
     const out = join(root, 'full');
-    const r = RunRecorder.start(out, info, { now: fixedNow, plotShare: 0 });
+    const { r, ended } = recorder(out, { now: fixedNow, plotShare: 0 });
     const p = r.paths;
     expect(readMetricsFile(p.metrics)).toMatchObject({ start: { name: 'config_1', dataset, workers: 0 }, epochs: [], complete: false });
 
     const shown: string[] = [];
-    const line = await r.epoch(epoch(1, 4000, 0.88), (l) => shown.push(l));
+    const line = await ended(epoch(1, 4000, 0.88), (l) => shown.push(l));
     expect(shown).toEqual([line]);
     expect(line).toMatch(/^epoch 1\/3 {2}lr 0\.0025 +train loss 0\.5000 {2}test loss {2}4000\.00 \(mean 0\.4000\) {2}test acc 0\.8800 +0\.25 s$/);
     // On disk at once, before the run ends: an interrupted run keeps its epochs.
@@ -63,8 +76,8 @@ describe('RunRecorder', () => {
     // plotShare 0: plots only at the end.
     expect(existsSync(p.lossPlot)).toBe(false);
 
-    await r.epoch(epoch(2, 3900, 0.9));
-    await r.epoch(epoch(3, 3950, 0.89));
+    await ended(epoch(2, 3900, 0.9));
+    await ended(epoch(3, 3950, 0.89));
     const weights = zeroWeights();
     weights.W[5] = 0.125;
     weights.b[9] = -3.5;
@@ -93,21 +106,21 @@ describe('RunRecorder', () => {
   });
 
   it('redraws the plots after an epoch when allowed to', async () => {
-    const r = RunRecorder.start(join(root, 'eager'), info, { plotShare: Number.MAX_VALUE });
-    await r.epoch(epoch(1, 4000, 0.88));
+    const { r, ended } = recorder(join(root, 'eager'), { plotShare: Number.MAX_VALUE });
+    await ended(epoch(1, 4000, 0.88));
     expect(existsSync(r.paths.lossPlot)).toBe(true);
     expect(existsSync(r.paths.accuracyPlot)).toBe(true);
   });
 
   it('replaces the files of an earlier run, and notes a failure without an end line', async () => {
     const out = join(root, 'again');
-    const first = RunRecorder.start(out, info, { plotShare: 0 });
-    await first.epoch(epoch(1, 4000, 0.88));
-    await first.epoch(epoch(2, 3900, 0.9));
+    const first = recorder(out, { plotShare: 0 });
+    await first.ended(epoch(1, 4000, 0.88));
+    await first.ended(epoch(2, 3900, 0.9));
 
-    const second = RunRecorder.start(out, info, { plotShare: 0 });
+    const { r: second, ended } = recorder(out, { plotShare: 0 });
     expect(readMetricsFile(second.paths.metrics).epochs).toEqual([]);
-    await second.epoch(epoch(1, 4100, 0.87));
+    await ended(epoch(1, 4100, 0.87));
     second.fail(new Error('boom'));
     const metrics = readMetricsFile(second.paths.metrics);
     expect(metrics.complete).toBe(false);
@@ -118,15 +131,15 @@ describe('RunRecorder', () => {
   });
 
   it('writes the epochs of a resumed run again after the header', async () => {
-    const r = RunRecorder.start(join(root, 'resumed'), info, { history: [epoch(1, 4000, 0.88)], plotShare: 0 });
-    await r.epoch(epoch(2, 3900, 0.9));
+    const { r, ended } = recorder(join(root, 'resumed'), { history: [epoch(1, 4000, 0.88)], plotShare: 0 });
+    await ended(epoch(2, 3900, 0.9));
     expect(readMetricsFile(r.paths.metrics).epochs.map((e) => e.epoch)).toEqual([1, 2]);
     expect(r.epochs).toHaveLength(2);
   });
 
   it('records a diverged metric as null, which reads back as NaN', async () => {
-    const r = RunRecorder.start(join(root, 'nan'), info, { plotShare: 0 });
-    await r.epoch({ ...epoch(1, 4000, 0.88), trainLoss: Number.NaN });
+    const { r, ended } = recorder(join(root, 'nan'), { plotShare: 0 });
+    await ended({ ...epoch(1, 4000, 0.88), trainLoss: Number.NaN });
     expect(readFileSync(r.paths.metrics, 'utf8')).toContain('"trainLoss":null');
     expect(readMetricsFile(r.paths.metrics).epochs[0]?.trainLoss).toBeNaN();
   });

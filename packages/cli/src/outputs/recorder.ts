@@ -77,8 +77,10 @@ export interface RunSummary {
 
 export interface RecorderOptions {
   /**
-   * Epochs already finished before this process took over (a resumed run): written again after
-   * the header so the files describe the whole run. Default: none.
+   * The run's list of finished epochs, oldest first: its state's `history`, which the training
+   * loop appends to and the recorder only reads (it keeps no copy). Epochs already in it (a
+   * resumed run) are written again after the header so the files describe the whole run.
+   * Default: an empty list of the recorder's own.
    */
   history?: readonly EpochMetrics[];
   /** A resumed run: where from, for a line in the log header ("checkpoints/x.ckpt at epoch 2, step 50"). */
@@ -108,7 +110,7 @@ export function runPaths(outDir: string, name: string): RunPaths {
 export class RunRecorder {
   readonly paths: RunPaths;
   readonly info: RunInfo;
-  private readonly history: EpochMetrics[];
+  private readonly history: readonly EpochMetrics[];
   private readonly now: () => Date;
   private readonly startedAt: Date;
   private readonly plotShare: number;
@@ -118,11 +120,13 @@ export class RunRecorder {
   /** How long a drawing takes, measured after the first; a guess before. */
   private plotMs = 200;
   private plottedEpochs = 0;
+  /** Epochs of the history written to the files so far. */
+  private written = 0;
 
   private constructor(outDir: string, info: RunInfo, options: RecorderOptions) {
     this.info = info;
     this.paths = runPaths(outDir, info.name);
-    this.history = [...(options.history ?? [])];
+    this.history = options.history ?? [];
     this.now = options.now ?? (() => new Date());
     this.startedAt = this.now();
     this.plotShare = options.plotShare ?? 0.05;
@@ -136,7 +140,7 @@ export class RunRecorder {
     writeFileSync(r.paths.log, r.header());
     const start = { type: 'start', name: info.name, config: info.config, dataset: info.dataset, workers: info.workers };
     writeFileSync(r.paths.metrics, `${JSON.stringify(start)}\n`);
-    for (const m of r.history) r.appendEpoch(m);
+    while (r.written < r.history.length) r.appendEpoch(r.history[r.written]!);
     return r;
   }
 
@@ -146,13 +150,16 @@ export class RunRecorder {
   }
 
   /**
-   * Records a finished epoch in both files and hands its log line to `show` (the terminal prints
-   * the same line), then redraws the plots if that is cheap enough (see `plotShare`).
+   * After an epoch: records the epochs the run's history gained since the last call (one, as a
+   * rule) in both files and hands their log lines to `show` (the terminal prints the same lines),
+   * then redraws the plots if that is cheap enough (see `plotShare`). Returns the newest line.
    */
-  async epoch(m: EpochMetrics, show?: (line: string) => void): Promise<string> {
-    this.history.push({ ...m });
-    const line = this.appendEpoch(m);
-    show?.(line);
+  async epoch(show?: (line: string) => void): Promise<string> {
+    let line = '';
+    while (this.written < this.history.length) {
+      line = this.appendEpoch(this.history[this.written]!);
+      show?.(line);
+    }
     const since = performance.now() - this.lastPlotAt;
     if (this.plotShare > 0 && this.plotMs <= this.plotShare * since) await this.drawPlots();
     return line;
@@ -216,6 +223,7 @@ export class RunRecorder {
   }
 
   private appendEpoch(m: EpochMetrics): string {
+    this.written++;
     const line = formatEpochLine(m, this.info.config.num_epoches);
     appendFileSync(this.paths.log, `${line}\n`);
     // JSON turns a diverged NaN into null, which report.ts reads back as NaN.

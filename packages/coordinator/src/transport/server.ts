@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_RESULT_BYTES, REASON_HEADER, tokensEqual } from '@mnist-lr/core/protocol';
 import { Admission, DEFAULT_ADMISSION, peerKey, type AdmissionLimits, type AdmissionRefusal } from './admission.js';
-import { AuthLimiter, type AuthLimiterOptions } from './auth-limiter.js';
+import type { AuthLimiter } from '@mnist-lr/watch';
 import { listenError } from './listen-check.js';
 
 export interface ListenOptions {
@@ -18,8 +18,8 @@ export interface ListenOptions {
   tls?: { cert: string | Buffer; key: string | Buffer };
   /** Called for every upgrade refused for its token: address, failures from it so far, delay applied. */
   onRefused?: (peer: string, count: number, delayMs: number) => void;
-  /** Limits on repeated failed authentications. */
-  authLimits?: AuthLimiterOptions;
+  /** Where failed authentications are counted and slowed down (shared with the dashboard's login). */
+  limiter: AuthLimiter;
   /** The deadline and caps of connections that have not authenticated (defaults: DEFAULT_ADMISSION). */
   admission?: Partial<AdmissionLimits>;
   /** Called for every connection refused past a cap, or closed at its deadline before authenticating. */
@@ -55,7 +55,7 @@ export async function listen(options: ListenOptions): Promise<Listening> {
         res.end('mnist-lr coordinator: workers connect with `mnist-lr worker --connect <this address>`\n');
       }),
   );
-  const limiter = new AuthLimiter(options.authLimits);
+  const { limiter } = options;
   let delayed = 0;
   // Every connection gets its own deadline from the moment it is accepted (see admission.ts).
   const admission = new Admission({ ...DEFAULT_ADMISSION, ...options.admission }, options.onAdmissionRefused ?? (() => {}), options.tls !== undefined);

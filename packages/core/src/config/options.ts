@@ -6,7 +6,7 @@
  */
 import { MnistLrError } from '../errors.js';
 import type { ConfigInput, TrainConfig } from '../types.js';
-import { parseConfig } from './schema.js';
+import { isValidatedConfig, parseConfig } from './schema.js';
 
 /** What one option must be when it is present (or always, with `required`). */
 export type OptionRule =
@@ -42,9 +42,11 @@ export function checkOptions(value: unknown, where: string, rules: Record<string
  * Validates a config given to a library entry point and fills the optional keys with their
  * defaults: the schema the command line applies to a config file, so the same value gives the
  * same coded error (CONFIG_MISSING_KEY, CONFIG_BAD_TYPE, ...) naming the key, with `where` in
- * place of the file name. A config that is already complete comes back equal.
+ * place of the file name. A config that is already complete comes back equal; one that
+ * parseConfig or loadConfig made (frozen, so still valid) comes back as it is, unchecked again.
  */
 export function checkConfig(config: ConfigInput | TrainConfig | unknown, where: string): TrainConfig {
+  if (isValidatedConfig(config)) return config;
   if (config === undefined) {
     throw new MnistLrError('CONFIG_MISSING_KEY', `${where}: option "config" is required (an object with the origin's seven keys: num_epoches, batch_size, learning_rate, learning_decay, decay_factor, momentum, mu)`);
   }

@@ -162,9 +162,21 @@ export function shortName(name: string): string {
 }
 
 /**
+ * Configs this module validated and completed. They are frozen, so they stay valid: an entry
+ * point given one (a command passes the config it read at its edge) need not check it again.
+ */
+const VALIDATED = new WeakSet<object>();
+
+/** Whether `config` came out of parseConfig (frozen, so still valid). */
+export function isValidatedConfig(config: unknown): config is TrainConfig {
+  return typeof config === 'object' && config !== null && VALIDATED.has(config);
+}
+
+/**
  * Validates an already-parsed JSON value and completes it: the optional keys get their defaults
  * and the 0/1 switches given as booleans become numbers. `file` is only used in error messages.
- * Throws CONFIG_UNKNOWN_KEY, CONFIG_MISSING_KEY, CONFIG_BAD_TYPE or CONFIG_OUT_OF_RANGE.
+ * The result is frozen. Throws CONFIG_UNKNOWN_KEY, CONFIG_MISSING_KEY, CONFIG_BAD_TYPE or
+ * CONFIG_OUT_OF_RANGE.
  */
 export function parseConfig(value: unknown, file: string): TrainConfig {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -220,11 +232,15 @@ export function parseConfig(value: unknown, file: string): TrainConfig {
     }
     out[k] = v;
   }
+  VALIDATED.add(Object.freeze(out));
   return out as unknown as TrainConfig;
 }
 
-/** Reads, parses and validates a config file; `name` is its basename without `.json`. */
-export function loadConfig(path: string): { config: TrainConfig; name: string; path: string } {
+/**
+ * Reads, parses and validates a config file; `name` is its basename without `.json`. `overrides`
+ * (a command line's --epochs, --seed) replace the file's values before the one validation.
+ */
+export function loadConfig(path: string, overrides: Partial<TrainConfig> = {}): { config: TrainConfig; name: string; path: string } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -246,7 +262,8 @@ export function loadConfig(path: string): { config: TrainConfig; name: string; p
       { cause: e },
     );
   }
-  return { config: parseConfig(json, path), name: basename(path, '.json'), path };
+  const given = typeof json === 'object' && json !== null && !Array.isArray(json) ? { ...json, ...overrides } : json;
+  return { config: parseConfig(given, path), name: basename(path, '.json'), path };
 }
 
 /** Case and '-'/'_' slips count as nothing; beyond that, suggest only when about a third matches. */

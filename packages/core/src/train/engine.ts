@@ -7,7 +7,7 @@ import type { EpochMetrics, TrainConfig } from '../types.js';
 import { applyUpdate } from './optimizer.js';
 import { nextLearningRate } from './schedule.js';
 import type { GradientSource } from './source.js';
-import type { Split } from './split.js';
+import { stepsPerEpoch, type Split } from './split.js';
 import type { TrainState } from './state.js';
 
 /** The dataset as the training loop uses it: sparse images and the data's fingerprint. */
@@ -48,10 +48,6 @@ export interface EngineInput {
   signal?: AbortSignal;
   /** Milliseconds; injectable so that tests can fix it. Defaults to performance.now. */
   clock?: () => number;
-}
-
-export function stepsPerEpoch(trainCount: number, batchSize: number): number {
-  return Math.ceil(trainCount / batchSize);
 }
 
 /**
