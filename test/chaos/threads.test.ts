@@ -106,6 +106,7 @@ describe('worker threads over shared memory, under faults', () => {
     const log: string[] = [];
     let faulty: Faulty | undefined;
     let hungAt = -1;
+    let waited = false;
     const coordinator = await coordinatorWith(secret, {
       minWorkers: 1,
       stepTimeoutMs: 2000,
@@ -116,9 +117,13 @@ describe('worker threads over shared memory, under faults', () => {
             Atomics.store(faulty.control, 0, HANG);
             hungAt = performance.now();
           }
-          // The run goes on without the stuck thread (this thread computes its slice too); it is
-          // held here only until the deadline has passed, so that the run is still on then.
-          if (info.epoch === 0 && info.step === 110) await waitFor(() => (coordinator.evicted.STEP_DEADLINE ?? 0) > 0, 30_000, 'the deadline eviction');
+          // The run goes on without the stuck thread (this thread computes its slice too); once
+          // the thread is stuck inside a slice, the run is held here only until the deadline has
+          // passed, so that it is still on then.
+          if (faulty && !waited && Atomics.load(faulty.control, 1) === 1) {
+            waited = true;
+            await waitFor(() => (coordinator.evicted.STEP_DEADLINE ?? 0) > 0, 30_000, 'the deadline eviction');
+          }
         },
       },
     }, log);
@@ -127,6 +132,7 @@ describe('worker threads over shared memory, under faults', () => {
       const state = await coordinator.run();
       expect(hungAt).toBeGreaterThan(0);
       expect(Atomics.load(faulty.control, 1)).toBe(1);
+      expect(waited).toBe(true);
       expect(coordinator.evicted.STEP_DEADLINE).toBe(1);
       const left = log.find((l) => /\(stuck\) left: \[STEP_DEADLINE\] no answer to a slice within (\d+) ms/.test(l));
       expect(left, log.join('\n')).toBeDefined();

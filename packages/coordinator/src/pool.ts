@@ -107,10 +107,10 @@ export interface PoolOptions {
   mover?: RowMover;
   /** A task a worker could not compute because its weights version had gone (a late task). */
   onStale?: (peer: Peer, task: number) => void;
-  /** Sample indices a task may carry (the batch size): the capacity of shared-memory slots. */
-  batchSize: number;
-  /** Worker threads that may spin between tasks: cores − 1. */
-  spinners: number;
+  /** Sample indices a task may carry (the batch size): the capacity of shared-memory slots. Default 60000. */
+  batchSize?: number;
+  /** Worker threads that may spin between tasks: cores − 1. Default 1. */
+  spinners?: number;
 }
 
 /**
@@ -143,8 +143,8 @@ export class Pool {
    */
   threadSlot(): ThreadSlot {
     this.plane ??= new SharedPlane<Peer>({
-      capacity: this.options.batchSize,
-      spinners: this.options.spinners,
+      capacity: this.options.batchSize ?? 60_000,
+      spinners: this.options.spinners ?? 1,
       region: this.options.region ?? (() => null),
       mover: this.options.mover ?? jsRowMover,
       onResult: (peer, r, ms) => {
