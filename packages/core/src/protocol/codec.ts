@@ -1,10 +1,10 @@
-import { createRequire } from 'node:module';
 import type { Packr } from 'msgpackr';
 import { MAX_EXACT_SAMPLES, type ExactSums } from '../math/exact.js';
 import { CLASSES, PIXELS, W_LENGTH } from '../math/shape.js';
 import type { CoordinatorMessage, HelloMessage, Message, WelcomeMessage, WorkerMessage } from './messages.js';
 import type { Reason } from './reasons.js';
 import { inert } from './inert.js';
+import { nodeBuiltin } from '../runtime/builtin.js';
 
 /**
  * MessagePack encoding of the protocol's messages. Float64/Uint32 arrays travel as MessagePack
@@ -27,6 +27,20 @@ export class ProtocolError extends Error {
 
 let packrMade: Packr | undefined;
 
+/** What the codec needs of msgpackr. */
+export type Msgpackr = Pick<typeof import('msgpackr'), 'Packr'>;
+
+let given: Msgpackr | undefined;
+
+/**
+ * Gives the codec msgpackr, imported by the caller: how a browser bundle, which cannot require
+ * a package at run time, provides it (core's browser entry does, in prepareEngine). Elsewhere the
+ * codec requires it itself on first use.
+ */
+export function useMsgpackr(library: Msgpackr): void {
+  given = library;
+}
+
 /**
  * The encoder, made on first use: msgpackr (and its native addon, when present) takes 70–95 ms to
  * load, which a process that imports the protocol for its constants or `inert` and sends no
@@ -35,10 +49,20 @@ let packrMade: Packr | undefined;
  */
 function packr(): Packr {
   if (packrMade === undefined) {
-    const { Packr: Made } = createRequire(import.meta.url)('msgpackr') as typeof import('msgpackr');
+    const { Packr: Made } = given ?? requireMsgpackr();
     packrMade = new Made({ useRecords: false, moreTypes: false });
   }
   return packrMade;
+}
+
+/**
+ * msgpackr required synchronously where the engine has Node's modules (Node, Bun, Deno; see
+ * runtime/builtin.ts).
+ */
+function requireMsgpackr(): Msgpackr {
+  const module = nodeBuiltin<typeof import('node:module')>('node:module');
+  if (module === null) throw new Error('the protocol codec has no msgpackr here: call useMsgpackr() with the imported module first');
+  return module.createRequire(import.meta.url)('msgpackr') as Msgpackr;
 }
 
 /** The largest batch (and so slice) a config allows. */

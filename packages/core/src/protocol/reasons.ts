@@ -66,16 +66,18 @@ export function reasonOfClose(code: number): Reason | undefined {
 /** Header carrying the reason on an HTTP refusal of the upgrade (the 401 for a bad token). */
 export const REASON_HEADER = 'x-mnist-lr-reason';
 
+const utf8 = new TextEncoder();
+
 /**
  * `text` cut to the 123 UTF-8 bytes a WebSocket close frame allows (ws throws beyond that), without
  * splitting a character. Details quote peer input, which may be anything.
  */
 export function closeText(text: string): string {
-  if (Buffer.byteLength(text) <= 123) return text;
+  if (utf8.encode(text).length <= 123) return text;
   let out = '';
   let bytes = 0;
   for (const ch of text) {
-    const n = Buffer.byteLength(ch);
+    const n = utf8.encode(ch).length;
     if (bytes + n > 120) break;
     out += ch;
     bytes += n;

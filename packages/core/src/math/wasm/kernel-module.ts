@@ -8,6 +8,11 @@ import { fixedSharedMemory, wasmApi } from './wasm-api.js';
 let compiled: object | null | undefined;
 const variants = new WeakMap<Uint8Array, object>();
 
+/** The module's bytes (atob: every engine has it, where Buffer is Node's). */
+function moduleBytes(): Uint8Array {
+  return Uint8Array.from(atob(KERNEL_WASM_BASE64), (c) => c.charCodeAt(0));
+}
+
 /** The compiled module, or null where WebAssembly, its SIMD or shared memories are missing. */
 export function kernelModule(): object | null {
   if (compiled !== undefined) return compiled;
@@ -15,13 +20,36 @@ export function kernelModule(): object | null {
   const wa = wasmApi();
   if (wa !== null) {
     try {
-      const bytes = Uint8Array.from(Buffer.from(KERNEL_WASM_BASE64, 'base64'));
+      const bytes = moduleBytes();
       if (wa.validate(bytes)) compiled = new wa.Module(bytes);
     } catch {
       compiled = null;
     }
   }
   return compiled;
+}
+
+/**
+ * Compiles the module off the calling thread (WebAssembly.compile), for kernelModule() to return
+ * from then on: browsers ask for asynchronous compilation (a page's main thread may not compile a
+ * module of this size synchronously), and a Web Worker stays responsive meanwhile. Resolves to
+ * whether the module runs here.
+ */
+export async function compileKernelModule(): Promise<boolean> {
+  if (compiled !== undefined) return compiled !== null;
+  const wa = wasmApi();
+  let module: object | null = null;
+  if (wa !== null) {
+    try {
+      const bytes = moduleBytes();
+      if (wa.validate(bytes)) module = await wa.compile(bytes);
+    } catch {
+      module = null;
+    }
+  }
+  // A synchronous compilation meanwhile (kernelModule) settled it already.
+  if (compiled === undefined) compiled = module;
+  return compiled !== null;
 }
 
 /**
