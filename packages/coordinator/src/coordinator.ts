@@ -212,7 +212,7 @@ export class Coordinator {
       adaptive: options.adaptive,
       rowsOnly: updatesOnlyRows(config),
       observer: {
-        sliceDone: (peer, ms) => peer.record.sliceDone(ms),
+        sliceDone: (peer, ms, samples) => peer.record.sliceDone(ms, samples),
         reassigned: (reason) => events.emit('reassign', reason),
         backup: () => events.emit('backup'),
         orphaned: () => events.emit('state', 'waiting', 'no worker connected; waiting for one to join'),

@@ -224,6 +224,7 @@ export class Pool {
           if (m.dataset !== this.options.dataset) return this.drop(peer, 'DATASET_MISMATCH', `worker dataset ${m.dataset.slice(0, 12)}…, coordinator ${this.options.dataset.slice(0, 12)}…`);
           if (m.kernel !== this.options.kernel) return this.drop(peer, 'KERNEL_MISMATCH', `worker kernel ${m.kernel}, coordinator ${this.options.kernel}`);
           peer.label = inert(m.worker, LABEL_MAX);
+          peer.record.engine = m.engine ?? null;
           if (this.banned.has(banKey(address, peer.label))) {
             return this.drop(peer, 'RESULT_MISMATCH', 'refused for the rest of the run: a worker of this address and label returned wrong sums');
           }

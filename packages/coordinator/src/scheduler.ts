@@ -128,7 +128,8 @@ export interface SchedulerOptions<P = unknown> {
 
 /** What a scheduler tells the run's monitor. */
 export interface SchedulerObserver<P> {
-  sliceDone(peer: P, ms: number): void;
+  /** `peer` answered a slice of `samples` samples, `ms` after it was sent. */
+  sliceDone(peer: P, ms: number, samples: number): void;
   reassigned(reason: Reason | undefined): void;
   backup(): void;
   /** A slice has no worker to go to: the run waits for one. */
@@ -481,7 +482,7 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
     const ms = elapsedMs !== undefined && elapsedMs >= 0 ? elapsedMs : this.clock.now() - sentAt;
     this.timer.record(ms);
     this.sizer.record(peer, m.sums.count, ms);
-    this.options.observer?.sliceDone(peer, ms);
+    this.options.observer?.sliceDone(peer, ms, m.sums.count);
     // Progress: a wait for workers (see orphaned()) starts again from now if it is needed again.
     this.clock.clearTimeout(this.orphanTimer);
     this.orphanTimer = undefined;

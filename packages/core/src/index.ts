@@ -44,6 +44,7 @@ export { LocalGradientSource, type GradientSource, type BatchSums, type KernelCh
 export { createKernel } from './math/choose-kernel.js';
 export type { Kernel, KernelFactory, KernelName } from './math/kernel-api.js';
 export { kernelFingerprint } from './math/fingerprint.js';
+export { engineName } from './runtime/engine-name.js';
 export { runTraining, type EngineInput } from './train/engine.js';
 export { bestOf } from './train/best.js';
 export { writeFileAtomic } from './model/atomic.js';

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { checkOptions, jsRowMover, LocalGradientSource, loadTrainingData, MnistLrError, rowList, zeroWeights, type BatchSums, type KernelChoice, type KernelFactory, type TrainingData } from '@mnist-lr/core';
+import { checkOptions, engineName, jsRowMover, LocalGradientSource, loadTrainingData, MnistLrError, rowList, zeroWeights, type BatchSums, type KernelChoice, type KernelFactory, type TrainingData } from '@mnist-lr/core';
 import { copyWeights, PROTOCOL_VERSION, REASONS, type Reason, type ThreadSlot } from '@mnist-lr/core/protocol';
 import { planeClient, serveSharedPlane, type SharedPlaneClient } from './transport/shared-plane.js';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './transport/backoff.js';
@@ -84,6 +84,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
   const source = new LocalGradientSource(data.train, { kernel: options.kernel });
   const kernel = source.fingerprint();
   const label = options.label ?? `${hostname()}:${process.pid}`;
+  const engine = engineName();
   const plane: SharedPlaneClient | null = options.slot ? planeClient(options.slot) : null;
   // The worker's one copy of the weights, in its kernel's memory where it can be (nothing is
   // copied per task): tasks over WebSocket bring weights into it, the shared-memory board too.
@@ -112,7 +113,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
       (send) => {
         openedAt = Date.now();
         held.version = -1;
-        send({ type: 'hello', protocol: PROTOCOL_VERSION, dataset: data.fingerprint, kernel, worker: label, ...(plane ? { slot: plane.slot.proof() } : {}) });
+        send({ type: 'hello', protocol: PROTOCOL_VERSION, dataset: data.fingerprint, kernel, worker: label, engine, ...(plane ? { slot: plane.slot.proof() } : {}) });
       },
       (m, send, close) => {
         switch (m.type) {

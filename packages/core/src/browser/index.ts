@@ -37,6 +37,7 @@ export { sha256, type Sha256 } from '../hash/sha256.js';
 // The wire protocol (as @mnist-lr/core/protocol has it, less the coordinator's parts).
 export * from '../protocol/messages.js';
 export * from '../protocol/reasons.js';
-export { encodeMessage, decodeCoordinatorMessage, DecodeBuffers, ProtocolError, maxTaskBytes, MAX_SLICE } from '../protocol/codec.js';
+export { encodeMessage, decodeCoordinatorMessage, DecodeBuffers, ProtocolError, maxTaskBytes, MAX_SLICE, ENGINE_MAX } from '../protocol/codec.js';
 export { inert, LABEL_MAX, TEXT_MAX } from '../protocol/inert.js';
 export { copyWeights } from '../protocol/plane/copy.js';
+export * from '../protocol/join.js';

@@ -281,6 +281,14 @@ describe('round trips', () => {
     expect(decodeCoordinatorMessage(encodeMessage(longBye))).toEqual(longBye);
   });
 
+  it("hello's optional engine comes back when sent, made inert, and is absent when not", () => {
+    const named: HelloMessage = { ...hello, engine: 'Firefox 153' };
+    expect(decodeWorkerMessage(encodeMessage(named))).toEqual(named);
+    expect(decodeWorkerMessage(encodeMessage(hello))).not.toHaveProperty('engine');
+    expect(decodeWorkerMessage(encodeMessage({ ...hello, engine: 'e'.repeat(64) }))).toMatchObject({ engine: 'e'.repeat(64) });
+    expect((decodeWorkerMessage(encodeMessage({ ...hello, engine: 'Bun\u001b[31m 1' })) as HelloMessage).engine).not.toContain('\u001b');
+  });
+
   it('a task with weights: every Float64 (-0, subnormals, extremes) bit-exact, any version', () => {
     for (const m of [weightsMsg, weightsMax, { ...weightsMsg, version: 0 }]) {
       const back = decodeCoordinatorMessage(encodeMessage(m));
@@ -935,6 +943,8 @@ describe('malformed frames throw ProtocolError with the right reason', () => {
     worker({ ...h, worker: 'w'.repeat(257) });
     worker({ ...h, worker: 'w'.repeat(100_000) });
     worker({ ...h, worker: '😀'.repeat(129) }); // 258 UTF-16 units
+    worker({ ...h, engine: 'e'.repeat(65) });
+    worker({ ...h, engine: 42 });
     coord({ ...rawOf(bye), reason: 'r'.repeat(65) });
     coord({ ...rawOf(bye), message: 'm'.repeat(1025) });
   });

@@ -65,6 +65,9 @@ function requireMsgpackr(): Msgpackr {
   return module.createRequire(import.meta.url)('msgpackr') as Msgpackr;
 }
 
+/** The longest engine name a hello may carry. */
+export const ENGINE_MAX = 64;
+
 /** The largest batch (and so slice) a config allows. */
 export const MAX_SLICE = 60_000;
 /** Bytes of a message beyond its arrays: keys, numbers, strings (hello's labels are capped). */
@@ -179,6 +182,7 @@ function workerMessage(o: Obj, into: DecodeBuffers): WorkerMessage {
       };
       // Optional (see HelloMessage): only a worker thread of the coordinator's process sends it.
       if (Object.hasOwn(o, 'slot')) hello.slot = str(o, 'slot', 64);
+      if (Object.hasOwn(o, 'engine')) hello.engine = str(o, 'engine', ENGINE_MAX);
       return hello;
     }
     case 'result': {

@@ -38,6 +38,12 @@ export interface HelloMessage {
    * absent from workers elsewhere, and ignored by coordinators that do not know it.
    */
   slot?: string;
+  /**
+   * The engine the worker runs in, as it names itself ("Node 20.20.2", "Bun 1.4.4", "Firefox 153"),
+   * for the dashboard. Optional: absent from older workers, ignored by coordinators that do not
+   * know it, and never trusted for anything (the kernel fingerprint decides who computes).
+   */
+  engine?: string;
 }
 
 export interface WelcomeMessage {

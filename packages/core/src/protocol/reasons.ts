@@ -6,6 +6,17 @@
 export const REASONS = {
   /** The token in the upgrade request did not match (answered as HTTP 401 before any WebSocket). */
   BAD_TOKEN: { close: 4401, fatal: true, text: 'the coordinator refused the token; pass the one it was started with (--token-file or MNIST_LR_TOKEN)' },
+  /**
+   * The upgrade came from a page of another origin than the coordinator's own (its Origin header
+   * names another site): answered as HTTP 403 before any WebSocket, so that a site open in the same
+   * browser cannot use a join link's connection. Open the join link itself.
+   */
+  BAD_ORIGIN: { close: 4403, fatal: true, text: "the coordinator refused a connection from another site's page; open the join link the coordinator printed" },
+  /**
+   * The join secret offered by a browser worker (or with a data request of the join page) is not
+   * this run's: a link from an earlier run, or cut short. Answered as HTTP 401.
+   */
+  BAD_JOIN_SECRET: { close: 4402, fatal: true, text: "the join link's secret is not this run's; ask for the link the coordinator printed (it changes with every start)" },
   /** The worker speaks another protocol version. */
   PROTOCOL_MISMATCH: { close: 4002, fatal: true, text: 'the worker and coordinator speak different protocol versions; install the same mnist-lr version on both' },
   /** The worker's MNIST files differ from the coordinator's (dataset fingerprints differ). */

@@ -109,6 +109,7 @@ function renderWorkers(workers: WorkerStatus[]): void {
     cell(row, w.label, 'label').title = w.label;
     cell(row, w.address);
     cell(row, w.transport);
+    cell(row, w.engine ?? '…');
     cell(row, num(w.slices), 'num');
     cell(row, w.sliceMedianMs === null ? '…' : w.sliceMedianMs.toFixed(2), 'num');
     cell(row, w.sliceP95Ms === null ? '…' : w.sliceP95Ms.toFixed(2), 'num');

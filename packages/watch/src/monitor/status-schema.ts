@@ -31,10 +31,14 @@ export const workerStatusSchema = z.object({
   address: z.string(),
   /** How its tasks and results travel (its control traffic is on its WebSocket either way). */
   transport: z.enum(['WebSocket', 'shared memory']),
+  /** The engine it runs in, as its hello named it (made inert), or null from workers that do not say. */
+  engine: z.string().nullable(),
   state: z.enum(['connected', 'gone']),
   slices: count,
   sliceMedianMs: z.number().nonnegative().nullable(),
   sliceP95Ms: z.number().nonnegative().nullable(),
+  /** Samples per second over its answered slices, from sending each to its answer; null before the first. */
+  samplesPerSecond: z.number().nonnegative().nullable(),
   bytesIn: count,
   bytesOut: count,
   lastHeard: z.number(),

@@ -15,7 +15,12 @@ export class WorkerRecord {
    * worker thread of the coordinator's process). Its control traffic is on the WebSocket either way.
    */
   transport: 'WebSocket' | 'shared memory' = 'WebSocket';
+  /** The engine it runs in, as its hello named it ("Node 20.20.2", "Firefox 153"), or null when it did not. */
+  engine: string | null = null;
   slices = 0;
+  /** Samples in its answered slices, and the milliseconds they took (sent to answered): its rate. */
+  samples = 0;
+  busyMs = 0;
   bytesIn = 0;
   bytesOut = 0;
   framesIn = 0;
@@ -39,9 +44,16 @@ export class WorkerRecord {
     this.joinedAt = now;
   }
 
-  sliceDone(ms: number): void {
+  sliceDone(ms: number, samples = 0): void {
     this.slices++;
+    this.samples += samples;
+    this.busyMs += ms;
     this.times.record(ms);
+  }
+
+  /** Samples per second while it had slices (as the coordinator sees it, transfers included), or null before any. */
+  get samplesPerSecond(): number | null {
+    return this.busyMs > 0 ? (this.samples * 1000) / this.busyMs : null;
   }
 
   /** Appends the speed since the previous sample, `seconds` ago. */
