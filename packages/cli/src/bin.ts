@@ -106,8 +106,9 @@ runOptions(program
   .option('--step-timeout <seconds>', 'a worker that does not return its slice within this loses it to another', integerOption('--step-timeout', 1, 3600), COORDINATOR_DEFAULTS.stepTimeoutMs / 1000)
   .option('--backup-after <n>', 'backup workers: also send a slice to a spare worker after n median slice times; 0: off', integerOption('--backup-after', 0, 1000), COORDINATOR_DEFAULTS.backupFactor)
   .option('--tls-cert <file>', 'PEM certificate: serve wss:// (with --tls-key)')
-  .option('--tls-key <file>', 'PEM private key for --tls-cert'))
-  .action(async (o: { config: string; host: string; port: number; minWorkers: number; tokenFile?: string; workerWait: number; stepTimeout: number; backupAfter: number; tlsCert?: string; tlsKey?: string; epochs?: number; seed?: number; out?: string; dataDir?: string; checkpointEvery: number; resume?: boolean; linger: number; verify: number }) => {
+  .option('--tls-key <file>', 'PEM private key for --tls-cert')
+  .option('--no-join', 'serve no join link: only workers with the token compute (default: a link whose secret lets any browser tab compute)'))
+  .action(async (o: { config: string; host: string; port: number; minWorkers: number; tokenFile?: string; workerWait: number; stepTimeout: number; backupAfter: number; tlsCert?: string; tlsKey?: string; join: boolean; epochs?: number; seed?: number; out?: string; dataDir?: string; checkpointEvery: number; resume?: boolean; linger: number; verify: number }) => {
     await (await import('./commands/coordinator.js')).coordinatorCommand({ ...o, out: o.out ?? process.cwd() });
   });
 

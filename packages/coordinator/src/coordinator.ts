@@ -1,4 +1,5 @@
-import { availableParallelism } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { availableParallelism, hostname, networkInterfaces } from 'node:os';
 import { EventEmitter } from 'node:events';
 import { checkConfig, checkOptions, claimSharedRegion, initialState, jsRowMover, kernelFingerprint, LocalGradientSource, loadTrainingData, MnistLrError, runTraining, splitTrainingSet, updatesOnlyRows, type ConfigInput, type EngineHooks, type TrainConfig, type TrainingData, type TrainState } from '@mnist-lr/core';
 
@@ -6,13 +7,13 @@ import { AuthLimiter, createDashboard, isLoopbackHost, RunMonitor, type AuthLimi
 import { COORDINATOR_DEFAULTS as D } from './defaults.js';
 import type { CoordinatorEvents } from './events.js';
 import { SliceScheduler, type SchedulerStats } from './scheduler.js';
-import { Refusals } from './refusals.js';
+import { Refusals, TOKEN_DETAIL } from './refusals.js';
 import { monitorListens } from './watched.js';
 import type { AdmissionLimits } from './transport/admission.js';
 import { Pool, type Peer, type Traffic } from './pool.js';
 import { listen, type Listening } from './transport/server.js';
 import { attachWebSocket } from './transport/ws-connection.js';
-import type { ThreadSlot } from '@mnist-lr/core/protocol';
+import { inert, JOIN_SECRET_PATTERN, type ThreadSlot } from '@mnist-lr/core/protocol';
 
 /** What `Coordinator.start()` takes. Times are in milliseconds. */
 export interface CoordinatorOptions {
@@ -27,6 +28,17 @@ export interface CoordinatorOptions {
   dataDir?: string;
   /** Shared secret workers must present. Required: there is no default token. */
   token: string;
+  /**
+   * Serve a join link (docs/browser-workers.md): a page at /join/ that makes any browser tab a
+   * worker, admitted by the link's secret (its #fragment) instead of the token. The link is
+   * `joinUrl`, shown on the dashboard with a QR code. Default true.
+   */
+  join?: boolean;
+  /**
+   * The join link's secret: base64url, 22 to 128 characters. Default: 32 random bytes, a new one
+   * at every start (a restarted coordinator's old links stop working).
+   */
+  joinSecret?: string;
   /** Interface to bind. Default 127.0.0.1. */
   host?: string;
   /** TCP port, 0 for a free one. Default 0. */
@@ -118,6 +130,13 @@ export class Coordinator {
     readonly monitor: RunMonitor,
     private readonly dashboard: Dashboard,
     private readonly own: LocalGradientSource | null,
+    /**
+     * The join link (null with `join: false`): http(s)://HOST:PORT/join/#SECRET, opening which makes
+     * a browser tab a worker. HOST is the address listened on, or this machine's first address on
+     * a network when it listens on all of them (0.0.0.0, ::), so that a phone can use the link.
+     * The secret admits computing only; share the link with whoever may compute.
+     */
+    readonly joinUrl: string | null,
   ) {}
 
   /**
@@ -128,6 +147,8 @@ export class Coordinator {
   static async start(given: CoordinatorOptions): Promise<Coordinator> {
     checkOptions(given, 'Coordinator.start()', {
       token: { kind: 'string', nonEmpty: true, required: true },
+      join: { kind: 'boolean' },
+      joinSecret: { kind: 'string', nonEmpty: true },
       host: { kind: 'string', nonEmpty: true },
       port: { kind: 'integer', min: 0, max: 65_535 },
       tls: { kind: 'object' },
@@ -154,6 +175,10 @@ export class Coordinator {
       pushIntervalMs: { kind: 'integer', min: 10, max: MAX_MS },
     });
     const config = checkConfig(given.config, 'Coordinator.start()');
+    if (given.joinSecret !== undefined && !JOIN_SECRET_PATTERN.test(given.joinSecret)) {
+      throw new MnistLrError('BAD_OPTION', 'Coordinator.start(): option "joinSecret" must be 22 to 128 characters of A-Z, a-z, 0-9, - and _ (base64url)');
+    }
+    const joinSecret = given.join === false ? undefined : (given.joinSecret ?? randomBytes(32).toString('base64url'));
     const options: StartedOptions = { ...given, config, data: given.data ?? loadTrainingData({ dataDir: given.dataDir }) };
     const log = options.log ?? (() => {});
     const refusals = new Refusals(log);
@@ -223,25 +248,34 @@ export class Coordinator {
     const host = options.host ?? D.host;
     // One count of wrong tokens per address, whether they came with a worker's upgrade or a login.
     const limiter = new AuthLimiter(options.authLimits);
-    const dashboard = createDashboard({ monitor, token: options.token, open: isLoopbackHost(host), secure: options.tls !== undefined, pushIntervalMs: options.pushIntervalMs, limiter });
+    // The join link names the port, known once listening.
+    let joinUrl: string | null = null;
+    const join = joinSecret === undefined ? undefined : { secret: joinSecret, link: () => joinUrl!, dataDir: options.dataDir };
+    const dashboard = createDashboard({ monitor, token: options.token, open: isLoopbackHost(host), secure: options.tls !== undefined, pushIntervalMs: options.pushIntervalMs, limiter, join, log });
     const endpoint = await listen({
       host,
       port: options.port ?? D.port,
       token: options.token,
+      joinSecret,
       tls: options.tls,
       limiter,
       admission: { helloDeadlineMs: handshakeTimeoutMs, ...options.connectionLimits },
       // Every refusal is counted; the log and the monitor's feed show the ones not thinned out.
       onAdmissionRefused: (peer, reason, detail) => events.emit('refuse', peer, reason, detail, refusals.refuse(peer, reason, detail)),
-      onRefused: (peer, count, delayMs) => events.emit('refuse', peer, 'BAD_TOKEN', 'wrong or missing token', refusals.refuseToken(peer, count, delayMs)),
-      onConnection: (ws, peer, helloWithinMs) => attachWebSocket(ws, (connection) => pool.accept(connection, peer, helloWithinMs)),
+      onRefused: (peer, reason, count, delayMs) => events.emit('refuse', peer, reason, TOKEN_DETAIL[reason], refusals.refuseToken(peer, count, delayMs, reason)),
+      onOriginRefused: (peer, origin) => {
+        const detail = `a page of ${inert(origin, 200)} (another site) tried to connect`;
+        events.emit('refuse', peer, 'BAD_ORIGIN', detail, refusals.refuse(peer, 'BAD_ORIGIN', detail));
+      },
+      onConnection: (ws, peer, helloWithinMs, via) => attachWebSocket(ws, (connection) => pool.accept(connection, peer, helloWithinMs, via)),
       onRequest: (req, res) => dashboard.handle(req, res),
     });
     // Each worker's speed is sampled on a timer; unref'd, it never keeps the process alive.
     const sampler = setInterval(() => monitor.sampleWorkers(), 1000);
     sampler.unref();
     endpoint.server.once('close', () => clearInterval(sampler));
-    return new Coordinator(options, endpoint, pool, source, readyWaiters, refusals, events, monitor, dashboard, own);
+    if (joinSecret !== undefined) joinUrl = joinLink(endpoint.url, host, endpoint.port, joinSecret);
+    return new Coordinator(options, endpoint, pool, source, readyWaiters, refusals, events, monitor, dashboard, own, joinUrl);
   }
 
   /** The address workers connect to: ws://HOST:PORT (wss:// with `tls`). */
@@ -403,6 +437,19 @@ export class Coordinator {
       this.options.signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
+}
+
+/** The join link of an endpoint at `url` listening on `host`: see Coordinator.joinUrl. */
+function joinLink(url: string, host: string, port: number, secret: string): string {
+  const scheme = url.startsWith('wss:') ? 'https' : 'http';
+  let name = url.replace(/^wss?:\/\//, '').replace(/:\d+$/, '');
+  if (host === '0.0.0.0' || host === '::' || host === '[::]') {
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i !== undefined && i.family === 'IPv4' && !i.internal);
+    name = external?.address ?? hostname();
+  }
+  return `${scheme}://${name}:${port}/join/#${secret}`;
 }
 
 /** What the monitor shows of the run before whoever started it names it (RunMonitor.describe). */

@@ -20,6 +20,7 @@ import { WorkerRecord } from '@mnist-lr/watch';
 import { SharedPlane } from './transport/shared-plane.js';
 
 import type { PeerConnection, PeerConnectionEvents } from './transport/connection.js';
+import type { Admitted } from './transport/server.js';
 
 /** Frames and bytes through the pool's connections, both ways (WebSocket payloads). */
 export interface Traffic {
@@ -54,6 +55,8 @@ export class Peer {
     readonly connection: PeerConnection,
     readonly address: string,
     private readonly traffic: Traffic,
+    /** How it was admitted: the run's token, or a join link's secret (a browser tab). */
+    readonly via: Admitted = 'token',
   ) {
     this.record = new WorkerRecord(id, address);
   }
@@ -192,8 +195,8 @@ export class Pool {
    * A new authenticated connection from `address`: returns where its events go. It must say hello
    * within `helloWithinMs` (default handshakeTimeoutMs).
    */
-  accept(connection: PeerConnection, address: string, helloWithinMs = this.options.handshakeTimeoutMs): PeerConnectionEvents {
-    const peer = new Peer(this.nextId++, connection, address, this.traffic);
+  accept(connection: PeerConnection, address: string, helloWithinMs = this.options.handshakeTimeoutMs, via: Admitted = 'token'): PeerConnectionEvents {
+    const peer = new Peer(this.nextId++, connection, address, this.traffic, via);
     this.peers.add(peer);
     const handshake = setTimeout(() => this.drop(peer, 'HANDSHAKE_TIMEOUT', `no hello within ${this.options.handshakeTimeoutMs / 1000} s of connecting`), helloWithinMs);
     return {
@@ -225,7 +228,7 @@ export class Pool {
           if (m.kernel !== this.options.kernel) return this.drop(peer, 'KERNEL_MISMATCH', `worker kernel ${m.kernel}, coordinator ${this.options.kernel}`);
           peer.label = inert(m.worker, LABEL_MAX);
           peer.record.engine = m.engine ?? null;
-          if (this.banned.has(banKey(address, peer.label))) {
+          if (this.banned.has(banKey(peer))) {
             return this.drop(peer, 'RESULT_MISMATCH', 'refused for the rest of the run: a worker of this address and label returned wrong sums');
           }
           peer.ready = true;
@@ -253,10 +256,11 @@ export class Pool {
   /**
    * Refuses this worker for the rest of the run, by its address and label: the same worker
    * reconnecting is refused at its hello. (Other workers on the same host, with their own labels,
-   * are not: local worker threads all share 127.0.0.1.)
+   * are not: local worker threads all share 127.0.0.1.) A worker that joined with a join link is
+   * refused by its address alone: a page names itself as it likes, and the link may be public.
    */
   ban(peer: Peer): void {
-    this.banned.add(banKey(peer.address, peer.label));
+    this.banned.add(banKey(peer));
   }
 
   /** Closes a peer's connection with a coded reason and forgets it now. */
@@ -301,7 +305,8 @@ export class Pool {
   }
 }
 
-/** A worker's identity for a ban: its host (without the port) and its label. */
-function banKey(address: string, label: string): string {
-  return `${address.slice(0, address.lastIndexOf(':'))}\n${label}`;
+/** A worker's identity for a ban: its host (without the port), and its label unless it joined with a join link. */
+function banKey(peer: Peer): string {
+  const host = peer.address.slice(0, peer.address.lastIndexOf(':'));
+  return peer.via === 'join link' ? `${host}\njoin link` : `${host}\n${peer.label}`;
 }

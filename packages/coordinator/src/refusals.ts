@@ -14,6 +14,9 @@ export function worthLogging(count: number): boolean {
   return count <= FREE_LINES || (count & (count - 1)) === 0;
 }
 
+/** The detail of a refused credential, in the log and the event feed. */
+export const TOKEN_DETAIL = { BAD_TOKEN: 'wrong or missing token', BAD_JOIN_SECRET: "a join link's secret that is not this run's" } as const;
+
 export class Refusals {
   /** Connections refused before they joined (token, caps, deadline, handshake), by reason. */
   readonly refused: Partial<Record<Reason, number>> = {};
@@ -31,13 +34,14 @@ export class Refusals {
   }
 
   /**
-   * Counts an upgrade refused for its token, the `fromAddress`th from that address, answered
-   * after `delayMs`. Logged per address, thinned as per reason: a guesser cannot flood the log.
+   * Counts an upgrade refused for its token (or for a join link's secret: BAD_JOIN_SECRET), the
+   * `fromAddress`th from that address, answered after `delayMs`. Logged per address, thinned as
+   * per reason: a guesser cannot flood the log.
    */
-  refuseToken(peer: string, fromAddress: number, delayMs: number): boolean {
-    this.count('BAD_TOKEN');
+  refuseToken(peer: string, fromAddress: number, delayMs: number, reason: 'BAD_TOKEN' | 'BAD_JOIN_SECRET' = 'BAD_TOKEN'): boolean {
+    this.count(reason);
     const shown = worthLogging(fromAddress);
-    if (shown) this.log(`refused ${peer}: [BAD_TOKEN] wrong or missing token (${fromAddress} from this address${delayMs ? `; answers now delayed ${delayMs} ms` : ''})`);
+    if (shown) this.log(`refused ${peer}: [${reason}] ${TOKEN_DETAIL[reason]} (${fromAddress} from this address${delayMs ? `; answers now delayed ${delayMs} ms` : ''})`);
     return shown;
   }
 

@@ -30,6 +30,8 @@ export { unwritable } from './errors.js';
 export { toSparse } from './math/sparse.js';
 export { PIXELS, CLASSES, MNIST_SIDE } from './math/shape.js';
 export { parseIdx } from './data/idx.js';
+export { readMnistFiles } from './data/mnist.js';
+export { datasetStream } from './data/dataset-stream.js';
 export { zeroWeights, cloneWeights } from './math/model.js';
 export { DELTA_SCALE, emptySums, addSums, type ExactSums } from './math/exact.js';
 export { KERNEL_ID } from './math/kernel.js';

@@ -32,6 +32,8 @@ export interface CoordinatorCommandOptions extends RunOptions {
   tlsKey?: string;
   /** The fraction of slices computed twice and compared (--verify). Default 0. */
   verify?: number;
+  /** Serve a join link for browser workers (--no-join: false). Default true. */
+  join?: boolean;
 }
 
 export async function coordinatorCommand(options: CoordinatorCommandOptions, stdout: NodeJS.WriteStream = process.stdout): Promise<RunPaths> {
@@ -70,12 +72,15 @@ export async function coordinatorCommand(options: CoordinatorCommandOptions, std
       stepTimeoutMs: options.stepTimeout * 1000,
       backupFactor: options.backupAfter,
       verify: options.verify ?? 0,
+      join: options.join ?? true,
+      dataDir: options.dataDir,
       log: (line) => ui.log(`coordinator: ${line}`),
       onWorkers: (count) => ui.workers(count),
       onListening: (c) => {
         ui.watching(c);
         ui.log(`coordinator: listening on ${c.url}; ${tokenNote}; start workers with: mnist-lr worker --connect ${c.url}`);
         ui.log(`dashboard: ${c.dashboardUrl}  (also /status, /metrics, /healthz, /readyz${isLoopbackHost(options.host) ? '' : '; beyond loopback all but the last two need the token'})`);
+        if (c.joinUrl) ui.log(`join from a browser: ${c.joinUrl}  (its secret lets a tab compute, nothing more: share it with whoever may compute)`);
       },
     }),
     stdout,

@@ -57,6 +57,7 @@ export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine
         // Verification needs the workers, whose results it checks: then the run waits for them.
         minWorkers: options.verify ? others : 0,
         verify: options.verify ?? 0,
+        dataDir: options.dataDir,
         state,
         hooks,
         signal,
@@ -68,6 +69,7 @@ export function localWorkersEngine(options: LocalWorkersOptions): TrainingEngine
       });
       options.onListening?.(coordinator);
       options.log(`dashboard: ${coordinator.dashboardUrl}  (also /status, /metrics, /healthz, /readyz)`);
+      if (coordinator.joinUrl) options.log(`join from a browser: ${coordinator.joinUrl}`);
       const stops: Array<() => Promise<void>> = [];
       for (let i = 0; i < others; i++) {
         stops.push(options.mode === 'thread' ? startThread(workerThreadEntry(), coordinator.url, token, i, data, coordinator.threadSlot(), options) : startProcess(coordinator.url, token, i, options));

@@ -16,6 +16,10 @@ export interface RemoteWorkersOptions {
   /** The fraction of slices computed twice and compared (--verify). */
   verify: number;
   tls?: CoordinatorOptions['tls'];
+  /** Serve a join link for browser workers. */
+  join: boolean;
+  /** The folder of the MNIST files (what a join link's tabs download). */
+  dataDir?: string;
   log: (line: string) => void;
   onWorkers?: (count: number) => void;
   /** Called once the coordinator listens, with its address. */
@@ -39,6 +43,8 @@ export function remoteWorkersEngine(options: RemoteWorkersOptions): TrainingEngi
         stepTimeoutMs: options.stepTimeoutMs,
         backupFactor: options.backupFactor,
         verify: options.verify,
+        join: options.join,
+        dataDir: options.dataDir,
         state,
         hooks,
         signal,

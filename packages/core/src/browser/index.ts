@@ -5,8 +5,6 @@
  * looks); files, IDX from disk, plots and the coordinator's token check stay behind the main
  * entry. Call prepareEngine() once before anything else.
  */
-import * as msgpackr from 'msgpackr';
-
 import { compileKernelModule } from '../math/wasm/kernel-module.js';
 import { useMsgpackr } from '../protocol/codec.js';
 
@@ -16,7 +14,8 @@ import { useMsgpackr } from '../protocol/codec.js';
  * does not, the JS kernel computes the same bits.
  */
 export async function prepareEngine(): Promise<{ wasm: boolean }> {
-  useMsgpackr(msgpackr);
+  // Imported here, not at the top: a page that only reads this entry's constants bundles no msgpackr.
+  useMsgpackr(await import('msgpackr'));
   return { wasm: await compileKernelModule() };
 }
 

@@ -126,6 +126,18 @@ export function loadMnist(options?: { dataDir?: string }): Mnist {
   return { train, test, fingerprint, dir };
 }
 
+/**
+ * The four decompressed files of `options.dataDir` (default: `defaultMnistDir()`), unparsed, in
+ * the dataset stream's order (dataset-stream.ts), and their fingerprint: what a coordinator sends
+ * a browser worker. Throws MnistLrError MNIST_MISSING_FILE, FILE_UNREADABLE, IDX_BAD_GZIP.
+ */
+export function readMnistFiles(options?: { dataDir?: string }): { files: Uint8Array[]; fingerprint: string } {
+  checkOptions(options ?? {}, 'readMnistFiles()', DATA_OPTIONS);
+  const paths = mnistPaths(resolve(options?.dataDir ?? defaultMnistDir()));
+  const files = [paths.trainImages, paths.trainLabels, paths.testImages, paths.testLabels].map((path) => readIdxBytes(path));
+  return { files, fingerprint: fingerprintOf(files) };
+}
+
 /** The test set alone, for evaluating a model; `fingerprint` is that of all four files when present. */
 export interface MnistTest {
   test: MnistSplit;

@@ -6,6 +6,7 @@
 import uPlot from 'uplot';
 
 import type { RunEvent, Status, WorkerStatus } from '../../src/monitor/status-schema.js';
+import { qrCode } from './qr.js';
 import { sparkline } from './sparkline.js';
 import { bytes, clock, duration, num } from './format.js';
 
@@ -185,6 +186,21 @@ function addEvent(e: RunEvent): void {
   feed.prepend(li);
   while (feed.children.length > FEED_KEPT) feed.lastElementChild!.remove();
 }
+
+/** The join link (404 when the run has none), with a QR code for a phone on the same network. */
+async function showJoinLink(): Promise<void> {
+  const response = await fetch('/join-link', { cache: 'no-store' });
+  if (!response.ok) return;
+  const { url } = (await response.json()) as { url: string };
+  // Only a link to this run's own join page is shown (an http(s) URL whose path is /join/).
+  if (!/^https?:\/\/[^/]+\/join\/#[A-Za-z0-9_-]+$/.test(url)) return;
+  const a = $<HTMLAnchorElement>('join-link');
+  a.href = url;
+  a.textContent = url;
+  $('join-qr').replaceChildren(qrCode(url, 'QR code of the join link'));
+  $('join').hidden = false;
+}
+showJoinLink().catch(() => {});
 
 const source = new EventSource('/events');
 source.addEventListener('status', (m) => render(JSON.parse((m as MessageEvent<string>).data) as Status));

@@ -9,7 +9,10 @@
  *   GET /healthz   200 while the process is alive      } never need the token; beyond loopback
  *   GET /readyz    200 while waiting for workers or     } they tell nothing but that (probes.ts)
  *                  training, else 503
+ *   GET /join-link the join link with its secret and a QR code's data, with `join` (JSON; 404 without)
  *   POST /login    the login form's target beyond loopback (see http/gate.ts): sets a session cookie
+ *   /join/...      the join page and its routes, with `join`: outside this door, behind the join
+ *                  link's secret (see join/routes.ts)
  *   /<prefix>/...  what mount() adds (e.g. the finished run's draw page), behind the same auth
  *
  * No route changes the run: everything but the login and mounted handlers is a read.
@@ -22,7 +25,9 @@ import { loadPage, type Asset } from '../http/assets.js';
 import type { AccessOptions } from '../http/access.js';
 import { createGate } from '../http/gate.js';
 import { SECURITY_HEADERS } from '../http/headers.js';
-import { send, sendText } from '../http/respond.js';
+import { AuthLimiter } from '../http/auth-limiter.js';
+import { send, sendJson, sendText } from '../http/respond.js';
+import { createJoinRoutes, type JoinOptions } from '../join/routes.js';
 import { metricsRegistry, scrape } from './metrics.js';
 import { EventStream } from './sse.js';
 
@@ -31,6 +36,10 @@ export interface DashboardOptions extends Pick<AccessOptions, 'token' | 'open' |
   monitor: RunMonitor;
   /** Milliseconds between two pushes to the page. Default 1000. */
   pushIntervalMs?: number;
+  /** Serve a join link: its page and routes, and the link on the dashboard. Default: none. */
+  join?: JoinOptions;
+  /** Where the join routes report a failure to read the dataset. Default: stderr. */
+  log?: (line: string) => void;
 }
 
 /** A handler mounted under a prefix: it sees req.url with the prefix taken off (always starting with '/'). */
@@ -51,7 +60,10 @@ export interface Dashboard {
 
 export function createDashboard(options: DashboardOptions): Dashboard {
   const { monitor } = options;
-  const gate = createGate({ token: options.token, open: options.open, secure: options.secure, limiter: options.limiter });
+  const limiter = options.limiter ?? new AuthLimiter();
+  const gate = createGate({ token: options.token, open: options.open, secure: options.secure, limiter });
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const join = options.join ? createJoinRoutes({ ...options.join, monitor, limiter, log }) : undefined;
   const registry = metricsRegistry(monitor);
   const stream = new EventStream(monitor, { intervalMs: options.pushIntervalMs });
   const assets = loadPage('dashboard');
@@ -70,6 +82,10 @@ export function createDashboard(options: DashboardOptions): Dashboard {
         return;
       case '/events':
         stream.add(req, res, SECURITY_HEADERS);
+        return;
+      case '/join-link':
+        if (options.join) sendJson(res, 200, { url: options.join.link() });
+        else sendText(res, 404, 'this run has no join link');
         return;
     }
     const asset: Asset | undefined = assets.get(path);
@@ -96,6 +112,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       // The probes answer without the token, and beyond loopback tell readiness only (probes.ts).
       const answer = req.method === 'GET' || req.method === 'HEAD' ? probe(path, monitor, options.open) : undefined;
       if (answer) return sendText(res, answer.status, answer.body);
+      if (join?.answer(req, res, path)) return;
       if (gate.answers(req, res, path)) return;
       const prefix = mounts.has(`${path}/`) ? `${path}/` : /^\/[a-z0-9-]+\//.exec(path)?.[0];
       const mounted = prefix === undefined ? undefined : mounts.get(prefix);

@@ -22,7 +22,7 @@ export interface Asset {
 }
 
 /** The pages this package builds. */
-export type PageName = 'dashboard' | 'draw';
+export type PageName = 'dashboard' | 'draw' | 'join';
 
 /** URL path → file, for every file of a built page (its index.html at '/'); empty when the page was not built. */
 export function loadPage(page: PageName, dir = PAGES_DIR): Map<string, Asset> {

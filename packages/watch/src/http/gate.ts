@@ -10,14 +10,12 @@ import { MnistLrError } from '@mnist-lr/core';
 
 import { Access, type AccessOptions } from './access.js';
 import { loginStylesheet } from './assets.js';
+import { HeldAnswers } from './held.js';
 import { loginPage } from './login-page.js';
 import { readBody, send, sendError, sendHtml } from './respond.js';
 
 /** A login form body is a token and little else. */
 const LOGIN_BODY = { maxBytes: 4096, timeoutMs: 10_000, hint: 'the login form sends a token only' };
-
-/** Delayed refusals held at most; past it a request that earned a delay is cut off unanswered. */
-const MAX_HELD = 256;
 
 const CHALLENGE = { 'www-authenticate': 'Bearer realm="mnist-lr"' };
 
@@ -34,18 +32,9 @@ export function createGate(options: AccessOptions & { log?: (line: string) => vo
   const access = new Access(options);
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const stylesheet = loginStylesheet();
-  let held = 0;
-
-  /** After `delayMs` (a guesser's penalty), or at once; bounded in how many wait. */
-  const later = (res: ServerResponse, delayMs: number, answer: () => void): void => {
-    if (delayMs <= 0) return answer();
-    if (held >= MAX_HELD) return void res.destroy();
-    held++;
-    setTimeout(() => {
-      held--;
-      answer();
-    }, delayMs).unref();
-  };
+  // After a guesser's penalty, or at once; bounded in how many wait.
+  const held = new HeldAnswers();
+  const later = (res: ServerResponse, delayMs: number, answer: () => void): void => held.later(res, delayMs, answer);
 
   const refuse = (req: IncomingMessage, res: ServerResponse, path: string): void => {
     const browser = (req.method === 'GET' || req.method === 'HEAD') && (path === '/' || (req.headers.accept ?? '').includes('text/html'));

@@ -17,6 +17,14 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/**
+ * The join page's policy: the same, and WebAssembly may be compiled ('wasm-unsafe-eval', which
+ * allows compiling modules and nothing else: no eval of strings). Its Web Worker, whose policy is
+ * that of its own script's response, compiles the kernel; the page's connections (its data
+ * requests and the worker's WebSocket) go to this server only ('self' covers ws: and wss: here).
+ */
+export const JOIN_PAGE_CSP = CONTENT_SECURITY_POLICY.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'");
+
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'content-security-policy': CONTENT_SECURITY_POLICY,
   'x-content-type-options': 'nosniff',
