@@ -242,6 +242,17 @@ export class CuttingProxy {
     return true;
   }
 
+  /**
+   * Stops relaying what the coordinator sends on every live connection (what clients send still
+   * goes through): a task sent meanwhile never arrives, as if the worker were stalled on it.
+   */
+  hold(): void {
+    for (const p of this.pairs.values()) {
+      p.upstream.unpipe(p.client);
+      p.upstream.pause();
+    }
+  }
+
   async close(): Promise<void> {
     for (const p of this.pairs.values()) this.drop(p);
     await new Promise<void>((resolve) => this.server.close(() => resolve()));

@@ -16,7 +16,7 @@ const $ = (id: string): HTMLElement => {
 };
 
 const num = (n: number): string => n.toLocaleString('en-US');
-const rate = (r: number | null): string => (r === null ? '…' : `${num(Math.round(r))} samples/s`);
+const rate = (r: number | null): string => (r === null ? '…' : num(Math.round(r)));
 
 /** The page's state, as the tests and the stylesheet read it. */
 function phase(name: string, connection: string, detail: string): void {
