@@ -1,6 +1,7 @@
 /**
  * The dashboard as the command serves it: `train --workers 0 --dashboard` and `train --workers 2
- * --worker-mode process` print its address in their first lines; when the run ends, /status and
+ * --worker-mode process` print its address in their first lines (runs with a coordinator the join
+ * link right after, which `--no-join` leaves out); when the run ends, /status and
  * the page show the confusion matrix, where the outputs were written and a link to the model's
  * draw page (served under /draw/ on the same port), for as long as --linger keeps them up;
  * Ctrl-C ends the wait.
@@ -20,6 +21,8 @@ import { BIN, ROOT } from '../helpers/cli.js';
 import { waitFor } from '../helpers/cluster.js';
 
 const SHOTS = join(ROOT, 'test-output');
+/** The token `coordinator` reads from its environment (train makes its own). */
+const TOKEN = `token-${Math.random().toString(36).slice(2)}`;
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -33,9 +36,13 @@ interface Running {
 }
 
 function train(...args: string[]): Running {
+  return command('train', ...args);
+}
+
+function command(name: string, ...args: string[]): Running {
   const out = mkdtempSync(join(tmpdir(), 'mnist-lr-dash-'));
   dirs.push(out);
-  const child = spawn(process.execPath, [BIN, 'train', '--config', 'configs/config_1.json', '--epochs', '1', '--out', out, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, name, '--config', 'configs/config_1.json', '--epochs', '1', '--out', out, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MNIST_LR_TOKEN: TOKEN } });
   let text = '';
   child.stdout!.on('data', (d: Buffer) => (text += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (text += d.toString()));
@@ -128,6 +135,40 @@ describe('train --dashboard', () => {
     } finally {
       run.child.kill('SIGKILL');
       await browser.close();
+    }
+  });
+});
+
+describe('the join link', () => {
+  /** The join link printed after the dashboard's address, and on which line. */
+  async function joinLink(run: Running): Promise<{ url: string; line: number }> {
+    await waitFor(() => /^(?:coordinator: )?join from a browser: \S+/m.test(run.output()), 60_000, 'the join link');
+    const lines = run.output().split('\n');
+    const line = lines.findIndex((l) => /^join from a browser: /.test(l));
+    return { url: /^join from a browser: (\S+)/.exec(lines[line]!)![1]!, line };
+  }
+
+  it('is among the first lines of `coordinator` and `train --workers 2`, after the dashboard, without the token; --no-join serves none', async () => {
+    for (const run of [command('coordinator', '--port', '0'), train('--workers', '2')]) {
+      try {
+        const dashboard = await dashboardUrl(run);
+        const link = await joinLink(run);
+        expect(link.line, run.output()).toBe(dashboard.line + 1);
+        expect(link.url).toMatch(new RegExp(`^${dashboard.url}join/#[A-Za-z0-9_-]{43}$`));
+        expect(run.output()).not.toContain(TOKEN);
+        // The dashboard shows the same link (for its QR code).
+        expect(await (await fetch(new URL('/join-link', dashboard.url))).json()).toEqual({ url: link.url });
+      } finally {
+        run.child.kill('SIGKILL');
+      }
+    }
+    const closed = command('coordinator', '--port', '0', '--no-join');
+    try {
+      const { url } = await dashboardUrl(closed);
+      expect((await fetch(new URL('/join-link', url))).status).toBe(404);
+      expect(closed.output()).not.toContain('join from a browser');
+    } finally {
+      closed.child.kill('SIGKILL');
     }
   });
 });
