@@ -128,8 +128,8 @@ program
 
 program
   .command('bench')
-  .description('benchmarks: whole runs against the NumPy origin, start-up and memory, local workers against in-process, time to accuracy, the kernel against a dense loop, a distributed step over each transport, step time while watched, verification cost, how many workers one coordinator serves')
-  .argument('[what]', 'origin, footprint, local, accuracy, kernel, distributed, dashboard, verify, fanout or all', 'all')
+  .description('benchmarks: whole runs against the NumPy origin, start-up and memory, local workers against in-process, time to accuracy, the kernel against a dense loop, a distributed step over each transport, step time while watched, verification cost, how many workers one coordinator serves, a browser tab\'s slice against a Node worker\'s')
+  .argument('[what]', 'origin, footprint, local, accuracy, kernel, distributed, dashboard, verify, fanout, browser or all', 'all')
   .option('--seconds <s>', 'measuring time per distributed cell', integerOption('--seconds', 1, 600), 2)
   .option('--runs <n>', 'interleaved runs of each whole process (origin, footprint)', integerOption('--runs', 1, 100), 5)
   .action(async (what: string, o: { seconds: number; runs: number }) => {

@@ -1,7 +1,8 @@
-/** `mnist-lr bench`: the whole-process, kernel, distributed, dashboard, verification and fan-out benchmarks, as markdown tables. */
+/** `mnist-lr bench`: the whole-process, kernel, distributed, dashboard, verification, fan-out and browser benchmarks, as markdown tables. */
 import { loadMnist, prepareData } from '@mnist-lr/core';
 
 import { benchAccuracy } from '../bench/accuracy.js';
+import { benchBrowser } from '../bench/browser.js';
 import { benchDashboard } from '../bench/dashboard.js';
 import { benchDistributed } from '../bench/distributed.js';
 import { benchExpLog } from '../bench/exp-log.js';
@@ -14,7 +15,7 @@ import { benchVerify } from '../bench/verify.js';
 import { badOption } from '../errors.js';
 
 /** The sections, in the order `all` runs them. */
-export const BENCH_SECTIONS = ['origin', 'footprint', 'local', 'accuracy', 'kernel', 'distributed', 'dashboard', 'verify', 'fanout'] as const;
+export const BENCH_SECTIONS = ['origin', 'footprint', 'local', 'accuracy', 'kernel', 'distributed', 'dashboard', 'verify', 'fanout', 'browser'] as const;
 
 export interface BenchCommandOptions {
   /** A section of BENCH_SECTIONS, or 'all'. */
@@ -47,7 +48,7 @@ export async function benchCommand(options: BenchCommandOptions, stdout: NodeJS.
     stdout.write(`\n## Time to accuracy: whole processes, medians of ${options.runs} runs\n\n`);
     stdout.write(`${await benchAccuracy({ config: 'config_fast', runs: options.runs, log })}\n`);
   }
-  if (!['kernel', 'distributed', 'dashboard', 'verify', 'fanout'].some(runs)) return;
+  if (!['kernel', 'distributed', 'dashboard', 'verify', 'fanout', 'browser'].some(runs)) return;
   const mnist = loadMnist();
   const data = prepareData(mnist);
   if (runs('kernel')) {
@@ -76,5 +77,9 @@ export async function benchCommand(options: BenchCommandOptions, stdout: NodeJS.
     const f = await benchFanout(data, { workers: [1, 2, 4, 8, 16, 32, 64], batches: [100, 8192], budgetMs: options.seconds * 1000, log });
     stdout.write(`What the coordinator pays per step as workers are added:\n\n${f.table}\n`);
     stdout.write(`\nProjected onto real links, each worker on a machine of its own: a step takes at least the largest of a worker's share of the batch's arithmetic, the coordinator's CPU and its busier direction's bytes at line rate (95 % of it), the last two fitted as straight lines in N over the cells above (Theil–Sen: medians of slopes); "best N" is where that step is shortest:\n\n${f.projection}\n`);
+  }
+  if (runs('browser')) {
+    stdout.write('\n## Browser workers: a tab on the join page against an `mnist-lr worker` process, each the only worker (a slice is the whole batch), medians of 3 interleaved rounds, same run\n\n');
+    stdout.write(`${await benchBrowser(data, { batches: [100, 1000], budgetMs: options.seconds * 1000, rounds: 3, log })}\n`);
   }
 }
