@@ -9,6 +9,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@mnist-lr\/core\/protocol$/, replacement: src('./packages/core/src/protocol/index.ts') },
+      { find: /^@mnist-lr\/core\/engine$/, replacement: src('./packages/core/src/engine.ts') },
       { find: /^@mnist-lr\/core$/, replacement: src('./packages/core/src/index.ts') },
       { find: /^@mnist-lr\/worker$/, replacement: src('./packages/worker/src/index.ts') },
       { find: /^@mnist-lr\/coordinator\/defaults$/, replacement: src('./packages/coordinator/src/defaults.ts') },

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { initialState, LocalGradientSource, runTraining, splitTrainingSet, type TrainConfig, type TrainingData } from '@mnist-lr/core';
+import { initialState, LocalGradientSource, runTraining, splitTrainingSet, type TrainConfig, type TrainingData } from '@mnist-lr/core/engine';
 import { Coordinator } from '@mnist-lr/coordinator';
 import { workerThreadEntry } from '@mnist-lr/worker';
 import { TOKEN_ENV } from '../token.js';

@@ -20,7 +20,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
-import { epochOrder, LocalGradientSource, parseConfig, zeroWeights, type TrainingData } from '@mnist-lr/core';
+import { epochOrder, LocalGradientSource, parseConfig, zeroWeights, type TrainingData } from '@mnist-lr/core/engine';
 import { Coordinator } from '@mnist-lr/coordinator';
 
 import { median, table } from './stats.js';

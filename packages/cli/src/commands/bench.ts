@@ -1,5 +1,5 @@
 /** `mnist-lr bench`: the whole-process, kernel, distributed, dashboard, verification and fan-out benchmarks, as markdown tables. */
-import { loadMnist, prepareData } from '@mnist-lr/core';
+import { loadMnist, prepareData } from '@mnist-lr/core/engine';
 
 import { benchAccuracy } from '../bench/accuracy.js';
 import { benchDashboard } from '../bench/dashboard.js';
