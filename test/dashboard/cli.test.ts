@@ -13,7 +13,7 @@ import { skipFor } from '../helpers/requires.js';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { statusSchema, type Status } from '@mnist-lr/watch';
+import { statusSchema, type Status } from '@mnist-lr/watch/status';
 import { loadMnist, loadModel, predict } from '@mnist-lr/core';
 
 import { browserMissing, collectPageErrors, launchBrowser, VIEWPORTS } from '../helpers/browser.js';

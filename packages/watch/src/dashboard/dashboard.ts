@@ -23,7 +23,6 @@ import type { AccessOptions } from '../http/access.js';
 import { createGate } from '../http/gate.js';
 import { SECURITY_HEADERS } from '../http/headers.js';
 import { send, sendText } from '../http/respond.js';
-import { metricsRegistry, scrape } from './metrics.js';
 import { EventStream } from './sse.js';
 
 /** Who may look (see http/access.ts), what they see, and how often it is pushed to them. */
@@ -52,7 +51,14 @@ export interface Dashboard {
 export function createDashboard(options: DashboardOptions): Dashboard {
   const { monitor } = options;
   const gate = createGate({ token: options.token, open: options.open, secure: options.secure, limiter: options.limiter });
-  const registry = metricsRegistry(monitor);
+  // prom-client (and what it loads: about 90 files) only with the first scrape: a run that nobody
+  // scrapes starts without it.
+  let metrics: Promise<{ body: () => Promise<string>; contentType: string }> | undefined;
+  const loadMetrics = (): NonNullable<typeof metrics> =>
+    (metrics ??= import('./metrics.js').then(({ metricsRegistry, scrape }) => {
+      const registry = metricsRegistry(monitor);
+      return { body: () => scrape(registry), contentType: registry.contentType };
+    }));
   const stream = new EventStream(monitor, { intervalMs: options.pushIntervalMs });
   const assets = loadPage('dashboard');
   const mounts = new Map<string, MountedHandler>();
@@ -63,8 +69,8 @@ export function createDashboard(options: DashboardOptions): Dashboard {
         send(res, 200, 'application/json; charset=utf-8', JSON.stringify(monitor.status()));
         return;
       case '/metrics':
-        scrape(registry).then(
-          (body) => send(res, 200, registry.contentType, body),
+        loadMetrics().then(async (m) => ({ type: m.contentType, body: await m.body() })).then(
+          ({ type, body }) => send(res, 200, type, body),
           (e: Error) => sendText(res, 500, `metrics failed: ${e.message}`),
         );
         return;
