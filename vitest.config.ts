@@ -9,10 +9,12 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@mnist-lr\/core\/protocol$/, replacement: src('./packages/core/src/protocol/index.ts') },
+      { find: /^@mnist-lr\/core\/engine$/, replacement: src('./packages/core/src/engine.ts') },
       { find: /^@mnist-lr\/core$/, replacement: src('./packages/core/src/index.ts') },
       { find: /^@mnist-lr\/worker$/, replacement: src('./packages/worker/src/index.ts') },
       { find: /^@mnist-lr\/coordinator\/defaults$/, replacement: src('./packages/coordinator/src/defaults.ts') },
       { find: /^@mnist-lr\/watch\/monitor$/, replacement: src('./packages/watch/src/monitor/index.ts') },
+      { find: /^@mnist-lr\/watch\/status$/, replacement: src('./packages/watch/src/status.ts') },
       { find: /^@mnist-lr\/watch$/, replacement: src('./packages/watch/src/index.ts') },
       { find: /^@mnist-lr\/coordinator$/, replacement: src('./packages/coordinator/src/index.ts') },
     ],

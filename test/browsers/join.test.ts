@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadTrainingData, weightsSha256, type TrainingData } from '@mnist-lr/core';
 import { Coordinator } from '@mnist-lr/coordinator';
-import { statusSchema } from '@mnist-lr/watch';
+import { statusSchema } from '@mnist-lr/watch/status';
 
 import { VIEWPORTS } from '../helpers/browser.js';
 import { CuttingProxy } from '../helpers/chaos.js';

@@ -16,7 +16,7 @@ import {
   type TrainResult,
   type TrainState,
   type Weights,
-} from '@mnist-lr/core';
+} from '@mnist-lr/core/engine';
 import {
   decodeCoordinatorMessage,
   decodeWorkerMessage,

@@ -7,11 +7,12 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { skipFor } from '../helpers/requires.js';
 
 import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { defaultMnistDir, evaluate, loadMnist, loadModel, predict, predictProba, toSparse, type Mnist, type ModelFile } from '@mnist-lr/core';
+import { defaultMnistDir, evaluate, loadMnist, loadModel, predict, predictProba, toSparse, type Mnist, type ModelFile } from '@mnist-lr/core/engine';
 
 import { cli, trainedModel } from '../helpers/cli.js';
 
@@ -82,7 +83,7 @@ describe('mnist-lr export', () => {
 
   const noNumpy = numpyMissing();
   if (noNumpy !== undefined) console.warn(`skipping the NumPy test: ${noNumpy}`);
-  it.skipIf(noNumpy !== undefined)('writes a .npz that NumPy reads to eval\'s accuracy', async () => {
+  it.skipIf(skipFor('the .npz test', noNumpy))('writes a .npz that NumPy reads to eval\'s accuracy', async () => {
     const file = join(tmp, 'model.npz');
     const run = await cli('export', '--model', modelPath, '--out', file);
     expect(run.code, run.stderr).toBe(0);

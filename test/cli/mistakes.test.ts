@@ -9,10 +9,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { skipFor } from '../helpers/requires.js';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { defaultMnistDir, encodeModel, KERNEL_ID, loadConfig, loadTrainingData, zeroWeights } from '@mnist-lr/core';
+import { defaultMnistDir, encodeModel, KERNEL_ID, loadConfig, loadTrainingData, zeroWeights } from '@mnist-lr/core/engine';
 import { Coordinator } from '@mnist-lr/coordinator';
 
 import { CLI, ROOT, waitFor } from '../helpers/cluster.js';
@@ -159,7 +160,8 @@ describe.concurrent('train and eval', () => {
 
 describe('Ctrl-C', () => {
   it('on a terminal: clears the bar, says how to --resume, exits 130; --resume then ends with the golden weights', async (ctx) => {
-    if (!existsSync('/usr/bin/script')) return ctx.skip(); // util-linux's script gives the run a terminal
+    // util-linux's script gives the run a terminal.
+    if (skipFor('the Ctrl-C test', existsSync('/usr/bin/script') ? undefined : 'util-linux\'s /usr/bin/script is missing')) return ctx.skip();
     const out = join(tmp, 'ctrl-c');
     const command = `${process.execPath} ${CLI} train --config configs/config_sample.json --out ${out}`;
     // The full 15 epochs, so that even a fast machine is still training when the Ctrl-C arrives.

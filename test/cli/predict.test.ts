@@ -10,7 +10,7 @@ import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { evaluate, loadMnist, loadModel, predictProba, toSparse, type Mnist, type ModelFile } from '@mnist-lr/core';
+import { evaluate, loadMnist, loadModel, predictProba, toSparse, type Mnist, type ModelFile } from '@mnist-lr/core/engine';
 
 import { cli, trainedModel } from '../helpers/cli.js';
 

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { skipFor } from '../helpers/requires.js';
 
 import pngjs from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -180,9 +181,8 @@ function outsideAddress(): string | undefined {
 }
 
 const outside = outsideAddress();
-if (outside === undefined) console.warn('skipping the beyond-loopback serve test: this machine has no non-loopback IPv4 address');
 
-describe.skipIf(outside === undefined)('mnist-lr serve beyond loopback', () => {
+describe.skipIf(skipFor('the beyond-loopback serve test', outside === undefined ? 'this machine has no non-loopback IPv4 address' : undefined))('mnist-lr serve beyond loopback', () => {
   it('will not listen beyond loopback without a token', async () => {
     const r = await cli('serve', '--model', modelPath, '--host', '0.0.0.0', '--port', '0');
     expect(r.code).toBe(2);

@@ -10,10 +10,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { skipFor } from '../helpers/requires.js';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { statusSchema, type Status } from '@mnist-lr/watch';
+import { statusSchema, type Status } from '@mnist-lr/watch/status';
 import { loadMnist, loadModel, predict } from '@mnist-lr/core';
 
 import { browserMissing, collectPageErrors, launchBrowser, VIEWPORTS } from '../helpers/browser.js';
@@ -111,7 +112,7 @@ describe('train --dashboard', () => {
     }
   });
 
-  it.skipIf(browserMissing())('with 2 worker processes: the page ends with the confusion matrix and where the outputs are', async () => {
+  it.skipIf(skipFor('the dashboard page test of the command', browserMissing()))('with 2 worker processes: the page ends with the confusion matrix and where the outputs are', async () => {
     const run = train('--workers', '2', '--worker-mode', 'process', '--linger', '120');
     const browser = await launchBrowser();
     try {

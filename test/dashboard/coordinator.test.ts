@@ -9,7 +9,7 @@ import WebSocket from 'ws';
 
 import { loadTrainingData, type TrainingData } from '@mnist-lr/core';
 import { Coordinator } from '@mnist-lr/coordinator';
-import { statusSchema, type Status } from '@mnist-lr/watch';
+import { statusSchema, type Status } from '@mnist-lr/watch/status';
 
 import { startEvilPeer } from '../helpers/chaos.js';
 import { originConfig, startProcessWorker, startThreadWorker, waitFor, type ProcessWorker } from '../helpers/cluster.js';

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createKernel, kernelFingerprint, loadTrainingData, train, type KernelFactory, type TrainingData, type Weights } from '@mnist-lr/core';
+import { createKernel, kernelFingerprint, loadTrainingData, train, type KernelFactory, type TrainingData, type Weights } from '@mnist-lr/core/engine';
 import { Coordinator } from '@mnist-lr/coordinator';
 import { runWorker } from '@mnist-lr/worker';
 import { firstDifference, originConfig, startThreadWorker } from '../helpers/cluster.js';

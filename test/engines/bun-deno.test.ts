@@ -15,7 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { loadTrainingData, weightsSha256 } from '@mnist-lr/core';
 import { Coordinator } from '@mnist-lr/coordinator';
-import { statusSchema } from '@mnist-lr/watch';
+import { statusSchema } from '@mnist-lr/watch/status';
 
 import { CLI, originConfig, ROOT, startProcessWorker, type ProcessWorker } from '../helpers/cluster.js';
 import { GOLDEN } from '../helpers/golden.js';

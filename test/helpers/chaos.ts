@@ -11,7 +11,7 @@ import { createServer, connect, type AddressInfo, type Server, type Socket } fro
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { kernelFingerprint, type Weights } from '@mnist-lr/core';
-import { Rng } from '../../packages/core/src/math/rng.js';
+import { Rng } from '@mnist-lr/core/engine';
 import { decodeCoordinatorMessage, encodeMessage, PROTOCOL_VERSION, type ResultMessage } from '@mnist-lr/core/protocol';
 import { startProcessWorker, type ProcessWorker } from './cluster.js';
 

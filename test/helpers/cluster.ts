@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { encodeModel, kernelFingerprint, loadConfig, type TrainConfig, type TrainingData, type Weights } from '@mnist-lr/core';
+import { encodeModel, kernelFingerprint, loadConfig, type TrainConfig, type TrainingData, type Weights } from '@mnist-lr/core/engine';
 import { workerThreadEntry } from '@mnist-lr/worker';
 import type { ThreadSlot } from '@mnist-lr/core/protocol';
 

@@ -16,7 +16,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 
 const root = new URL('../../', import.meta.url);
 const { runWorker } = await import(new URL('packages/worker/dist/index.js', root).href);
-const { createKernel } = await import(new URL('packages/core/dist/index.js', root).href);
+const { createKernel } = await import(new URL('packages/core/dist/engine.js', root).href);
 
 const { url, token, label, data, slot, control } = workerData;
 

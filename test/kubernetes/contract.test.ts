@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { parseConfig, train, weightsSha256 } from '@mnist-lr/core';
-import { statusSchema, type Status } from '@mnist-lr/watch';
+import { statusSchema, type Status } from '@mnist-lr/watch/status';
 
 import { CLI, ROOT } from '../helpers/cluster.js';
 import { render, type KubeObject } from '../helpers/kubernetes.js';

@@ -7,6 +7,7 @@ import { loadModel, loadTrainingData, train, type TrainingData, type Weights } f
 import { Coordinator } from '@mnist-lr/coordinator';
 import { firstDifference, originConfig, ROOT } from '../helpers/cluster.js';
 import { accuracyOf, EXAMPLES, runNode } from '../helpers/examples.js';
+import { skipFor } from '../helpers/requires.js';
 
 // The five packages as a stranger gets them: `pnpm pack` tarballs installed with plain npm into an
 // empty project outside this repository, the examples copied into it and run there with node.
@@ -36,9 +37,8 @@ function registryUnreachable(): string | undefined {
 }
 
 const unreachable = registryUnreachable();
-if (unreachable) console.log(`test/library/packed.test.ts skipped: ${unreachable}`);
 
-describe.skipIf(unreachable !== undefined)('the packed packages, installed with npm in an empty project', () => {
+describe.skipIf(skipFor('test/library/packed.test.ts', unreachable))('the packed packages, installed with npm in an empty project', () => {
   const work = mkdtempSync(join(tmpdir(), 'mnist-lr-packed-'));
   const tarballs = join(work, 'tarballs');
   const project = join(work, 'project');

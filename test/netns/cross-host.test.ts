@@ -38,6 +38,7 @@ import {
   type Bounded,
   type Star,
 } from '../helpers/netns.js';
+import { skipFor } from '../helpers/requires.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'packages/cli/dist/bin.js');
@@ -52,9 +53,8 @@ const PROCESS_TIMEOUT_MS = 90_000;
 const LISTEN_TIMEOUT_MS = 30_000;
 
 const skipReason = netnsUnavailable(`mnlr-probe-${TAG}`);
-if (skipReason !== undefined) console.warn(`[netns] cross-host test SKIPPED: ${skipReason}`);
 
-describe.skipIf(skipReason !== undefined)('cross-host training over veth links between three network namespaces', () => {
+describe.skipIf(skipFor('test/netns/cross-host.test.ts', skipReason))('cross-host training over veth links between three network namespaces', () => {
   const ipBin = findIp()!;
   const star: Star = planStar(ipBin, 'mnlr', TAG, 2);
   const [link1, link2] = star.spokes as [Star['spokes'][0], Star['spokes'][0]];

@@ -16,9 +16,9 @@ import { Coordinator } from '@mnist-lr/coordinator';
 
 import { browserMissing, collectPageErrors, launchBrowser, VIEWPORTS } from '../helpers/browser.js';
 import { originConfig, ROOT, startProcessWorker, startThreadWorker, type ProcessWorker } from '../helpers/cluster.js';
+import { skipFor } from '../helpers/requires.js';
 
 const missing = browserMissing();
-if (missing) console.log(`dashboard page tests skipped: ${missing}`);
 
 const SHOTS = join(ROOT, 'test-output');
 const secret = (): string => `token-${Math.random().toString(36).slice(2)}`;
@@ -37,7 +37,7 @@ afterAll(async () => browser?.close());
 const rows = (page: Page): Promise<number> => page.locator('#workers tbody tr').count();
 const points = (page: Page): Promise<string | null> => page.locator('#chart-loss').getAttribute('data-points');
 
-describe.skipIf(missing)('the dashboard page', () => {
+describe.skipIf(skipFor('the dashboard page tests', missing))('the dashboard page', () => {
   it('follows a run with two worker processes: a point per epoch, a killed worker leaves the table with its reason', async () => {
     const page = await browser.newPage({ viewport: VIEWPORTS.desktop });
     const errors = collectPageErrors(page);

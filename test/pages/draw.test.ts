@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserMissing, collectPageErrors, launchBrowser, VIEWPORTS } from '../helpers/browser.js';
 import { ROOT, trainedModel } from '../helpers/cli.js';
 import { serve, type Served } from '../helpers/serve.js';
+import { skipFor } from '../helpers/requires.js';
 
 const SHOTS = join(ROOT, 'test-output');
 const missing = browserMissing();
@@ -61,7 +62,7 @@ async function settled(page: Page): Promise<Shown> {
   }));
 }
 
-describe.skipIf(missing !== undefined)('the draw page', () => {
+describe.skipIf(skipFor('the draw page tests', missing))('the draw page', () => {
   for (const [name, viewport] of Object.entries(VIEWPORTS)) {
     it(`shows probabilities that change while a digit is drawn with the mouse (${name}, ${viewport.width}×${viewport.height})`, async () => {
       const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });

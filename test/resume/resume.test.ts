@@ -17,8 +17,8 @@ import { fileURLToPath } from 'node:url';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import type { Checkpoint } from '@mnist-lr/core';
-import { decodeCheckpoint } from '../../packages/core/src/checkpoint/file.js';
+import type { Checkpoint } from '@mnist-lr/core/engine';
+import { decodeCheckpoint } from '@mnist-lr/core/engine';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'packages/cli/dist/bin.js');

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultMnistDir, loadTrainingData, train, weightsSha256 } from '@mnist-lr/core';
 import { originConfig, ROOT } from '../helpers/cluster.js';
+import { skipFor } from '../helpers/requires.js';
 
 // The witness (witness.py): a second implementation of the training, in Python with NumPy, written
 // from DESIGN.md and docs/exactness.md. Trained on config_1 for 2 epochs it must print the golden weights
@@ -29,7 +30,7 @@ function witness(...args: string[]): Promise<string> {
   });
 }
 
-describe.skipIf(skipReason !== undefined)('the NumPy witness', () => {
+describe.skipIf(skipFor('the NumPy witness', skipReason))('the NumPy witness', () => {
   it('trains config_1 for 2 epochs to the golden weights hash, with every reported number equal', async () => {
     const config = originConfig('config_1', { num_epoches: 2 });
     const [out, ours] = await Promise.all([

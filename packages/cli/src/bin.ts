@@ -5,7 +5,7 @@ import './gc-tuning.js';
 
 import { Command, CommanderError } from 'commander';
 
-import { CONFIG_DOCS, CONFIG_LIMITS, DEFAULT_CHECKPOINT_EVERY, MnistLrError } from '@mnist-lr/core';
+import { CONFIG_DOCS, CONFIG_LIMITS, DEFAULT_CHECKPOINT_EVERY, MnistLrError } from '@mnist-lr/core/engine';
 import { COORDINATOR_DEFAULTS } from '@mnist-lr/coordinator/defaults';
 
 // Each command's module is imported when that command runs: `train` alone would otherwise load

@@ -1,7 +1,7 @@
 /** Loading MNIST for a command, and naming where it came from. */
 import { resolve } from 'node:path';
 
-import { defaultMnistDir, loadMnistTest, loadTrainingData, type MnistTest, type TrainingData } from '@mnist-lr/core';
+import { defaultMnistDir, loadMnistTest, loadTrainingData, type MnistTest, type TrainingData } from '@mnist-lr/core/engine';
 
 import { asUsage } from './errors.js';
 import { displayPath } from './outputs/format.js';

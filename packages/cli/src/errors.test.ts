@@ -1,4 +1,4 @@
-import { MnistLrError } from '@mnist-lr/core';
+import { MnistLrError } from '@mnist-lr/core/engine';
 import { describe, expect, it } from 'vitest';
 
 import { asUsage, badOption, exitCodeOf, formatError, markUsage } from './errors.js';

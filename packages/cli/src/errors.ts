@@ -10,7 +10,7 @@
  * cannot be used (a taken --port counts: choose another), 130 interrupted by Ctrl-C or SIGTERM
  * (its checkpoint written). Scripts can tell "you called it wrong" from "it broke".
  */
-import { MnistLrError, isMnistLrError, type ErrorCode } from '@mnist-lr/core';
+import { MnistLrError, isMnistLrError, type ErrorCode } from '@mnist-lr/core/engine';
 
 export const EXIT = {
   ok: 0,

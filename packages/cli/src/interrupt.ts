@@ -8,7 +8,7 @@
  * loop stops before its next step. A turn costs microseconds; ten a second cost nothing
  * measurable. A second signal ends the process at once, the default, for a run that will not stop.
  */
-import { MnistLrError } from '@mnist-lr/core';
+import { MnistLrError } from '@mnist-lr/core/engine';
 
 import { invocation } from './outputs/format.js';
 

@@ -1,7 +1,7 @@
 /** Parsers for command-line option values; each failure is a BAD_OPTION naming the flag. */
 import { readFileSync } from 'node:fs';
 
-import { MnistLrError, type FitMode } from '@mnist-lr/core';
+import { MnistLrError, type FitMode } from '@mnist-lr/core/engine';
 
 import { badOption, markUsage } from './errors.js';
 

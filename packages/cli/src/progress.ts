@@ -15,7 +15,7 @@ import cliProgress from 'cli-progress';
 
 // The ETA helpers alone: the package root would load the dashboard's servers and prom-client.
 import { eta, RateMeter, remaining } from '@mnist-lr/watch/monitor';
-import type { StepInfo } from '@mnist-lr/core';
+import type { StepInfo } from '@mnist-lr/core/engine';
 
 import { progressLine, type LineState } from './progress-line.js';
 

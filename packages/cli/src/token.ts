@@ -1,6 +1,6 @@
 /** Where the shared worker token comes from: a file or the environment, never a built-in default. */
 
-import { MnistLrError } from '@mnist-lr/core';
+import { MnistLrError } from '@mnist-lr/core/engine';
 
 import { markUsage } from './errors.js';
 import { readOptionFile } from './options.js';

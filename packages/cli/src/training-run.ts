@@ -21,7 +21,7 @@ import {
   type Checkpoint,
   type TrainConfig,
   type TrainState,
-} from '@mnist-lr/core';
+} from '@mnist-lr/core/engine';
 
 import { dataSource, loadData } from './data.js';
 import type { EngineUi, TrainingEngine, TrainingOutcome } from './engines/engine.js';

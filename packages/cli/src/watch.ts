@@ -8,7 +8,7 @@
  */
 import { once } from 'node:events';
 
-import { evaluate, kernelFingerprint, type CheckpointWrite, type EngineHooks, type TrainingData, type TrainState, type Weights } from '@mnist-lr/core';
+import { evaluate, kernelFingerprint, type CheckpointWrite, type EngineHooks, type TrainingData, type TrainState, type Weights } from '@mnist-lr/core/engine';
 import type { DashboardServer, MountedHandler, RunInfo, RunMonitor } from '@mnist-lr/watch';
 
 import type { WatchedCoordinator } from './engines/engine.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, hostname, networkInterfaces } from 'node:os';
 import { EventEmitter } from 'node:events';
-import { checkConfig, checkOptions, claimSharedRegion, initialState, jsRowMover, kernelFingerprint, LocalGradientSource, loadTrainingData, MnistLrError, runTraining, splitTrainingSet, updatesOnlyRows, type ConfigInput, type EngineHooks, type TrainConfig, type TrainingData, type TrainState } from '@mnist-lr/core';
+import { checkConfig, checkOptions, claimSharedRegion, initialState, jsRowMover, kernelFingerprint, LocalGradientSource, loadTrainingData, MnistLrError, runTraining, splitTrainingSet, updatesOnlyRows, type ConfigInput, type EngineHooks, type TrainConfig, type TrainingData, type TrainState } from '@mnist-lr/core/engine';
 
 import { AuthLimiter, createDashboard, isLoopbackHost, RunMonitor, type AuthLimiterOptions, type Dashboard, type MountedHandler, type RunInfo } from '@mnist-lr/watch';
 import { COORDINATOR_DEFAULTS as D } from './defaults.js';

@@ -6,7 +6,7 @@
  */
 import type { EventEmitter } from 'node:events';
 
-import type { EpochMetrics, StepInfo, TrainState } from '@mnist-lr/core';
+import type { EpochMetrics, StepInfo, TrainState } from '@mnist-lr/core/engine';
 import type { Reason } from '@mnist-lr/core/protocol';
 import type { RunState, WorkerRecord } from '@mnist-lr/watch';
 

@@ -4,7 +4,7 @@
  * against the protocol's table of reasons.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { KERNEL_ID } from '@mnist-lr/core';
+import { KERNEL_ID } from '@mnist-lr/core/engine';
 import { decodeCoordinatorMessage, encodeMessage, PROTOCOL_VERSION, REASONS, type HelloMessage, type Reason, type WorkerMessage } from '@mnist-lr/core/protocol';
 import { Pool, type PoolOptions } from './pool.js';
 import type { PeerConnection, PeerConnectionEvents } from './transport/connection.js';

@@ -13,7 +13,7 @@ import {
   type Reason,
   type ResultMessage,
 } from '@mnist-lr/core/protocol';
-import { jsRowMover, type RowMover, type SharedRegion, type Weights } from '@mnist-lr/core';
+import { jsRowMover, type RowMover, type SharedRegion, type Weights } from '@mnist-lr/core/engine';
 import type { ThreadSlot } from '@mnist-lr/core/protocol';
 import { WorkerRecord } from '@mnist-lr/watch';
 

@@ -19,7 +19,7 @@ import {
   type TrainConfig,
   type TrainingData,
   type Weights,
-} from '@mnist-lr/core';
+} from '@mnist-lr/core/engine';
 import type { Reason, TaskMessage } from '@mnist-lr/core/protocol';
 import type { Clock, TimerHandle } from './clock.js';
 import { COORDINATOR_DEFAULTS } from './defaults.js';

@@ -1,4 +1,4 @@
-import { addAllRows, addRows, clearRows, emptyRowSet, emptySums, jsRowMover, MnistLrError, type BatchSums, type ExactSums, type GradientSource, type RowMover, type RowSet, type Weights } from '@mnist-lr/core';
+import { addAllRows, addRows, clearRows, emptyRowSet, emptySums, jsRowMover, MnistLrError, type BatchSums, type ExactSums, type GradientSource, type RowMover, type RowSet, type Weights } from '@mnist-lr/core/engine';
 import type { Reason, ResultMessage, TaskMessage } from '@mnist-lr/core/protocol';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { SliceTimer } from './deadlines.js';

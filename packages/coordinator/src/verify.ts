@@ -7,7 +7,7 @@
  * that the next frame reuses, and a liar's answers must be taken back out of the step.
  */
 import { randomInt } from 'node:crypto';
-import { emptySums, jsRowMover, PIXELS, rowList, type BatchSums, type ExactSums } from '@mnist-lr/core';
+import { emptySums, jsRowMover, PIXELS, rowList, type BatchSums, type ExactSums } from '@mnist-lr/core/engine';
 
 /** One computation of a slice: by a worker, or by the coordinator itself (`by` null). */
 export interface Answer<P> {

@@ -1,11 +1,11 @@
-// Builds dist/index.js and dist/protocol/index.js (the package's two entry points) as ES module
+// Builds dist/index.js, dist/engine.js and dist/protocol/index.js (the package's entry points) as ES module
 // bundles with esbuild; tsc emits only the declarations. Run as separate files, core and zod were
 // about 150 modules, which Node's ES module loader read, resolved and compiled one by one at every
 // start of a process (`mnist-lr --version` included). The two entries share their common code
 // through chunks, so a class is the same class whichever entry it is imported from. msgpackr stays
 // external: it is an optional peer, loaded only with the protocol.
 //
-// dist/browser/index.js (the ./browser entry) is a third bundle, for engines without Node's
+// dist/browser/index.js (the ./browser entry) is another bundle, for engines without Node's
 // modules: built for the browser platform, where any `node:` import fails the build. msgpackr
 // stays external there too; the page that bundles it picks msgpackr's browser build.
 import { build } from 'esbuild';
@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 await build({
-  entryPoints: { index: `${root}src/index.ts`, 'protocol/index': `${root}src/protocol/index.ts` },
+  entryPoints: { index: `${root}src/index.ts`, engine: `${root}src/engine.ts`, 'protocol/index': `${root}src/protocol/index.ts` },
   outdir: `${root}dist`,
   chunkNames: 'chunks/[name]-[hash]',
   bundle: true,

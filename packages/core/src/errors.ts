@@ -80,6 +80,7 @@ export const ERROR_CODES = {
   NOT_FOUND: 'NOT_FOUND',
 } as const;
 
+/** The code of an MnistLrError: one of ERROR_CODES's keys, stable across versions. */
 export type ErrorCode = keyof typeof ERROR_CODES;
 
 /** Whether `e` is a coded MnistLrError (a user's or a peer's mistake, with a message that says what to do). */

@@ -6,10 +6,8 @@
  * its events, an in-process run with its hooks.
  */
 export * from './monitor/index.js';
-export { statusSchema, runEventSchema } from './monitor/status-schema.js';
 export { createDashboard, type Dashboard, type DashboardOptions, type MountedHandler } from './dashboard/dashboard.js';
 export type { JoinOptions } from './join/routes.js';
-export { joinSummarySchema, type JoinSummary } from './join/join-schema.js';
 export { serveDashboard, type DashboardServer } from './dashboard/serve.js';
 export {
   createPredictHandler,

@@ -7,7 +7,7 @@
  * { type: 'log', line } for each event and finally { type: 'exit', outcome }.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { TrainingData } from '@mnist-lr/core';
+import type { TrainingData } from '@mnist-lr/core/engine';
 import type { ThreadSlot } from '@mnist-lr/core/protocol';
 import type { ThreadMessage } from './thread-messages.js';
 import { runWorker } from './worker.js';

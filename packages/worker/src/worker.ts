@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { checkOptions, engineName, jsRowMover, LocalGradientSource, loadTrainingData, MnistLrError, rowList, zeroWeights, type BatchSums, type KernelChoice, type KernelFactory, type TrainingData } from '@mnist-lr/core';
+import { checkOptions, engineName, jsRowMover, LocalGradientSource, loadTrainingData, MnistLrError, rowList, zeroWeights, type BatchSums, type KernelChoice, type KernelFactory, type TrainingData } from '@mnist-lr/core/engine';
 import { copyWeights, PROTOCOL_VERSION, REASONS, type Reason, type ThreadSlot } from '@mnist-lr/core/protocol';
 import { planeClient, serveSharedPlane, type SharedPlaneClient } from './transport/shared-plane.js';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './transport/backoff.js';

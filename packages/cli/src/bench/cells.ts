@@ -6,12 +6,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { initialState, LocalGradientSource, runTraining, splitTrainingSet, type TrainConfig, type TrainingData } from '@mnist-lr/core';
+import { initialState, LocalGradientSource, runTraining, splitTrainingSet, type TrainConfig, type TrainingData } from '@mnist-lr/core/engine';
 import { Coordinator } from '@mnist-lr/coordinator';
 import { workerThreadEntry } from '@mnist-lr/worker';
 import { TOKEN_ENV } from '../token.js';
 import { BIN } from './origin.js';
-import { StepTimer, type Cell } from './step-timer.js';
+import { StepTimer, TrafficWindow, type Cell } from './step-timer.js';
 
 /** How local workers reach the coordinator. */
 export type Transport = 'shared memory' | 'thread WebSocket' | 'process WebSocket';
@@ -57,18 +57,9 @@ export async function inProcess(data: TrainingData, config: TrainConfig, budgetM
 export async function withWorkers(data: TrainingData, config: TrainConfig, n: number, budgetMs: number, verify = 0, transport: Transport = 'shared memory'): Promise<Cell> {
   const token = randomBytes(16).toString('hex');
   const abort = new AbortController();
-  let from = { out: 0, in: 0 };
-  let to = { out: 0, in: 0 };
   let coordinator: Coordinator | undefined = undefined;
-  const timer = new StepTimer(
-    budgetMs,
-    () => abort.abort(),
-    (starting) => {
-      const t = coordinator!.traffic;
-      if (starting) from = { out: t.bytesOut, in: t.bytesIn };
-      else to = { out: t.bytesOut, in: t.bytesIn };
-    },
-  );
+  const traffic = new TrafficWindow(() => coordinator!.traffic);
+  const timer = new StepTimer(budgetMs, () => abort.abort(), traffic.edge);
   coordinator = await Coordinator.start({ config, data, token, computeShare: true, minWorkers: n - 1, workerWaitMs: 30_000, verify, signal: abort.signal, hooks: { onStep: () => timer.step() } });
   const threads: Worker[] = [];
   const processes: ChildProcess[] = [];
@@ -88,5 +79,6 @@ export async function withWorkers(data: TrainingData, config: TrainConfig, n: nu
     for (const p of processes) p.kill('SIGKILL');
   }
   const perWorkerStep = Math.max(1, n - 1) * timer.count;
-  return { ...timer.cell(), bytesDown: (to.out - from.out) / perWorkerStep, bytesUp: (to.in - from.in) / perWorkerStep };
+  const { down, up } = traffic.bytes;
+  return { ...timer.cell(), bytesDown: down / perWorkerStep, bytesUp: up / perWorkerStep };
 }

@@ -12,7 +12,7 @@ import { request } from 'node:http';
 import { Worker } from 'node:worker_threads';
 
 import { Coordinator } from '@mnist-lr/coordinator';
-import { parseConfig, type TrainingData } from '@mnist-lr/core';
+import { parseConfig, type TrainingData } from '@mnist-lr/core/engine';
 import { workerThreadEntry } from '@mnist-lr/worker';
 
 import { mean, median, table } from './stats.js';

@@ -1,4 +1,4 @@
-import { CLASSES, PIXELS, type Weights } from '@mnist-lr/core';
+import { CLASSES, PIXELS, type Weights } from '@mnist-lr/core/engine';
 
 /**
  * The plain dense loop: features x = pixel/255 as float64, every one of the 784 pixels visited,

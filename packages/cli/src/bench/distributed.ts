@@ -1,5 +1,5 @@
 import { availableParallelism, loadavg } from 'node:os';
-import { parseConfig, stepsPerEpoch, type TrainingData } from '@mnist-lr/core';
+import { parseConfig, stepsPerEpoch, type TrainingData } from '@mnist-lr/core/engine';
 import { coresUsed, inProcess, withWorkers, type Transport } from './cells.js';
 import { parallelFloor } from './parallel-floor.js';
 import { scalingTarget, SCALING_TARGET } from './scaling-target.js';

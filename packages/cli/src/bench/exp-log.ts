@@ -1,4 +1,4 @@
-import { applyUpdate, createKernel, epochOrder, parseConfig, splitTrainingSet, zeroWeights, type Kernel, type TrainingData } from '@mnist-lr/core';
+import { applyUpdate, createKernel, epochOrder, parseConfig, splitTrainingSet, zeroWeights, type Kernel, type TrainingData } from '@mnist-lr/core/engine';
 import { hostMathKernel } from './host-math.js';
 import { median, table } from './stats.js';
 

@@ -8,7 +8,7 @@
  */
 import '../gc-tuning.js';
 
-import { loadTrainingData } from '@mnist-lr/core';
+import { loadTrainingData } from '@mnist-lr/core/engine';
 import { runWorker } from '@mnist-lr/worker';
 
 const [url, token, count] = process.argv.slice(2);

@@ -20,11 +20,11 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
-import { epochOrder, LocalGradientSource, parseConfig, zeroWeights, type TrainingData } from '@mnist-lr/core';
+import { epochOrder, LocalGradientSource, parseConfig, zeroWeights, type TrainingData } from '@mnist-lr/core/engine';
 import { Coordinator } from '@mnist-lr/coordinator';
 
 import { median, table } from './stats.js';
-import { StepTimer } from './step-timer.js';
+import { StepTimer, TrafficWindow } from './step-timer.js';
 
 export interface FanoutBenchOptions {
   workers: number[];
@@ -142,20 +142,11 @@ function batchArithmeticMs(data: TrainingData, batch: number): number {
 async function fanoutCell(data: TrainingData, config: ReturnType<typeof parseConfig>, n: number, budgetMs: number): Promise<FanoutCell> {
   const token = randomBytes(16).toString('hex');
   const abort = new AbortController();
-  let from = { out: 0, in: 0 };
-  let to = { out: 0, in: 0 };
   let rss = 0;
   let steps = 0;
   let coordinator: Coordinator | undefined;
-  const timer = new StepTimer(
-    budgetMs,
-    () => abort.abort(),
-    (starting) => {
-      const t = coordinator!.traffic;
-      if (starting) from = { out: t.bytesOut, in: t.bytesIn };
-      else to = { out: t.bytesOut, in: t.bytesIn };
-    },
-  );
+  const traffic = new TrafficWindow(() => coordinator!.traffic);
+  const timer = new StepTimer(budgetMs, () => abort.abort(), traffic.edge);
   coordinator = await Coordinator.start({
     config,
     data,
@@ -178,5 +169,5 @@ async function fanoutCell(data: TrainingData, config: ReturnType<typeof parseCon
     await coordinator.close();
   }
   const cell = timer.cell();
-  return { workers: n, msPerStep: cell.msPerStep, cpuMs: cell.cpuMs, bytesDown: (to.out - from.out) / timer.count, bytesUp: (to.in - from.in) / timer.count, rssMiB: rss / 2 ** 20 };
+  return { workers: n, msPerStep: cell.msPerStep, cpuMs: cell.cpuMs, bytesDown: traffic.bytes.down / timer.count, bytesUp: traffic.bytes.up / timer.count, rssMiB: rss / 2 ** 20 };
 }

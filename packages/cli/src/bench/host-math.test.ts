@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createKernel, loadTrainingData, zeroWeights, type TrainingData, type Weights } from '@mnist-lr/core';
+import { createKernel, loadTrainingData, zeroWeights, type TrainingData, type Weights } from '@mnist-lr/core/engine';
 import { hostMathKernel } from './host-math.js';
 import { HOST_MATH_WASM_BASE64 } from './host-math.wasm.js';
 

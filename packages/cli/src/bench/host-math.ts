@@ -1,4 +1,4 @@
-import { createKernel, type Kernel, type KernelName, type SparseImages } from '@mnist-lr/core';
+import { createKernel, type Kernel, type KernelName, type SparseImages } from '@mnist-lr/core/engine';
 import { HOST_MATH_WASM_BASE64 } from './host-math.wasm.js';
 
 let wasm: Uint8Array | undefined;

@@ -1,4 +1,4 @@
-import { applyUpdate, epochOrder, LocalGradientSource, parseConfig, splitTrainingSet, zeroWeights, type TrainingData } from '@mnist-lr/core';
+import { applyUpdate, epochOrder, LocalGradientSource, parseConfig, splitTrainingSet, zeroWeights, type TrainingData } from '@mnist-lr/core/engine';
 import { denseGradient } from './dense.js';
 import { median, table } from './stats.js';
 

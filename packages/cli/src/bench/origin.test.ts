@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { skipFor } from '../../../../test/helpers/requires.js';
 
 import { describe, expect, it } from 'vitest';
 
-import { defaultMnistDir } from '@mnist-lr/core';
+import { defaultMnistDir } from '@mnist-lr/core/engine';
 
 import { originUnavailable, REPO_ROOT } from './origin.js';
 
@@ -13,7 +14,7 @@ if (why) console.warn(`skipping the NumPy origin check: ${why}`);
 describe('bench/origin.py', () => {
   // The same bounds the trainer's own test puts on one epoch of config_1 (faithful math gives
   // 0.806): a script that drifted from the origin's algorithm would land elsewhere.
-  it.skipIf(why !== null)("reaches the origin's accuracy after one epoch of config_1", () => {
+  it.skipIf(skipFor('the NumPy origin test', why))("reaches the origin's accuracy after one epoch of config_1", () => {
     const run = spawnSync('python3', [join(REPO_ROOT, 'bench', 'origin.py'), join(REPO_ROOT, 'configs', 'config_1.json'), defaultMnistDir(), '1'], {
       encoding: 'utf8',
       env: { ...process.env, OPENBLAS_NUM_THREADS: '1' },

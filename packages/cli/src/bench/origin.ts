@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { defaultMnistDir } from '@mnist-lr/core';
+import { defaultMnistDir } from '@mnist-lr/core/engine';
 
 import { interleaved, type Command } from './processes.js';
 import { table } from './stats.js';

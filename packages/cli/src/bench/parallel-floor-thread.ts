@@ -4,8 +4,8 @@
  * to its own shared buffer and counts itself done. No sockets, no encoding, no copies of weights.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { LocalGradientSource, type TrainingData } from '@mnist-lr/core';
-import { CLASSES, PIXELS } from '@mnist-lr/core';
+import { LocalGradientSource, type TrainingData } from '@mnist-lr/core/engine';
+import { CLASSES, PIXELS } from '@mnist-lr/core/engine';
 
 import { FLOOR_DONE, FLOOR_STEP, FLOOR_STOP, type FloorThreadData } from './parallel-floor-shared.js';
 

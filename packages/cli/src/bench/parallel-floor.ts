@@ -8,7 +8,7 @@
  * number of cores, which is why the benchmark prints it beside the workers' own.
  */
 import { Worker } from 'node:worker_threads';
-import { addSums, applyUpdate, CLASSES, emptySums, epochOrder, PIXELS, splitTrainingSet, type TrainConfig, type TrainingData } from '@mnist-lr/core';
+import { addSums, applyUpdate, CLASSES, emptySums, epochOrder, PIXELS, splitTrainingSet, type TrainConfig, type TrainingData } from '@mnist-lr/core/engine';
 
 import { FLOOR_DONE, FLOOR_STEP, FLOOR_STOP, type FloorThreadData } from './parallel-floor-shared.js';
 import { StepTimer, type Cell } from './step-timer.js';

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { skipFor } from '../../../../test/helpers/requires.js';
 
 import { interleaved, peakMemoryUnavailable, runOnce } from './processes.js';
 
 const noGnuTime = peakMemoryUnavailable();
-if (noGnuTime) console.warn(`skipping peak-memory checks: ${noGnuTime}`);
 
 describe('runOnce', () => {
-  it.skipIf(noGnuTime !== null)("reads a child's peak resident set from the operating system", async () => {
+  it.skipIf(skipFor('the peak-memory checks', noGnuTime))("reads a child's peak resident set from the operating system", async () => {
     // A child that touches 120 MiB and then frees it: the peak, not the end state, is reported.
     const touch = 'let b = Buffer.alloc(120 * 1024 * 1024, 1); b = null; globalThis.gc?.();';
     const small = await runOnce({ label: 'node -e 0', file: process.execPath, args: ['-e', '0'] });

@@ -5,7 +5,7 @@
  * machine hits all three alike; medians over the rounds. Beside it, the cores each cell's process
  * kept busy and the 2-thread floor, which say whether the machine let any 2 threads win.
  */
-import { parseConfig, type TrainingData } from '@mnist-lr/core';
+import { parseConfig, type TrainingData } from '@mnist-lr/core/engine';
 
 import { coresUsed, inProcess, withWorkers } from './cells.js';
 import { parallelFloor } from './parallel-floor.js';

@@ -3,7 +3,7 @@
  * computes the second half of its batch with its own unchanged weights, and says so.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { initialState, LocalGradientSource, parseConfig, type TrainingData } from '@mnist-lr/core';
+import { initialState, LocalGradientSource, parseConfig, type TrainingData } from '@mnist-lr/core/engine';
 
 import { SPIN_DONE, SPIN_STEP, SPIN_STOP, type SpinThreadData } from './spin-floor-shared.js';
 

@@ -7,7 +7,7 @@
  * must move (the touched rows of the sums one way, the changed rows of the weights the other).
  */
 import { Worker } from 'node:worker_threads';
-import { epochOrder, initialState, LocalGradientSource, splitTrainingSet, type TrainConfig, type TrainingData } from '@mnist-lr/core';
+import { epochOrder, initialState, LocalGradientSource, splitTrainingSet, type TrainConfig, type TrainingData } from '@mnist-lr/core/engine';
 
 import { SPIN_DONE, SPIN_STEP, SPIN_STOP, type SpinThreadData } from './spin-floor-shared.js';
 import { StepTimer, type Cell } from './step-timer.js';

@@ -74,3 +74,25 @@ export class StepTimer {
     return { msPerStep: median(this.times), meanMs: mean(this.times), cpuMs, steps: this.times.length, bytesDown: 0, bytesUp: 0 };
   }
 }
+
+/**
+ * The WebSocket bytes a coordinator moved over the timed steps of a cell: its traffic counters read
+ * when the timer starts and when it ends (pass `edge` to the StepTimer).
+ */
+export class TrafficWindow {
+  private from = { out: 0, in: 0 };
+  private to = { out: 0, in: 0 };
+
+  constructor(private readonly read: () => { bytesOut: number; bytesIn: number }) {}
+
+  readonly edge = (starting: boolean): void => {
+    const t = this.read();
+    if (starting) this.from = { out: t.bytesOut, in: t.bytesIn };
+    else this.to = { out: t.bytesOut, in: t.bytesIn };
+  };
+
+  /** Bytes sent (down) and received (up) in the window. */
+  get bytes(): { down: number; up: number } {
+    return { down: this.to.out - this.from.out, up: this.to.in - this.from.in };
+  }
+}

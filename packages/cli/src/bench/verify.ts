@@ -11,7 +11,7 @@
  * the whole batch and sends twice the sums: the arithmetic per worker doubles, the messages per
  * step double, and the coordinator compares 7,850 floats per verified slice.
  */
-import { parseConfig, type TrainingData } from '@mnist-lr/core';
+import { parseConfig, type TrainingData } from '@mnist-lr/core/engine';
 
 import { withWorkers, type Cell } from './distributed.js';
 import { median, table } from './stats.js';

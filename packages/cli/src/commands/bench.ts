@@ -1,5 +1,5 @@
 /** `mnist-lr bench`: the whole-process, kernel, distributed, dashboard, verification, fan-out and browser benchmarks, as markdown tables. */
-import { loadMnist, prepareData } from '@mnist-lr/core';
+import { loadMnist, prepareData } from '@mnist-lr/core/engine';
 
 import { benchAccuracy } from '../bench/accuracy.js';
 import { benchBrowser } from '../bench/browser.js';

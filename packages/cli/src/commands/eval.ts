@@ -5,7 +5,7 @@
  * is allowed (that may be the point), but the user is told, on stderr, that the numbers are not
  * comparable with those recorded at training.
  */
-import { evaluate, loadModel, toSparse, weightsSha256, type Evaluation, type ModelFile } from '@mnist-lr/core';
+import { evaluate, loadModel, toSparse, weightsSha256, type Evaluation, type ModelFile } from '@mnist-lr/core/engine';
 
 import { dataSource, loadTestData } from '../data.js';
 import { asUsage } from '../errors.js';

@@ -1,7 +1,7 @@
 /** `mnist-lr export`: a saved model in a format other tools read (ONNX, NumPy .npz, plain JSON). */
 import { extname } from 'node:path';
 
-import { loadModel, writeFileAtomic } from '@mnist-lr/core';
+import { loadModel, writeFileAtomic } from '@mnist-lr/core/engine';
 
 import { asUsage, badOption } from '../errors.js';
 import { EXPORT_FORMATS, type ExportFormat } from '../options.js';

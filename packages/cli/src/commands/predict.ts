@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 
-import { isMnistLrError, loadModel, modelInput, predict, predictProba, MnistLrError, type FitMode } from '@mnist-lr/core';
+import { isMnistLrError, loadModel, modelInput, predict, predictProba, MnistLrError, type FitMode } from '@mnist-lr/core/engine';
 
 import { asUsage, formatError, markUsage } from '../errors.js';
 import { decodeImage } from '../images/decode.js';

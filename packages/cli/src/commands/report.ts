@@ -8,7 +8,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 
-import { MnistLrError, shortName, writeFileAtomic } from '@mnist-lr/core';
+import { MnistLrError, shortName, writeFileAtomic } from '@mnist-lr/core/engine';
 
 import { badOption, markUsage } from '../errors.js';
 import { displayPath } from '../outputs/format.js';

@@ -4,7 +4,7 @@
  * Loopback by default. Listening beyond it needs a token (--token-file or $MNIST_LR_TOKEN, as for
  * the coordinator): requests from other machines must carry it, or log in with it in a browser.
  */
-import { loadModel } from '@mnist-lr/core';
+import { loadModel } from '@mnist-lr/core/engine';
 import { isLoopbackHost, startPredictServer, type PredictServer } from '@mnist-lr/watch';
 
 import { asUsage, badOption } from '../errors.js';

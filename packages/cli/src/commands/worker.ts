@@ -1,5 +1,5 @@
 /** `mnist-lr worker`: join a coordinator and compute slices until training completes. */
-import { MnistLrError } from '@mnist-lr/core';
+import { MnistLrError } from '@mnist-lr/core/engine';
 import { coordinatorUrl, runWorker } from '@mnist-lr/worker';
 
 import { loadData } from '../data.js';

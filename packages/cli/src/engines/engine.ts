@@ -3,7 +3,7 @@
  * thread, local workers, or workers joining over the network. Every engine yields the same
  * weights, bit for bit; the run around it (progress, outputs, checkpoints) is the same for all.
  */
-import type { EngineHooks, EpochMetrics, TrainConfig, TrainingData, TrainState, Weights } from '@mnist-lr/core';
+import type { EngineHooks, EpochMetrics, TrainConfig, TrainingData, TrainState, Weights } from '@mnist-lr/core/engine';
 import type { MountedHandler, RunMonitor } from '@mnist-lr/watch';
 
 /** A coordinator as the run watches it: its monitor, and the dashboard on its port. */

@@ -1,5 +1,5 @@
 /** `train --workers 0`: core's `train()` in this thread, no workers, no network. */
-import { train } from '@mnist-lr/core';
+import { train } from '@mnist-lr/core/engine';
 
 import type { TrainingEngine } from './engine.js';
 

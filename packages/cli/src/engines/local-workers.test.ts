@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, loadTrainingData, parseConfig, train, type TrainingData } from '@mnist-lr/core';
+import { loadConfig, loadTrainingData, parseConfig, train, type TrainingData } from '@mnist-lr/core/engine';
 import { localWorkersEngine } from './local-workers.js';
 
 // Real worker threads (the built dist/) on a real loopback coordinator: what a thread says

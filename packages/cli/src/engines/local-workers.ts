@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
-import type { TrainingData } from '@mnist-lr/core';
+import type { TrainingData } from '@mnist-lr/core/engine';
 import type { ThreadSlot } from '@mnist-lr/core/protocol';
 import type { ThreadMessage, WorkerOutcome } from '@mnist-lr/worker';
 

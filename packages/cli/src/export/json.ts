@@ -4,7 +4,7 @@
  * of an image x (784 values, pixel/255) are z_k = Σ_p x_p·W[p][k] + b_k. Numbers are written in
  * the shortest form that reads back to the same float64, so nothing is rounded.
  */
-import { CLASSES, PIXELS, type ModelFile } from '@mnist-lr/core';
+import { CLASSES, PIXELS, type ModelFile } from '@mnist-lr/core/engine';
 
 export const WEIGHTS_JSON_FORMAT = 'mnist-lr-weights';
 

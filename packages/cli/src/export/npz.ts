@@ -5,7 +5,7 @@
  */
 import { zipSync } from 'fflate';
 
-import { CLASSES, PIXELS, type Weights } from '@mnist-lr/core';
+import { CLASSES, PIXELS, type Weights } from '@mnist-lr/core/engine';
 
 /** The .npz file's bytes. Stored uncompressed, with a fixed timestamp: the same model, the same bytes. */
 export function toNpz(weights: Weights): Uint8Array {

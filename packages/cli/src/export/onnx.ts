@@ -11,7 +11,7 @@
  */
 import protobuf from 'protobufjs';
 
-import { CLASSES, PIXELS, type ModelFile } from '@mnist-lr/core';
+import { CLASSES, PIXELS, type ModelFile } from '@mnist-lr/core/engine';
 
 import { VERSION } from '../version.js';
 import { ONNX_PROTO } from './onnx-schema.js';

@@ -7,7 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
 
-import { MNIST_SIDE, MnistLrError, parseIdx, PIXELS, type Raster } from '@mnist-lr/core';
+import { MNIST_SIDE, MnistLrError, parseIdx, PIXELS, type Raster } from '@mnist-lr/core/engine';
 
 /**
  * Largest image decoded, in pixels (16 megapixels, a 4096×4096 scan): a PNG or JPEG of a few

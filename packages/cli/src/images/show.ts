@@ -1,5 +1,5 @@
 /** Drawing a 28×28 image in a terminal, so a user sees what the model saw. */
-import { MNIST_SIDE } from '@mnist-lr/core';
+import { MNIST_SIDE } from '@mnist-lr/core/engine';
 
 /** Five shades, from background to full ink. */
 const SHADES = [' ', '░', '▒', '▓', '█'] as const;

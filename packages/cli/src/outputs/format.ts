@@ -4,7 +4,7 @@
  */
 import { isAbsolute, relative } from 'node:path';
 
-import type { EpochMetrics, TrainConfig } from '@mnist-lr/core';
+import type { EpochMetrics, TrainConfig } from '@mnist-lr/core/engine';
 
 /**
  * 60000 → "60,000". Grouped by hand: toLocaleString pages in part of ICU's data, about 5 MiB of

@@ -6,7 +6,7 @@
  * No canvas is involved: vega estimates text widths, resvg lays out text with system fonts
  * (DejaVu Sans), so the same input gives the same bytes on the same machine.
  */
-import { unwritable } from '@mnist-lr/core';
+import { unwritable } from '@mnist-lr/core/engine';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { loadModel, parseConfig, zeroWeights, type EpochMetrics } from '@mnist-lr/core';
+import { loadModel, parseConfig, zeroWeights, type EpochMetrics } from '@mnist-lr/core/engine';
 
 import { RunRecorder, runPaths, type RunInfo } from './recorder.js';
 import { readMetricsFile } from './report.js';

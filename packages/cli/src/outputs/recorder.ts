@@ -29,7 +29,7 @@ import {
   type EpochMetrics,
   type TrainConfig,
   type Weights,
-} from '@mnist-lr/core';
+} from '@mnist-lr/core/engine';
 
 import { VERSION } from '../version.js';
 import { duration, formatConfig, formatEpochLine, int } from './format.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { shortName as shortNameOf } from '@mnist-lr/core';
+import { shortName as shortNameOf } from '@mnist-lr/core/engine';
 import { bestOf, readMetricsFile, replaceBetweenMarkers, resultsTable } from './report.js';
 import type { EpochLike, RunConfigLike } from './report.js';
 

@@ -3,7 +3,7 @@
  * finds out before anything slow (loading 55 MB of MNIST) has been done.
  */
 import { createServer } from 'node:net';
-import { MnistLrError } from '@mnist-lr/core';
+import { MnistLrError } from '@mnist-lr/core/engine';
 
 /** The coded error for a failed `listen(port, host)`; errors that are not about the address pass through. */
 export function listenError(e: unknown, host: string, port: number): unknown {

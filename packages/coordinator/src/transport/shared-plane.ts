@@ -1,4 +1,4 @@
-import type { RowMover, SharedRegion, Weights } from '@mnist-lr/core';
+import type { RowMover, SharedRegion, Weights } from '@mnist-lr/core/engine';
 import { TaskSlot, WeightsBoard, type SlotResult, type TaskMessage, type ThreadSlot } from '@mnist-lr/core/protocol';
 
 export interface SharedPlaneOptions<P> {

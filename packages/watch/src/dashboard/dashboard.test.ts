@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { kernelFingerprint, loadConfig, loadTrainingData, train, type TrainingData } from '@mnist-lr/core';
+import { kernelFingerprint, loadConfig, loadTrainingData, train, type TrainingData } from '@mnist-lr/core/engine';
 
 import { parsePrometheus, sample } from '../../../../test/helpers/prometheus.js';
 import { RunMonitor } from '../monitor/run-monitor.js';

@@ -28,7 +28,6 @@ import { SECURITY_HEADERS } from '../http/headers.js';
 import { AuthLimiter } from '../http/auth-limiter.js';
 import { send, sendJson, sendText } from '../http/respond.js';
 import { createJoinRoutes, type JoinOptions } from '../join/routes.js';
-import { metricsRegistry, scrape } from './metrics.js';
 import { EventStream } from './sse.js';
 
 /** Who may look (see http/access.ts), what they see, and how often it is pushed to them. */
@@ -64,7 +63,14 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   const gate = createGate({ token: options.token, open: options.open, secure: options.secure, limiter });
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const join = options.join ? createJoinRoutes({ ...options.join, monitor, limiter, log }) : undefined;
-  const registry = metricsRegistry(monitor);
+  // prom-client (and what it loads: about 90 files) only with the first scrape: a run that nobody
+  // scrapes starts without it.
+  let metrics: Promise<{ body: () => Promise<string>; contentType: string }> | undefined;
+  const loadMetrics = (): NonNullable<typeof metrics> =>
+    (metrics ??= import('./metrics.js').then(({ metricsRegistry, scrape }) => {
+      const registry = metricsRegistry(monitor);
+      return { body: () => scrape(registry), contentType: registry.contentType };
+    }));
   const stream = new EventStream(monitor, { intervalMs: options.pushIntervalMs });
   const assets = loadPage('dashboard');
   const mounts = new Map<string, MountedHandler>();
@@ -75,8 +81,8 @@ export function createDashboard(options: DashboardOptions): Dashboard {
         send(res, 200, 'application/json; charset=utf-8', JSON.stringify(monitor.status()));
         return;
       case '/metrics':
-        scrape(registry).then(
-          (body) => send(res, 200, registry.contentType, body),
+        loadMetrics().then(async (m) => ({ type: m.contentType, body: await m.body() })).then(
+          ({ type, body }) => send(res, 200, type, body),
           (e: Error) => sendText(res, 500, `metrics failed: ${e.message}`),
         );
         return;

@@ -6,7 +6,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
 
 import type { ReasonCounts, RunMonitor } from '../monitor/run-monitor.js';
-import { RUN_STATES } from '../monitor/status-schema.js';
+import { RUN_STATES } from '../monitor/run-states.js';
 
 const P = 'mnist_lr_';
 

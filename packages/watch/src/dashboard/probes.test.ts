@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { parseConfig } from '@mnist-lr/core';
+import { parseConfig } from '@mnist-lr/core/engine';
 
 import { RunMonitor } from '../monitor/run-monitor.js';
 import { RUN_STATES } from '../monitor/status-schema.js';

@@ -2,7 +2,7 @@
  * The HTTP surface on a server of its own, for runs with no coordinator (`train --workers 0
  * --dashboard`): loopback by default, so open without a token.
  */
-import { checkOptions } from '@mnist-lr/core';
+import { checkOptions } from '@mnist-lr/core/engine';
 
 import { LISTEN_OPTIONS, listenAt, listenHttp } from '../http/listen.js';
 import type { RunMonitor } from '../monitor/run-monitor.js';

@@ -6,7 +6,7 @@ import { request } from 'node:http';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { parseConfig } from '@mnist-lr/core';
+import { parseConfig } from '@mnist-lr/core/engine';
 
 import { RunMonitor } from '../monitor/run-monitor.js';
 import { WorkerRecord } from '../monitor/worker-record.js';

@@ -1,5 +1,5 @@
 /** POST /predict: an image (PNG or JPEG body) or a JSON 28×28 array in, the model's answer out. */
-import { MNIST_SIDE, MnistLrError, modelInput, predict, predictProba, type Classifier, type Raster } from '@mnist-lr/core';
+import { MNIST_SIDE, MnistLrError, modelInput, predict, predictProba, type Classifier, type Raster } from '@mnist-lr/core/engine';
 
 import type { PredictionAnswer } from './answer.js';
 

@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import { checkOptions, MnistLrError, type ModelFile } from '@mnist-lr/core';
+import { checkOptions, MnistLrError, type ModelFile } from '@mnist-lr/core/engine';
 
 import { loadPage, type Asset } from '../http/assets.js';
 import { createGate } from '../http/gate.js';

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import { MnistLrError } from '@mnist-lr/core';
+import { MnistLrError } from '@mnist-lr/core/engine';
 
 import { Access, type AccessOptions } from './access.js';
 import { loginStylesheet } from './assets.js';

@@ -2,7 +2,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { MnistLrError, type OptionRule } from '@mnist-lr/core';
+import { MnistLrError, type OptionRule } from '@mnist-lr/core/engine';
 
 export interface Listening {
   server: Server;

@@ -1,7 +1,7 @@
 /** Answers of this package's servers, each with the security headers; coded errors; bounded request bodies. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import { MnistLrError, isMnistLrError, type ErrorCode } from '@mnist-lr/core';
+import { MnistLrError, isMnistLrError, type ErrorCode } from '@mnist-lr/core/engine';
 
 import { SECURITY_HEADERS } from './headers.js';
 

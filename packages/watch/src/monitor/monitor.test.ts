@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { DELTA_SCALE, initialState, parseConfig } from '@mnist-lr/core';
+import { DELTA_SCALE, initialState, parseConfig } from '@mnist-lr/core/engine';
 
 import { EventLog } from './event-log.js';
 import { RunMonitor } from './run-monitor.js';

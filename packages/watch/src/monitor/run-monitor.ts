@@ -5,7 +5,7 @@
  * Prometheus values) is computed only when someone reads it. Watching therefore costs a step a
  * clock read, a bucket increment and a few stores.
  */
-import { DELTA_SCALE, epochSteps, type EngineHooks, type EpochMetrics, type StepInfo, type TrainConfig, type TrainState } from '@mnist-lr/core';
+import { DELTA_SCALE, epochSteps, type EngineHooks, type EpochMetrics, type StepInfo, type TrainConfig, type TrainState } from '@mnist-lr/core/engine';
 import { inert, LABEL_MAX } from '@mnist-lr/core/protocol';
 
 import { EventLog } from './event-log.js';

@@ -5,10 +5,13 @@
  */
 import { z } from 'zod';
 
+import { RUN_STATES } from './run-states.js';
+
+export { RUN_STATES, type RunState } from './run-states.js';
+
 const count = z.number().int().nonnegative();
 const byReason = z.record(z.string(), count);
 
-export const RUN_STATES = ['waiting', 'training', 'finished', 'failed'] as const;
 
 export const epochMetricsSchema = z.object({
   epoch: z.number().int().positive(),
@@ -105,7 +108,6 @@ export const statusSchema = z.object({
 /** A /status document. */
 export type Status = z.infer<typeof statusSchema>;
 export type WorkerStatus = z.infer<typeof workerStatusSchema>;
-export type RunState = (typeof RUN_STATES)[number];
 
 export const EVENT_KINDS = ['state', 'join', 'leave', 'evict', 'refuse', 'reassign', 'backup', 'checkpoint', 'decay', 'epoch'] as const;
 

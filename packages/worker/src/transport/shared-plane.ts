@@ -1,4 +1,4 @@
-import type { BatchSums, RowMover, Weights } from '@mnist-lr/core';
+import type { BatchSums, RowMover, Weights } from '@mnist-lr/core/engine';
 import { TaskSlot, WeightsBoard, type SlotTask, type ThreadSlot } from '@mnist-lr/core/protocol';
 
 /** A worker's side of the shared-memory data plane, made from the ThreadSlot it was given. */

@@ -3,7 +3,7 @@
  * throw on (a port past 65535, a #fragment) or that cannot be connected to (port 0) is a coded
  * error before any connection is tried, and never a stack trace or a minute of retries.
  */
-import { MnistLrError } from '@mnist-lr/core';
+import { MnistLrError } from '@mnist-lr/core/engine';
 
 const EXPECTED = 'expected ws://HOST:PORT or wss://HOST:PORT (the address the coordinator printed)';
 

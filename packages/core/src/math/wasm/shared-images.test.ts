@@ -93,7 +93,7 @@ describe('training images in a shared kernel memory', () => {
         const sums = kernel.compute(batch, w, 0).sums;
         parentPort.postMessage({ gW: sums.gW.slice(), gb: sums.gb.slice(), loss: sums.loss, buffer: sums.gW.buffer.byteLength, grown: train.memory.buffer.byteLength });
       });`;
-    const coreUrl = new URL('../../../dist/index.js', import.meta.url).href;
+    const coreUrl = new URL('../../../dist/engine.js', import.meta.url).href;
     const worker = new Worker(code, { eval: true, workerData: { core: coreUrl, train: data.train, batch, w } });
     const there = await new Promise<{ gW: Float64Array; gb: Float64Array; loss: number; buffer: number; grown: number }>((resolve, reject) => {
       worker.once('message', resolve);
@@ -145,7 +145,7 @@ describe('training images in a shared kernel memory', () => {
         const sums = kernel.compute(batch, { W, b }, 0).sums;
         parentPort.postMessage({ gW: sums.gW.slice(), loss: sums.loss, inPlace: kernel.inPlace({ W, b }) });
       });`;
-    const coreUrl = new URL('../../../dist/index.js', import.meta.url).href;
+    const coreUrl = new URL('../../../dist/engine.js', import.meta.url).href;
     const worker = new Worker(code, { eval: true, workerData: { core: coreUrl, train: data.train, batch, at: resident.W.byteOffset } });
     const there = await new Promise<{ gW: Float64Array; loss: number; inPlace: number }>((resolve, reject) => {
       worker.once('message', resolve);
