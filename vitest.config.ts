@@ -10,6 +10,7 @@ export default defineConfig({
     alias: [
       { find: /^@mnist-lr\/core\/protocol$/, replacement: src('./packages/core/src/protocol/index.ts') },
       { find: /^@mnist-lr\/core\/engine$/, replacement: src('./packages/core/src/engine.ts') },
+      { find: /^@mnist-lr\/core\/browser$/, replacement: src('./packages/core/src/browser/index.ts') },
       { find: /^@mnist-lr\/core$/, replacement: src('./packages/core/src/index.ts') },
       { find: /^@mnist-lr\/worker$/, replacement: src('./packages/worker/src/index.ts') },
       { find: /^@mnist-lr\/coordinator\/defaults$/, replacement: src('./packages/coordinator/src/defaults.ts') },

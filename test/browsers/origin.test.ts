@@ -5,6 +5,7 @@
  * the join routes either (the browser's CORS check). A join link without its secret, or with a
  * wrong one, gets nothing: the page makes no data request without a secret, the coordinator
  * answers none with a wrong one, and no WebSocket is opened.
+ * Where a browser is missing its tests skip with the reason, except in CI, where they fail.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,8 +17,9 @@ import { Coordinator } from '@mnist-lr/coordinator';
 import { JOIN_HEADER, joinProtocols } from '@mnist-lr/core/protocol';
 
 import { VIEWPORTS } from '../helpers/browser.js';
+import { skipFor } from '../helpers/requires.js';
 import { originConfig, waitFor } from '../helpers/cluster.js';
-import { BROWSERS, launch, textOf, waitUntil, type Browser } from '../helpers/tabs.js';
+import { BROWSERS, browserMissing, launch, textOf, waitUntil, type Browser } from '../helpers/tabs.js';
 
 let data: TrainingData;
 let coordinator: Coordinator;
@@ -45,13 +47,14 @@ afterAll(async () => {
 });
 
 describe.each(BROWSERS)('in %s', (name) => {
+  const skip = skipFor(`the join link tests in ${name}`, browserMissing(name));
   let browser: Browser;
   beforeAll(async () => {
-    browser = await launch(name);
+    if (!skip) browser = await launch(name);
   });
   afterAll(async () => browser?.close());
 
-  it("a page of another origin cannot connect, even with the link's secret, nor read the join routes", async () => {
+  it.skipIf(skip)("a page of another origin cannot connect, even with the link's secret, nor read the join routes", async () => {
     const tab = await browser.open(VIEWPORTS.desktop);
     const before = coordinator.refused.BAD_ORIGIN ?? 0;
     try {
@@ -84,7 +87,7 @@ describe.each(BROWSERS)('in %s', (name) => {
     }
   });
 
-  it('a join link without its secret, or with a wrong one, gets nothing', async () => {
+  it.skipIf(skip)('a join link without its secret, or with a wrong one, gets nothing', async () => {
     const tab = await browser.open(VIEWPORTS.desktop);
     try {
       const page = new URL(coordinator.joinUrl!);

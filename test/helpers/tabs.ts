@@ -1,9 +1,8 @@
 /**
  * Tabs of two real browsers, driven the same way: Debian's Chromium through playwright-core (as
  * helpers/browser.ts launches it) and Debian's Firefox ESR (SpiderMonkey) through puppeteer-core
- * over WebDriver BiDi. Neither library downloads a browser. The browser tests need both and fail,
- * naming the one missing and how to install it, where either is absent: this machine class has
- * both (CI installs them).
+ * over WebDriver BiDi. Neither library downloads a browser. Where one is missing its tests skip
+ * with the reason on a developer's machine, and fail in CI, which installs both (requires.ts).
  */
 import { existsSync } from 'node:fs';
 
@@ -18,10 +17,17 @@ export const FIREFOX_PATH = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
 export type BrowserName = 'Chromium' | 'Firefox';
 export const BROWSERS: readonly BrowserName[] = ['Chromium', 'Firefox'];
 
+/** Why `name` cannot run here, saying how to install it, or undefined when it can. */
+export function browserMissing(name: BrowserName): string | undefined {
+  if (name === 'Chromium' && !existsSync(CHROMIUM_PATH)) return `no Chromium at ${CHROMIUM_PATH} (apt-get install chromium, or set CHROMIUM_PATH)`;
+  if (name === 'Firefox' && !existsSync(FIREFOX_PATH)) return `no Firefox at ${FIREFOX_PATH} (apt-get install firefox-esr, or set FIREFOX_PATH)`;
+  return undefined;
+}
+
 /** Throws, saying how to install it, when `name` is not on this machine. */
 export function requireBrowser(name: BrowserName): void {
-  if (name === 'Chromium' && !existsSync(CHROMIUM_PATH)) throw new Error(`no Chromium at ${CHROMIUM_PATH}: apt-get install chromium (or set CHROMIUM_PATH)`);
-  if (name === 'Firefox' && !existsSync(FIREFOX_PATH)) throw new Error(`no Firefox at ${FIREFOX_PATH}: apt-get install firefox-esr (or set FIREFOX_PATH)`);
+  const missing = browserMissing(name);
+  if (missing) throw new Error(missing);
 }
 
 export interface Viewport {

@@ -53,7 +53,9 @@ describe('the join link', () => {
   let secret: string;
   const token = 'the-run-token';
   beforeAll(async () => {
-    coordinator = await Coordinator.start({ config: originConfig('config_1', { num_epoches: 1 }), data, token, workerWaitMs: 600_000 });
+    // Wrong credentials are tried here on purpose: none of them is slowed down (auth.test.ts checks that).
+    const authLimits = { freeFailures: 1000, baseDelayMs: 1, maxDelayMs: 1, forgetAfterMs: 60_000, maxTracked: 100 };
+    coordinator = await Coordinator.start({ config: originConfig('config_1', { num_epoches: 1 }), data, token, workerWaitMs: 600_000, authLimits });
     secret = new URL(coordinator.joinUrl!).hash.slice(1);
   });
   afterAll(() => coordinator.close());

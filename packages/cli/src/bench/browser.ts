@@ -14,7 +14,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 
-import { parseConfig, type TrainingData } from '@mnist-lr/core';
+import { parseConfig, type TrainingData } from '@mnist-lr/core/engine';
 import { Coordinator } from '@mnist-lr/coordinator';
 
 import { TOKEN_ENV } from '../token.js';

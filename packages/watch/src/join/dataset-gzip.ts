@@ -7,7 +7,7 @@
  */
 import { createGzip } from 'node:zlib';
 
-import { datasetStream, MnistLrError, readMnistFiles } from '@mnist-lr/core';
+import { datasetStream, MnistLrError, readMnistFiles } from '@mnist-lr/core/engine';
 
 export interface GzippedDataset {
   /** The gzipped stream. */

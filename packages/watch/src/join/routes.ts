@@ -13,7 +13,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import { isMnistLrError } from '@mnist-lr/core';
+import { isMnistLrError } from '@mnist-lr/core/engine';
 import { JOIN_HEADER, PROTOCOL_VERSION, REASON_HEADER, REASONS, tokensEqual } from '@mnist-lr/core/protocol';
 
 import type { AuthLimiter } from '../http/auth-limiter.js';
