@@ -90,7 +90,7 @@ async function get(path: string): Promise<Response> {
 
 async function run(): Promise<void> {
   post({ type: 'phase', phase: 'preparing', text: 'compiling the kernel' });
-  const { wasm } = await prepareEngine();
+  await prepareEngine();
   const summary = (await (await get('run')).json()) as JoinSummary;
   if (summary.protocol !== PROTOCOL_VERSION) throw new Ended('PROTOCOL_MISMATCH', `${REASONS.PROTOCOL_MISMATCH.text} (page ${PROTOCOL_VERSION}, coordinator ${summary.protocol}): reload the page`);
   if (summary.state === 'finished' || summary.state === 'failed') throw new Ended('RUN_COMPLETE', `the run has ${summary.state}; nothing left to compute`);
@@ -99,7 +99,6 @@ async function run(): Promise<void> {
   const source = new LocalGradientSource(data.train);
   const kernel = source.fingerprint();
   post({ type: 'engine', engine: engineName(), kernel: source.kernel.name === 'wasm' ? 'WebAssembly SIMD' : 'JS', fingerprint: kernel });
-  if (!wasm && source.kernel.name !== 'js') throw new Error('the WebAssembly kernel runs without its module');
   if (kernel !== summary.kernel) throw new Ended('KERNEL_MISMATCH', `${REASONS.KERNEL_MISMATCH.text}: this browser's kernel computes ${kernel}, the run's ${summary.kernel}`);
   await compute(source, data, kernel);
 }
