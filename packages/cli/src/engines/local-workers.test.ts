@@ -55,9 +55,11 @@ describe('local worker threads', () => {
     const outcome = await engine.run({ config: { ...config, num_epoches: 2 }, data, hooks: {} });
     await outcome.release?.();
     expect(outcome.history).toHaveLength(2);
-    // The dashboard's address is all such a run shows (training starts at once: no wait for workers).
-    expect(lines.filter((l) => !/^dashboard: http:\/\/127\.0\.0\.1:\d+\//.test(l))).toEqual([]);
-    expect(lines).toHaveLength(1);
+    // The dashboard's address and the join link are all such a run shows (training starts at once:
+    // no wait for workers).
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^dashboard: http:\/\/127\.0\.0\.1:\d+\/ /);
+    expect(lines[1]).toMatch(/^join from a browser: http:\/\/127\.0\.0\.1:\d+\/join\/#[\w-]{43}$/);
   });
 
   it("read the coordinator's data from shared memory and give the in-process weights bit for bit", async () => {
