@@ -90,6 +90,11 @@ describe.skipIf(skipFor('the dashboard page tests', missing))('the dashboard pag
     coordinator.monitor.describe({ name: 'config_1', path: 'configs/config_1.json', engine: 'coordinator with 2 worker processes' });
     try {
       await page.goto(coordinator.dashboardUrl);
+      // A coordinator on loopback shows its join link without a QR code: no phone can reach it.
+      await expect.poll(() => page.locator('#join').isVisible(), { timeout: 20_000 }).toBe(true);
+      expect(await page.locator('#join-link').textContent()).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/join\/#[\w-]{43}$/);
+      expect(await page.locator('#join-qr').isVisible()).toBe(false);
+      expect(await page.locator('#join-text').textContent()).toContain('--host 0.0.0.0');
       workers.push(startProcessWorker(coordinator.url, token, ['--label', 'process 1']), startProcessWorker(coordinator.url, token, ['--label', 'process 2']));
       await coordinator.run();
       await expect.poll(() => page.locator('#state').textContent(), { timeout: 20_000 }).toBe('finished');

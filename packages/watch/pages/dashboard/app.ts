@@ -187,7 +187,13 @@ function addEvent(e: RunEvent): void {
   while (feed.children.length > FEED_KEPT) feed.lastElementChild!.remove();
 }
 
-/** The join link (404 when the run has none), with a QR code for a phone on the same network. */
+/** Host names no other device can reach. */
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/;
+
+/**
+ * The join link (404 when the run has none), with a QR code for a phone on the same network when
+ * the coordinator can be reached from one.
+ */
 async function showJoinLink(): Promise<void> {
   const response = await fetch('/join-link', { cache: 'no-store' });
   if (!response.ok) return;
@@ -197,7 +203,14 @@ async function showJoinLink(): Promise<void> {
   const a = $<HTMLAnchorElement>('join-link');
   a.href = url;
   a.textContent = url;
-  $('join-qr').replaceChildren(qrCode(url, 'QR code of the join link'));
+  if (LOOPBACK.test(new URL(url).hostname)) {
+    // No other device can reach a loopback address: a QR code would only mislead a phone.
+    $('join-qr').hidden = true;
+    $('join-text').textContent =
+      'A browser on this machine can compute for this run: open this link. The coordinator listens on loopback only; start it with --host 0.0.0.0 to let phones and other machines on the network join. The link admits computing only.';
+  } else {
+    $('join-qr').replaceChildren(qrCode(url, 'QR code of the join link'));
+  }
   $('join').hidden = false;
 }
 showJoinLink().catch(() => {});
