@@ -8,9 +8,16 @@ import { fixedSharedMemory, wasmApi } from './wasm-api.js';
 let compiled: object | null | undefined;
 const variants = new WeakMap<Uint8Array, object>();
 
-/** The module's bytes (atob: every engine has it, where Buffer is Node's). */
+/**
+ * The module's bytes (atob: every engine has it, where Buffer is Node's). A plain loop over the
+ * decoded string: Uint8Array.from with a mapping function calls it per byte through the iterator
+ * protocol, several times slower, and this runs once per process and per worker thread.
+ */
 function moduleBytes(): Uint8Array {
-  return Uint8Array.from(atob(KERNEL_WASM_BASE64), (c) => c.charCodeAt(0));
+  const text = atob(KERNEL_WASM_BASE64);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
 }
 
 /** The compiled module, or null where WebAssembly, its SIMD or shared memories are missing. */
@@ -19,9 +26,10 @@ export function kernelModule(): object | null {
   compiled = null;
   const wa = wasmApi();
   if (wa !== null) {
+    // No WebAssembly.validate() first: it decodes the module once more, and a module this runtime
+    // cannot run (no SIMD, say) makes the compilation throw, which leaves null as well.
     try {
-      const bytes = moduleBytes();
-      if (wa.validate(bytes)) compiled = new wa.Module(bytes);
+      compiled = new wa.Module(moduleBytes());
     } catch {
       compiled = null;
     }
@@ -40,9 +48,9 @@ export async function compileKernelModule(): Promise<boolean> {
   const wa = wasmApi();
   let module: object | null = null;
   if (wa !== null) {
+    // As in kernelModule(): a module that does not compile here rejects, which leaves null.
     try {
-      const bytes = moduleBytes();
-      if (wa.validate(bytes)) module = await wa.compile(bytes);
+      module = await wa.compile(moduleBytes());
     } catch {
       module = null;
     }

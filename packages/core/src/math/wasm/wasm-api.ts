@@ -14,7 +14,6 @@ export interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   compile(bytes: Uint8Array): Promise<object>;
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-  validate(bytes: Uint8Array): boolean;
 }
 
 /** Bytes in a WebAssembly page. */
