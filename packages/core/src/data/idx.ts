@@ -7,7 +7,7 @@ import { MnistLrError } from '../errors.js';
 import { parseIdx, REMEDY, type IdxArray } from './idx-parse.js';
 
 // The parser loads in any engine; reading files is Node's (this module).
-export { IDX_MAX_HEADER, parseIdx, parseIdxHeader, type IdxArray, type IdxHeader } from './idx-parse.js';
+export { parseIdx, type IdxArray } from './idx-parse.js';
 
 /**
  * Reads a file and gunzips it if it starts with the gzip magic 1f 8b. Detection is by content,

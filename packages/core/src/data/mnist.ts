@@ -14,11 +14,6 @@ import { parseIdx, readIdxBytes, type IdxArray } from './idx.js';
 import { fingerprintOf } from './dataset-stream.js';
 import { checkLabels, imageCount } from './mnist-checks.js';
 
-// What loads in any engine, where the files come from elsewhere (a browser worker's download).
-export { fingerprintOf } from './dataset-stream.js';
-export { checkLabels, imageCount } from './mnist-checks.js';
-
-
 /** One split of MNIST as read from its IDX files. */
 export interface MnistSplit {
   count: number;

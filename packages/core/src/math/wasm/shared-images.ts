@@ -14,7 +14,7 @@
  * scratch slots, SCRATCH_PAGES pages each, in the order they were made.
  */
 import { allocSparse, type SparseImages } from '../sparse.js';
-import { fixedSharedMemory, PAGE, wasmApi, type WasmMemory } from './wasm-api.js';
+import { PAGE, wasmApi, type WasmMemory } from './wasm-api.js';
 import { wasmKernelAvailable } from './kernel-module.js';
 
 /** Pages of one kernel's scratch (wasm-kernel.ts checks its layout fits). */

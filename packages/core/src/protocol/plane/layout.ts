@@ -23,9 +23,6 @@
  */
 import { CLASSES, PIXELS, W_LENGTH } from '../../math/shape.js';
 
-/** Bytes of one pixel's row of W (its ten classes, f64). */
-export const ROW_BYTES = CLASSES * 8;
-
 /**
  * Rows packed up to this many; past it, all of W (or gW) is copied whole. Bytes that cross from
  * one core's cache to another's are what a step pays for here, so rows are packed much further
