@@ -147,8 +147,8 @@ export interface InPlace {
 }
 
 /**
- * `data`'s addresses in its shared kernel memory, with a scratch slot claimed there for one user
- * (a kernel, an evaluator); null when the data do not live in such a memory or no slot is free.
+ * `data`'s addresses in its shared kernel memory, with a scratch slot claimed there for one
+ * kernel; null when the data do not live in such a memory or no slot is free.
  */
 export function placeInPlace(data: SparseImages): InPlace | null {
   const memory = kernelMemoryOf(data);
