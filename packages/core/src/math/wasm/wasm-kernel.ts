@@ -8,6 +8,7 @@ import { clearRows } from '../rows.js';
 import type { SparseImages } from '../sparse.js';
 import { CLASSES, PIXELS, W_LENGTH } from '../shape.js';
 import { jsRowMover, type RowMover } from '../row-mover.js';
+import { copyF64 } from '../copy.js';
 import { kernelModule, variantModule } from './kernel-module.js';
 import { livesIn, placeInPlace, SCRATCH_PAGES } from './shared-images.js';
 import { fixedSharedMemory, PAGE, wasmApi, type WasmMemory } from './wasm-api.js';
@@ -60,10 +61,6 @@ const BATCH_AT = 131680;
 const BATCH_CAPACITY = 1 << 13;
 const SCRATCH_BYTES = BATCH_AT + 4 * BATCH_CAPACITY;
 if (SCRATCH_BYTES > SCRATCH_PAGES * PAGE) throw new Error('wasm-kernel: the scratch layout outgrew SCRATCH_PAGES');
-
-/** Node's Buffer (Bun and Deno have it too), or undefined in a browser. */
-type BufferLike = Uint8Array & { fill(value: Uint8Array): unknown };
-const NodeBuffer = (globalThis as { Buffer?: { from(buffer: ArrayBufferLike, offset: number, length: number): BufferLike } }).Buffer;
 
 /** Gives a kernel's scratch slot back once the kernel is garbage, for the next kernel to use. */
 const slots = new FinalizationRegistry<() => void>((release) => release());
@@ -136,11 +133,8 @@ export class WasmKernel implements Kernel {
   private checkedB: Float64Array | null = null;
   private checkedAt = -1;
   private readonly base: number;
-  /** W in the memory, and the same bytes as a Buffer where the engine has Node's (see setWeights). */
+  /** W in the scratch, where setWeights copies weights. */
   private readonly W: Float64Array;
-  private readonly wBytes: BufferLike | null;
-  /** The bytes of the weights last copied (the Buffer over heldW). */
-  private heldWBytes: BufferLike | null = null;
   private readonly b: Float64Array;
   private readonly batch: Uint32Array;
   private readonly loss: Float64Array;
@@ -188,7 +182,6 @@ export class WasmKernel implements Kernel {
 
     this.count = count;
     this.W = new Float64Array(buf, base + W_AT, PIXELS * CLASSES);
-    this.wBytes = NodeBuffer?.from(buf, base + W_AT, 8 * PIXELS * CLASSES) ?? null;
     this.b = new Float64Array(buf, base + B_AT, CLASSES);
     this.batch = new Uint32Array(buf, base + BATCH_AT, BATCH_CAPACITY);
     this.loss = new Float64Array(buf, base + STATS_AT, 1);
@@ -261,17 +254,10 @@ export class WasmKernel implements Kernel {
     if (weights.W.length !== PIXELS * CLASSES || weights.b.length !== CLASSES) {
       throw new RangeError(`weights must be ${PIXELS}×${CLASSES} and ${CLASSES}`);
     }
-    // A copy into a shared memory by TypedArray.prototype.set goes word by word (V8 must assume
-    // other threads read it), four times slower than memcpy: 2 µs a step, 15 % of an epoch at
-    // batch 10. Buffer.prototype.fill with a Buffer of the same length copies it once, by memcpy.
-    // (A browser has no Buffer: it copies with set(), and computes one worker's slices only.)
-    if (this.wBytes === null) this.W.set(weights.W);
-    else {
-      if (this.heldWBytes === null || this.heldW !== weights.W) {
-        this.heldWBytes = NodeBuffer!.from(weights.W.buffer, weights.W.byteOffset, weights.W.byteLength);
-      }
-      this.wBytes.fill(this.heldWBytes);
-    }
+    // By memcpy where the runtime has Node's Buffer, not word by word as set() copies into a
+    // shared memory (see ../copy.ts). A browser copies with set(), and computes one worker's
+    // slices only.
+    copyF64(this.W, weights.W);
     this.b.set(weights.b);
   }
 

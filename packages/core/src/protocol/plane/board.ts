@@ -1,7 +1,7 @@
 import type { Weights } from '../../math/model.js';
 import { jsRowMover, type RowMover } from '../../math/row-mover.js';
 import { CLASSES, PIXELS, W_LENGTH } from '../../math/shape.js';
-import { copyF64 } from './copy.js';
+import { copyF64 } from '../../math/copy.js';
 import {
   BOARD_B_AT,
   BOARD_BYTES,

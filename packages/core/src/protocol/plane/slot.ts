@@ -3,7 +3,7 @@ import { jsRowMover, type RowMover } from '../../math/row-mover.js';
 import type { RowSet } from '../../math/rows.js';
 import { CLASSES, PIXELS, W_LENGTH } from '../../math/shape.js';
 import { waitAsync } from './board.js';
-import { copyF64 } from './copy.js';
+import { copyF64 } from '../../math/copy.js';
 import {
   RESULT_OK,
   RESULT_STALE,
