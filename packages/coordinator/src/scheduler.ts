@@ -134,8 +134,6 @@ export interface SchedulerObserver<P> {
   backup(): void;
   /** A slice has no worker to go to: the run waits for one. */
   orphaned(): void;
-  /** This thread computed a slice itself (computeShare), in `ms`. */
-  ownSliceDone?(ms: number): void;
 }
 
 /** Counters of what happened, for logs and tests. */
@@ -398,7 +396,6 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
       this.accumulated = true;
       const ms = this.clock.now() - started;
       this.sizer.record(null, slice.indices.length, ms);
-      this.options.observer?.ownSliceDone?.(ms);
       this.complete(slice);
       this.stepDoneIfLast();
       return;
@@ -406,7 +403,6 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
     const out = this.options.local!(slice.indices, this.weights!, this.version);
     const ms = this.clock.now() - started;
     this.sizer.record(null, slice.indices.length, ms);
-    this.options.observer?.ownSliceDone?.(ms);
     if (slice.verify) this.stats.verify.byCoordinator++;
     if (this.verifyFraction === 0) {
       this.complete(slice);
