@@ -140,7 +140,10 @@ export interface SchedulerObserver<P> {
 export interface SchedulerStats {
   /** Slices given to another worker after their worker failed. */
   reassigned: number;
-  /** Slices also sent to a backup worker. */
+  /**
+   * Slices also given to a second party while their first was slow: sent to a backup worker
+   * (backupFactor), or taken over by this thread when a shared-memory worker is late (takeOverLate).
+   */
   backups: number;
   /** Answers that arrived after another worker had answered the same slice. */
   lateAnswers: number;
@@ -150,7 +153,9 @@ export interface SchedulerStats {
 
 /**
  * Computes a batch's exact sums on the connected workers (DESIGN.md §6): the batch is split into
- * contiguous slices, one per live worker; each returns its slice's exact sums, which are added in
+ * contiguous slices, one per idle worker (every ready worker when all are busy and this thread
+ * takes no share), plus the last one for this thread with computeShare, each sized by how fast
+ * its party has measured (SliceSizer). Each returns its slice's exact sums, which are added in
  * whatever order they arrive. Because the sums are exact (core's math/exact.ts) a slice may be
  * recomputed by any worker after a failure, or computed twice, and the step's result is the same
  * to the bit.
