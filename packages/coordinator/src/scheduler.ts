@@ -107,7 +107,8 @@ export interface SchedulerOptions<P = unknown> {
   mover?: RowMover;
   /**
    * With computeShare and without verify: whether this thread computes a step alone when that
-   * has measured faster than sharing it (SplitPolicy). Default true.
+   * has measured faster than sharing it (SplitPolicy). Default true; needs `accumulator`, since a
+   * step alone is the accumulator's (ignored without one).
    */
   adaptive?: boolean;
   /**
@@ -185,7 +186,16 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
   private syncError: Error | null = null;
   /** clock.now() of the last time the event loop was known to turn (see yieldDue). */
   private turnAt = 0;
-  /** Shared or alone, whichever measures faster (computeShare without verify); null otherwise. */
+  /**
+   * Whether the step's total lives in the accumulator (computeShare without verify). Fixed at
+   * construction: it reads only the options and verifyFraction, neither of which changes after.
+   */
+  private readonly accumulating: boolean;
+  /**
+   * Shared or alone, whichever measures faster; null unless accumulating, since a step alone is
+   * one the accumulator computes (computeAlone): a policy without one could choose 'alone' for
+   * nothing, and would time shared steps as if they were alone.
+   */
   private readonly policy: SplitPolicy | null;
   /** How many samples each party gets, from how fast it has been. */
   private readonly sizer = new SliceSizer<P>();
@@ -212,12 +222,8 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
     if ((this.verifyFraction > 0 || options.computeShare) && !options.local) throw new RangeError('SliceScheduler: verify and computeShare need the coordinator\'s own computation (options.local)');
     this.random = options.random ?? secureRandom;
     this.mover = options.mover ?? jsRowMover;
-    this.policy = options.computeShare && this.verifyFraction === 0 && options.adaptive !== false ? new SplitPolicy() : null;
-  }
-
-  /** Whether the step's total lives in the accumulator (computeShare without verify). */
-  private get accumulating(): boolean {
-    return this.options.accumulator !== undefined && this.options.computeShare === true && this.verifyFraction === 0;
+    this.accumulating = options.accumulator !== undefined && options.computeShare === true && this.verifyFraction === 0;
+    this.policy = this.accumulating && options.adaptive !== false ? new SplitPolicy() : null;
   }
 
   /**
@@ -235,7 +241,7 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
     // With a share of its own, this thread may be faster alone (see SplitPolicy).
     this.timed = this.policy !== null && idle.length > 0;
     this.stepStart = this.clock.now();
-    if (this.timed && !this.policy!.share() && this.accumulating) return this.computeAlone(batch, weights, version);
+    if (this.timed && !this.policy!.share()) return this.computeAlone(batch, weights, version);
     // The rows the previous step's update changed, for workers that hold that version.
     const since = this.version;
     const changed = this.options.rowsOnly && since >= 0 && version === since + 1 ? this.rows.list : null;
