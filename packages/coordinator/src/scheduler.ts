@@ -353,14 +353,23 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
     this.remaining = 0;
     this.weights = weights;
     this.version = version;
-    const out = this.options.accumulator!(batch, weights, version);
+    this.accumulate(batch);
+    this.policy!.record(this.clock.now() - this.stepStart);
+    const result = { sums: this.sums, rows: this.rows };
+    return this.yieldDue() ? this.turn().then(() => result) : result;
+  }
+
+  /**
+   * Computes `indices` with the accumulator at the step's weights: its sums and rows become the
+   * step's total, which every other answer is then added into. One place for both uses (a step
+   * alone, this thread's slice of a shared step), so they cannot drift apart.
+   */
+  private accumulate(indices: Uint32Array): void {
+    const out = this.options.accumulator!(indices, this.weights!, this.version);
     if (out.rows === null) throw new Error('SliceScheduler: the accumulator must report its rows');
     this.sums = out.sums;
     this.rows = out.rows;
     this.accumulated = true;
-    this.policy!.record(this.clock.now() - this.stepStart);
-    const result = { sums: out.sums, rows: out.rows };
-    return this.yieldDue() ? this.turn().then(() => result) : result;
   }
 
   /**
@@ -400,11 +409,7 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
     const started = this.clock.now();
     if (this.accumulating && !this.accumulated) {
       // The step's first computation in this thread: its sums become the step's total.
-      const out = this.options.accumulator!(slice.indices, this.weights!, this.version);
-      if (out.rows === null) throw new Error('SliceScheduler: the accumulator must report its rows');
-      this.sums = out.sums;
-      this.rows = out.rows;
-      this.accumulated = true;
+      this.accumulate(slice.indices);
       const ms = this.clock.now() - started;
       this.sizer.record(null, slice.indices.length, ms);
       this.complete(slice);
