@@ -31,7 +31,7 @@ export interface CoordinatorEventMap {
   release: [reason: Reason];
   /** A slice went to another worker: its own was lost for `reason`. */
   reassign: [reason: Reason | undefined];
-  /** A slow slice was also sent to a backup worker. */
+  /** A slow slice was also sent to a backup worker, or taken over by the coordinator's own thread (a late shared-memory worker's). */
   backup: [];
 }
 

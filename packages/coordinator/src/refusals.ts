@@ -10,7 +10,7 @@ import type { Reason } from '@mnist-lr/core/protocol';
 const FREE_LINES = 8;
 
 /** True for the counts whose line is logged: 1..8, then 16, 32, 64, … */
-export function worthLogging(count: number): boolean {
+function worthLogging(count: number): boolean {
   return count <= FREE_LINES || (count & (count - 1)) === 0;
 }
 

@@ -107,7 +107,8 @@ export interface SchedulerOptions<P = unknown> {
   mover?: RowMover;
   /**
    * With computeShare and without verify: whether this thread computes a step alone when that
-   * has measured faster than sharing it (SplitPolicy). Default true.
+   * has measured faster than sharing it (SplitPolicy). Default true; needs `accumulator`, since a
+   * step alone is the accumulator's (ignored without one).
    */
   adaptive?: boolean;
   /**
@@ -134,15 +135,16 @@ export interface SchedulerObserver<P> {
   backup(): void;
   /** A slice has no worker to go to: the run waits for one. */
   orphaned(): void;
-  /** This thread computed a slice itself (computeShare), in `ms`. */
-  ownSliceDone?(ms: number): void;
 }
 
 /** Counters of what happened, for logs and tests. */
 export interface SchedulerStats {
   /** Slices given to another worker after their worker failed. */
   reassigned: number;
-  /** Slices also sent to a backup worker. */
+  /**
+   * Slices also given to a second party while their first was slow: sent to a backup worker
+   * (backupFactor), or taken over by this thread when a shared-memory worker is late (takeOverLate).
+   */
   backups: number;
   /** Answers that arrived after another worker had answered the same slice. */
   lateAnswers: number;
@@ -152,7 +154,9 @@ export interface SchedulerStats {
 
 /**
  * Computes a batch's exact sums on the connected workers (DESIGN.md §6): the batch is split into
- * contiguous slices, one per live worker; each returns its slice's exact sums, which are added in
+ * contiguous slices, one per idle worker (every ready worker when all are busy and this thread
+ * takes no share), plus the last one for this thread with computeShare, each sized by how fast
+ * its party has measured (SliceSizer). Each returns its slice's exact sums, which are added in
  * whatever order they arrive. Because the sums are exact (core's math/exact.ts) a slice may be
  * recomputed by any worker after a failure, or computed twice, and the step's result is the same
  * to the bit.
@@ -182,7 +186,16 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
   private syncError: Error | null = null;
   /** clock.now() of the last time the event loop was known to turn (see yieldDue). */
   private turnAt = 0;
-  /** Shared or alone, whichever measures faster (computeShare without verify); null otherwise. */
+  /**
+   * Whether the step's total lives in the accumulator (computeShare without verify). Fixed at
+   * construction: it reads only the options and verifyFraction, neither of which changes after.
+   */
+  private readonly accumulating: boolean;
+  /**
+   * Shared or alone, whichever measures faster; null unless accumulating, since a step alone is
+   * one the accumulator computes (computeAlone): a policy without one could choose 'alone' for
+   * nothing, and would time shared steps as if they were alone.
+   */
   private readonly policy: SplitPolicy | null;
   /** How many samples each party gets, from how fast it has been. */
   private readonly sizer = new SliceSizer<P>();
@@ -209,12 +222,8 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
     if ((this.verifyFraction > 0 || options.computeShare) && !options.local) throw new RangeError('SliceScheduler: verify and computeShare need the coordinator\'s own computation (options.local)');
     this.random = options.random ?? secureRandom;
     this.mover = options.mover ?? jsRowMover;
-    this.policy = options.computeShare && this.verifyFraction === 0 && options.adaptive !== false ? new SplitPolicy() : null;
-  }
-
-  /** Whether the step's total lives in the accumulator (computeShare without verify). */
-  private get accumulating(): boolean {
-    return this.options.accumulator !== undefined && this.options.computeShare === true && this.verifyFraction === 0;
+    this.accumulating = options.accumulator !== undefined && options.computeShare === true && this.verifyFraction === 0;
+    this.policy = this.accumulating && options.adaptive !== false ? new SplitPolicy() : null;
   }
 
   /**
@@ -232,7 +241,7 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
     // With a share of its own, this thread may be faster alone (see SplitPolicy).
     this.timed = this.policy !== null && idle.length > 0;
     this.stepStart = this.clock.now();
-    if (this.timed && !this.policy!.share() && this.accumulating) return this.computeAlone(batch, weights, version);
+    if (this.timed && !this.policy!.share()) return this.computeAlone(batch, weights, version);
     // The rows the previous step's update changed, for workers that hold that version.
     const since = this.version;
     const changed = this.options.rowsOnly && since >= 0 && version === since + 1 ? this.rows.list : null;
@@ -344,14 +353,23 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
     this.remaining = 0;
     this.weights = weights;
     this.version = version;
-    const out = this.options.accumulator!(batch, weights, version);
+    this.accumulate(batch);
+    this.policy!.record(this.clock.now() - this.stepStart);
+    const result = { sums: this.sums, rows: this.rows };
+    return this.yieldDue() ? this.turn().then(() => result) : result;
+  }
+
+  /**
+   * Computes `indices` with the accumulator at the step's weights: its sums and rows become the
+   * step's total, which every other answer is then added into. One place for both uses (a step
+   * alone, this thread's slice of a shared step), so they cannot drift apart.
+   */
+  private accumulate(indices: Uint32Array): void {
+    const out = this.options.accumulator!(indices, this.weights!, this.version);
     if (out.rows === null) throw new Error('SliceScheduler: the accumulator must report its rows');
     this.sums = out.sums;
     this.rows = out.rows;
     this.accumulated = true;
-    this.policy!.record(this.clock.now() - this.stepStart);
-    const result = { sums: out.sums, rows: out.rows };
-    return this.yieldDue() ? this.turn().then(() => result) : result;
   }
 
   /**
@@ -391,14 +409,9 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
     const started = this.clock.now();
     if (this.accumulating && !this.accumulated) {
       // The step's first computation in this thread: its sums become the step's total.
-      const out = this.options.accumulator!(slice.indices, this.weights!, this.version);
-      if (out.rows === null) throw new Error('SliceScheduler: the accumulator must report its rows');
-      this.sums = out.sums;
-      this.rows = out.rows;
-      this.accumulated = true;
+      this.accumulate(slice.indices);
       const ms = this.clock.now() - started;
       this.sizer.record(null, slice.indices.length, ms);
-      this.options.observer?.ownSliceDone?.(ms);
       this.complete(slice);
       this.stepDoneIfLast();
       return;
@@ -406,7 +419,6 @@ export class SliceScheduler<P extends SchedulerPeer> implements GradientSource {
     const out = this.options.local!(slice.indices, this.weights!, this.version);
     const ms = this.clock.now() - started;
     this.sizer.record(null, slice.indices.length, ms);
-    this.options.observer?.ownSliceDone?.(ms);
     if (slice.verify) this.stats.verify.byCoordinator++;
     if (this.verifyFraction === 0) {
       this.complete(slice);

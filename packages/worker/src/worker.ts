@@ -101,6 +101,34 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
     let openedAt = Infinity;
     let ended = false;
     let served: Promise<number> | null = null;
+    /**
+     * Computes a task's slice with `replica` (at held.version), hands its sums to `reply`, then
+     * counts it: the one computation of both transports, WebSocket and shared memory. The time
+     * counted is the computation's alone; counting comes after the reply, which a step waits for.
+     * False when the task names a bad sample index: that is the coordinator's fault, and the
+     * connection is closed with `close`.
+     */
+    const computeSlice = (task: number, indices: Uint32Array, epoch: number | undefined, reply: (out: BatchSums) => void, close: (reason: Reason, detail: string) => void): boolean => {
+      const started = performance.now();
+      let out: BatchSums;
+      try {
+        out = source.compute(indices, replica, held.version);
+      } catch (e) {
+        // The kernel checks the indices (once, for every caller); a bad one is the coordinator's fault.
+        if (e instanceof RangeError) {
+          close('MALFORMED_MESSAGE', `task ${task}: ${e.message}`);
+          return false;
+        }
+        throw e;
+      }
+      const ms = performance.now() - started;
+      reply(out);
+      const line = tally.slice(epoch, ms);
+      if (line) log(line);
+      tasks++;
+      tasksThisConnection++;
+      return true;
+    };
     const end = await connectOnce(
       {
         url,
@@ -125,14 +153,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
                 replica,
                 held,
                 mover: source.kernel.mover ?? jsRowMover,
-                compute: (indices, weights) => source.compute(indices, weights, held.version),
-                onSlice: (epoch, ms) => {
-                  const line = tally.slice(epoch, ms);
-                  if (line) log(line);
-                  tasks++;
-                  tasksThisConnection++;
-                },
-                fail: (detail) => close('MALFORMED_MESSAGE', detail),
+                computeSlice: (t, reply) => computeSlice(t.task, t.indices, t.epoch, reply, close),
                 stopped: () => ended,
               });
             }
@@ -145,21 +166,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerOutcome> 
             if (held.version !== m.version) {
               return close('UNEXPECTED_MESSAGE', `task ${m.task} refers to weights version ${m.version}, which this worker does not hold`);
             }
-            const started = performance.now();
-            let out: BatchSums;
-            try {
-              out = source.compute(m.indices, replica, held.version);
-            } catch (e) {
-              // The kernel checks the indices (once, for every caller); a bad one is the coordinator's fault.
-              if (e instanceof RangeError) return close('MALFORMED_MESSAGE', `task ${m.task}: ${e.message}`);
-              throw e;
-            }
-            const { sums, rows } = out;
-            const line = tally.slice(m.epoch, performance.now() - started);
-            if (line) log(line);
-            tasks++;
-            tasksThisConnection++;
-            return send({ type: 'result', task: m.task, sums, rows: rowList(rows) });
+            computeSlice(m.task, m.indices, m.epoch, ({ sums, rows }) => send({ type: 'result', task: m.task, sums, rows: rowList(rows) }), close);
+            return;
           }
           case 'bye':
             log(`coordinator says: ${m.message}`);

@@ -89,11 +89,6 @@ export class SharedPlane<P> {
     return true;
   }
 
-  /** Whether `peer` computes through a slot of this plane. */
-  holds(peer: P): boolean {
-    return this.byPeer.has(peer);
-  }
-
   /** The peer left or was dropped: its slot closes (a sleeping thread wakes to see it) and its tasks are forgotten. */
   release(peer: P): void {
     const seat = this.byPeer.get(peer);
@@ -128,11 +123,6 @@ export class SharedPlane<P> {
     if (seat === undefined) throw new Error('SharedPlane.send: the peer holds no slot');
     if (seat.inFlight === null) this.post(seat, task);
     else seat.queue.push(task);
-  }
-
-  /** Whether a task is in flight in any slot. */
-  get waiting(): boolean {
-    return this.busy.size > 0;
   }
 
   /**

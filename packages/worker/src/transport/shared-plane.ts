@@ -19,12 +19,13 @@ export interface ServeOptions {
   held: { version: number };
   /** How this thread moves rows (its kernel's mover). */
   mover: RowMover;
-  /** The slice's exact sums, computed with `replica`. A RangeError names a bad sample index. */
-  compute(indices: Uint32Array, weights: Weights): BatchSums;
-  /** A slice was answered: its epoch and how long it took, milliseconds. */
-  onSlice(epoch: number, ms: number): void;
-  /** The coordinator sent something the protocol forbids (a bad index): the connection is closed with this. */
-  fail(detail: string): void;
+  /**
+   * Computes the task's slice with `replica` (at `held.version`), hands its exact sums to `reply`
+   * (which writes them to the slot) and counts the slice: the worker's one computation, the same
+   * as for a task over WebSocket. False when the task broke the protocol (a bad sample index):
+   * the connection has then been closed, and the loop ends.
+   */
+  computeSlice(t: SlotTask, reply: (out: BatchSums) => void): boolean;
   /** True once the WebSocket connection ended: the loop returns. */
   stopped(): boolean;
 }
@@ -88,22 +89,10 @@ export async function serveSharedPlane(o: ServeOptions): Promise<number> {
       board.resultWritten();
       return true;
     }
-    const started = performance.now();
-    let out: BatchSums;
-    try {
-      out = o.compute(t.indices, o.replica);
-    } catch (e) {
-      // The kernel checks the indices (once, for every caller); a bad one is the coordinator's fault.
-      if (e instanceof RangeError) {
-        o.fail(`task ${t.task}: ${e.message}`);
-        return false;
-      }
-      throw e;
-    }
-    slot.reply(t, out.sums, out.rows, o.mover);
-    board.resultWritten();
-    o.onSlice(t.epoch, performance.now() - started);
-    return true;
+    return o.computeSlice(t, (out) => {
+      slot.reply(t, out.sums, out.rows, o.mover);
+      board.resultWritten();
+    });
   }
 }
 
