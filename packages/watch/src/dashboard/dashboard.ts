@@ -9,7 +9,8 @@
  *   GET /healthz   200 while the process is alive      } never need the token; beyond loopback
  *   GET /readyz    200 while waiting for workers or     } they tell nothing but that (probes.ts)
  *                  training, else 503
- *   GET /join-link the join link with its secret and a QR code's data, with `join` (JSON; 404 without)
+ *   GET /join-link the join link with its secret, and whether other devices can reach it, with
+ *                  `join` (JSON { url, reachable }; 404 without)
  *   POST /login    the login form's target beyond loopback (see http/gate.ts): sets a session cookie
  *   /join/...      the join page and its routes, with `join`: outside this door, behind the join
  *                  link's secret (see join/routes.ts)
@@ -90,7 +91,9 @@ export function createDashboard(options: DashboardOptions): Dashboard {
         stream.add(req, res, SECURITY_HEADERS);
         return;
       case '/join-link':
-        if (options.join) sendJson(res, 200, { url: options.join.link() });
+        // `reachable`: whether other devices can reach the link (the server listens beyond
+        // loopback). The server knows; the page cannot tell from a host name (a LAN name, a proxy).
+        if (options.join) sendJson(res, 200, { url: options.join.link(), reachable: !options.open });
         else sendText(res, 404, 'this run has no join link');
         return;
     }
