@@ -38,7 +38,7 @@ export interface DashboardOptions extends Pick<AccessOptions, 'token' | 'open' |
   pushIntervalMs?: number;
   /** Serve a join link: its page and routes, and the link on the dashboard. Default: none. */
   join?: JoinOptions;
-  /** Where the join routes report a failure to read the dataset. Default: stderr. */
+  /** Where the gate and the join routes report their failures. Default: stderr. */
   log?: (line: string) => void;
 }
 
@@ -61,8 +61,8 @@ export interface Dashboard {
 export function createDashboard(options: DashboardOptions): Dashboard {
   const { monitor } = options;
   const limiter = options.limiter ?? new AuthLimiter();
-  const gate = createGate({ token: options.token, open: options.open, secure: options.secure, limiter });
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const gate = createGate({ token: options.token, open: options.open, secure: options.secure, limiter, log });
   const join = options.join ? createJoinRoutes({ ...options.join, monitor, limiter, log }) : undefined;
   // prom-client (and what it loads: about 90 files) only with the first scrape: a run that nobody
   // scrapes starts without it.
