@@ -53,8 +53,6 @@ export interface Dashboard {
    * own auth; GET of the prefix without its slash redirects to it (so relative URLs resolve).
    */
   mount(prefix: string, handler: MountedHandler): void;
-  /** Pages watching now. */
-  readonly listeners: number;
   close(): void;
 }
 
@@ -108,9 +106,6 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   };
 
   return {
-    get listeners() {
-      return stream.listeners;
-    },
     close: () => stream.close(),
     mount(prefix, handler) {
       if (!/^\/[a-z0-9-]+\/$/.test(prefix)) throw new Error(`a mount prefix looks like /name/, not ${prefix}`);
