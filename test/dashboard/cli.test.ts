@@ -157,8 +157,8 @@ describe('the join link', () => {
         expect(link.line, run.output()).toBe(dashboard.line + 1);
         expect(link.url).toMatch(new RegExp(`^${dashboard.url}join/#[A-Za-z0-9_-]{43}$`));
         expect(run.output()).not.toContain(TOKEN);
-        // The dashboard shows the same link (for its QR code).
-        expect(await (await fetch(new URL('/join-link', dashboard.url))).json()).toEqual({ url: link.url });
+        // The dashboard shows the same link, without a QR code: these listen on loopback only.
+        expect(await (await fetch(new URL('/join-link', dashboard.url))).json()).toEqual({ url: link.url, reachable: false });
       } finally {
         run.child.kill('SIGKILL');
       }

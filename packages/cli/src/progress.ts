@@ -13,7 +13,7 @@
  */
 import cliProgress from 'cli-progress';
 
-// The ETA helpers alone: the package root would load the dashboard's servers and prom-client.
+// The ETA helpers alone: the package root would load the dashboard's servers.
 import { eta, RateMeter, remaining } from '@mnist-lr/watch/monitor';
 import type { StepInfo } from '@mnist-lr/core/engine';
 

@@ -41,7 +41,7 @@ export class RunWatch {
   /** Serves an in-process run's dashboard when asked (`serve`); otherwise waits for a coordinator to follow. */
   static async start(options: WatchOptions): Promise<RunWatch> {
     if (!options.serve) return new RunWatch(options);
-    // Loaded only here: an in-process run without a dashboard needs no server and no prom-client.
+    // Loaded only here: an in-process run without a dashboard needs no server.
     const { RunMonitor, serveDashboard } = await import('@mnist-lr/watch');
     const monitor = new RunMonitor({ name: options.name, path: options.path, config: options.config, dataset: options.data.fingerprint, trainImages: options.data.train.count, kernel: kernelFingerprint(), engine: options.engine });
     const server = await serveDashboard({ monitor });

@@ -12,13 +12,11 @@ export { serveDashboard, type DashboardServer } from './dashboard/serve.js';
 export {
   createPredictHandler,
   startPredictServer,
-  DEFAULT_MAX_BODY_BYTES,
-  DEFAULT_REQUEST_TIMEOUT_MS,
   type PredictHandlerOptions,
   type PredictServer,
   type PredictServerOptions,
 } from './draw/server.js';
 export type { ImageDecoder } from './draw/predict-route.js';
 export type { PredictionAnswer } from './draw/answer.js';
-export { AuthLimiter, DEFAULT_AUTH_LIMITS, type AuthLimiterOptions } from './http/auth-limiter.js';
+export { AuthLimiter, type AuthLimiterOptions } from './http/auth-limiter.js';
 export { isLoopbackHost } from './http/listen.js';

@@ -3,7 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { joinSecretOf, MAX_RESULT_BYTES, REASON_HEADER, SUBPROTOCOL, tokensEqual, type Reason } from '@mnist-lr/core/protocol';
+import { bearerToken, joinSecretOf, MAX_RESULT_BYTES, REASON_HEADER, SUBPROTOCOL, tokensEqual, type Reason } from '@mnist-lr/core/protocol';
 import { Admission, DEFAULT_ADMISSION, peerKey, type AdmissionLimits, type AdmissionRefusal } from './admission.js';
 import type { AuthLimiter } from '@mnist-lr/watch';
 import { listenError } from './listen-check.js';
@@ -107,7 +107,7 @@ export async function listen(options: ListenOptions): Promise<Listening> {
     }
     const offered = joinSecretOf((req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()));
     const via: Admitted = offered === undefined ? 'token' : 'join link';
-    const admitted = via === 'token' ? tokensEqual(bearer(req) ?? '', options.token) : options.joinSecret !== undefined && tokensEqual(offered!, options.joinSecret);
+    const admitted = via === 'token' ? tokensEqual(bearerToken(req.headers.authorization) ?? '', options.token) : options.joinSecret !== undefined && tokensEqual(offered!, options.joinSecret);
     if (!admitted) {
       // Answered, at once or after the limiter's delay (itself bounded, below): the deadline no
       // longer needs to cut it.
@@ -161,9 +161,4 @@ export async function listen(options: ListenOptions): Promise<Listening> {
 function ownOrigin(req: IncomingMessage, tls: boolean): string | undefined {
   const host = req.headers.host;
   return host === undefined ? undefined : `${tls ? 'https' : 'http'}://${host.toLowerCase()}`;
-}
-
-function bearer(req: IncomingMessage): string | undefined {
-  const h = req.headers.authorization;
-  return h?.startsWith('Bearer ') ? h.slice('Bearer '.length) : undefined;
 }

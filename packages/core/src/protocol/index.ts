@@ -2,7 +2,7 @@
 export * from './messages.js';
 export * from './reasons.js';
 export * from './codec.js';
-export { tokensEqual } from './token.js';
+export { bearerToken, tokensEqual } from './token.js';
 export * from './join.js';
 export { inert, LABEL_MAX, TEXT_MAX } from './inert.js';
 export * from './plane/index.js';

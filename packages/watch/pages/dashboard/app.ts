@@ -187,24 +187,22 @@ function addEvent(e: RunEvent): void {
   while (feed.children.length > FEED_KEPT) feed.lastElementChild!.remove();
 }
 
-/** Host names no other device can reach. */
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/;
-
 /**
  * The join link (404 when the run has none), with a QR code for a phone on the same network when
- * the coordinator can be reached from one.
+ * the coordinator can be reached from one: the server says so (`reachable`, it listens beyond
+ * loopback), which the link's host name alone cannot tell.
  */
 async function showJoinLink(): Promise<void> {
   const response = await fetch('/join-link', { cache: 'no-store' });
   if (!response.ok) return;
-  const { url } = (await response.json()) as { url: string };
+  const { url, reachable } = (await response.json()) as { url: string; reachable: boolean };
   // Only a link to this run's own join page is shown (an http(s) URL whose path is /join/).
   if (!/^https?:\/\/[^/]+\/join\/#[A-Za-z0-9_-]+$/.test(url)) return;
   const a = $<HTMLAnchorElement>('join-link');
   a.href = url;
   a.textContent = url;
-  if (LOOPBACK.test(new URL(url).hostname)) {
-    // No other device can reach a loopback address: a QR code would only mislead a phone.
+  if (reachable !== true) {
+    // No other device can reach a coordinator on loopback: a QR code would only mislead a phone.
     $('join-qr').hidden = true;
     $('join-text').textContent =
       'A browser on this machine can compute for this run: open this link. The coordinator listens on loopback only; start it with --host 0.0.0.0 to let phones and other machines on the network join. The link admits computing only.';

@@ -181,6 +181,8 @@ async function inflate(gzip: ArrayBuffer, bytes: number): Promise<Uint8Array> {
 /** Backoff between attempts to reach the coordinator again, and how long to keep trying without progress. */
 const RETRY_MS = [500, 1000, 2000, 4000, 8000];
 const RETRY_FOR_MS = 60_000;
+/** A connection open this long counts as healthy even without a slice (a coordinator waiting for workers). */
+const HEALTHY_CONNECTION_MS = 10_000;
 
 /** Joins and computes until the run completes, the tab leaves, or the coordinator refuses it. */
 async function compute(source: LocalGradientSource, data: TrainingData, kernel: string): Promise<void> {
@@ -189,8 +191,10 @@ async function compute(source: LocalGradientSource, data: TrainingData, kernel: 
   const engine = engineName();
   const totals = { slices: 0, samples: 0, computeMs: 0 };
   let since = Date.now();
+  let failures = 0;
   for (let attempt = 0; ; attempt++) {
     stillHere();
+    let slicesThisConnection = 0;
     post({ type: 'phase', phase: 'connecting', text: attempt === 0 ? 'joining the run' : 'joining the run again' });
     const end = await connectOnce((m, send) => {
       switch (m.type) {
@@ -217,8 +221,8 @@ async function compute(source: LocalGradientSource, data: TrainingData, kernel: 
           totals.slices++;
           totals.samples += m.indices.length;
           totals.computeMs += ms;
+          slicesThisConnection++;
           post({ type: 'slice', ...totals, epoch: m.epoch ?? null, version: m.version });
-          since = Date.now();
           return;
         }
         case 'bye':
@@ -230,15 +234,25 @@ async function compute(source: LocalGradientSource, data: TrainingData, kernel: 
       if (end.reason === 'RUN_COMPLETE') throw new Ended('RUN_COMPLETE', 'training is complete: thank you', false);
       throw new Ended(end.reason, `[${end.reason}] ${REASONS[end.reason].text}${end.detail ? ` (${end.detail})` : ''}`, false);
     }
-    if (end.opened) since = Date.now();
+    // The rule of `mnist-lr worker`: a connection that did work, or lasted, was healthy, and the
+    // retry budget starts afresh. One that closed at once (refused after its hello, dropped before
+    // any slice, again and again) uses the budget up, so that a tab that cannot do useful work
+    // stops instead of reconnecting forever.
+    if (end.opened && (slicesThisConnection > 0 || end.openMs >= HEALTHY_CONNECTION_MS)) {
+      since = Date.now();
+      failures = 0;
+    }
+    failures++;
     if (Date.now() - since > RETRY_FOR_MS) throw new Ended(end.reason ?? null, `the coordinator cannot be reached (${end.detail || `close code ${end.code}`}); reload to try again`, true);
-    await new Promise((r) => setTimeout(r, RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)]! * (0.5 + Math.random() / 2)));
+    await new Promise((r) => setTimeout(r, RETRY_MS[Math.min(failures - 1, RETRY_MS.length - 1)]! * (0.5 + Math.random() / 2)));
   }
 }
 
 interface ConnectionEnd {
   reason: Reason | undefined;
   opened: boolean;
+  /** How long the connection was open, milliseconds (0 if it never opened). */
+  openMs: number;
   code: number;
   detail: string;
 }
@@ -256,12 +270,14 @@ function connectOnce(
     socket = ws;
     ws.binaryType = 'arraybuffer';
     let opened = false;
+    let openedAt = 0;
     const buffers = new DecodeBuffers();
     const send = (m: WorkerMessage): void => {
       if (ws.readyState === WebSocket.OPEN) ws.send(encodeMessage(m));
     };
     ws.onopen = () => {
       opened = true;
+      openedAt = performance.now();
       send({ type: 'hello', protocol: PROTOCOL_VERSION, dataset: hello.dataset, kernel: hello.kernel, worker: hello.label, engine: hello.engine });
     };
     ws.onmessage = (e: MessageEvent<ArrayBuffer | string>) => {
@@ -277,7 +293,7 @@ function connectOnce(
     ws.onclose = (e: CloseEvent) => {
       socket = null;
       // A refused upgrade is a close with 1006 and nothing else: a browser shows a page no HTTP status.
-      resolve({ reason: reasonOfClose(e.code), opened, code: e.code, detail: e.reason || (opened ? '' : 'the coordinator refused or could not be reached') });
+      resolve({ reason: reasonOfClose(e.code), opened, openMs: opened ? performance.now() - openedAt : 0, code: e.code, detail: e.reason || (opened ? '' : 'the coordinator refused or could not be reached') });
     };
   });
 }

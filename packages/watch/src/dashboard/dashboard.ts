@@ -9,7 +9,8 @@
  *   GET /healthz   200 while the process is alive      } never need the token; beyond loopback
  *   GET /readyz    200 while waiting for workers or     } they tell nothing but that (probes.ts)
  *                  training, else 503
- *   GET /join-link the join link with its secret and a QR code's data, with `join` (JSON; 404 without)
+ *   GET /join-link the join link with its secret, and whether other devices can reach it, with
+ *                  `join` (JSON { url, reachable }; 404 without)
  *   POST /login    the login form's target beyond loopback (see http/gate.ts): sets a session cookie
  *   /join/...      the join page and its routes, with `join`: outside this door, behind the join
  *                  link's secret (see join/routes.ts)
@@ -37,7 +38,7 @@ export interface DashboardOptions extends Pick<AccessOptions, 'token' | 'open' |
   pushIntervalMs?: number;
   /** Serve a join link: its page and routes, and the link on the dashboard. Default: none. */
   join?: JoinOptions;
-  /** Where the join routes report a failure to read the dataset. Default: stderr. */
+  /** Where the gate and the join routes report their failures. Default: stderr. */
   log?: (line: string) => void;
 }
 
@@ -52,16 +53,14 @@ export interface Dashboard {
    * own auth; GET of the prefix without its slash redirects to it (so relative URLs resolve).
    */
   mount(prefix: string, handler: MountedHandler): void;
-  /** Pages watching now. */
-  readonly listeners: number;
   close(): void;
 }
 
 export function createDashboard(options: DashboardOptions): Dashboard {
   const { monitor } = options;
   const limiter = options.limiter ?? new AuthLimiter();
-  const gate = createGate({ token: options.token, open: options.open, secure: options.secure, limiter });
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const gate = createGate({ token: options.token, open: options.open, secure: options.secure, limiter, log });
   const join = options.join ? createJoinRoutes({ ...options.join, monitor, limiter, log }) : undefined;
   // prom-client (and what it loads: about 90 files) only with the first scrape: a run that nobody
   // scrapes starts without it.
@@ -90,7 +89,9 @@ export function createDashboard(options: DashboardOptions): Dashboard {
         stream.add(req, res, SECURITY_HEADERS);
         return;
       case '/join-link':
-        if (options.join) sendJson(res, 200, { url: options.join.link() });
+        // `reachable`: whether other devices can reach the link (the server listens beyond
+        // loopback). The server knows; the page cannot tell from a host name (a LAN name, a proxy).
+        if (options.join) sendJson(res, 200, { url: options.join.link(), reachable: !options.open });
         else sendText(res, 404, 'this run has no join link');
         return;
     }
@@ -105,9 +106,6 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   };
 
   return {
-    get listeners() {
-      return stream.listeners;
-    },
     close: () => stream.close(),
     mount(prefix, handler) {
       if (!/^\/[a-z0-9-]+\/$/.test(prefix)) throw new Error(`a mount prefix looks like /name/, not ${prefix}`);

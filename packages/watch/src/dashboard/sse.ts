@@ -36,10 +36,6 @@ export class EventStream {
     this.sentEventId = monitor.events.lastId;
   }
 
-  get listeners(): number {
-    return this.clients.size;
-  }
-
   add(req: IncomingMessage, res: ServerResponse, headers: Record<string, string>): void {
     res.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     const last = Number.parseInt(String(req.headers['last-event-id'] ?? ''), 10);

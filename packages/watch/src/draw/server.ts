@@ -48,8 +48,8 @@ export interface PredictServerOptions extends Omit<PredictHandlerOptions, 'admit
   port?: number;
 }
 
-export const DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024;
-export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+const DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024;
+const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
 export interface PredictServer {
   /** http://host:port of the running server. */

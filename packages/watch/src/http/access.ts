@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
-import { tokensEqual } from '@mnist-lr/core/protocol';
+import { bearerToken, tokensEqual } from '@mnist-lr/core/protocol';
 
 import { AuthLimiter } from './auth-limiter.js';
 
@@ -60,9 +60,9 @@ export class Access {
   /** Whether `req` carries the token or a live session (always yes on an open server). */
   check(req: IncomingMessage): Verdict {
     if (this.options.open) return 'yes';
-    const auth = req.headers.authorization;
-    if (auth !== undefined && /^Bearer /i.test(auth)) {
-      if (tokensEqual(auth.slice('Bearer '.length).trim(), this.options.token!)) return 'yes';
+    const bearer = bearerToken(req.headers.authorization);
+    if (bearer !== undefined) {
+      if (tokensEqual(bearer, this.options.token!)) return 'yes';
       const { delayMs } = this.limiter.fail(req.socket.remoteAddress ?? '?');
       return delayMs > 0 ? { delayMs } : 'no';
     }

@@ -18,7 +18,7 @@ export interface AuthLimiterOptions {
   maxTracked: number;
 }
 
-export const DEFAULT_AUTH_LIMITS: AuthLimiterOptions = { freeFailures: 3, baseDelayMs: 250, maxDelayMs: 10_000, forgetAfterMs: 600_000, maxTracked: 10_000 };
+const DEFAULT_AUTH_LIMITS: AuthLimiterOptions = { freeFailures: 3, baseDelayMs: 250, maxDelayMs: 10_000, forgetAfterMs: 600_000, maxTracked: 10_000 };
 
 export class AuthLimiter {
   private readonly failures = new Map<string, { count: number; last: number }>();

@@ -6,6 +6,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { bearerToken } from '@mnist-lr/core/protocol';
+
 import { AuthLimiter } from './auth-limiter.js';
 import { createGate } from './gate.js';
 import { listenHttp, type Listening } from './listen.js';
@@ -28,6 +30,15 @@ async function behindGate(options: Partial<Parameters<typeof createGate>[0]> = {
 
 const login = (base: string, token: string): Promise<Response> =>
   fetch(new URL('/login', base), { method: 'POST', body: new URLSearchParams({ token }), redirect: 'manual' });
+
+describe('bearerToken, the parser this door shares with the worker upgrade', () => {
+  it('reads the scheme in any case and drops the spaces around the token; other schemes are not it', () => {
+    expect(bearerToken(`Bearer ${TOKEN}`)).toBe(TOKEN);
+    expect(bearerToken(`bEaReR   ${TOKEN}  `)).toBe(TOKEN);
+    expect(bearerToken('Bearer ')).toBe('');
+    for (const header of [undefined, '', 'Bearer', `Basic ${TOKEN}`, `Bearer-${TOKEN}`, `Bearer\t${TOKEN}`]) expect(bearerToken(header), header).toBeUndefined();
+  });
+});
 
 describe('the gate', () => {
   it('lets the token in by header (any case of the scheme) or by session, and nothing else', async () => {

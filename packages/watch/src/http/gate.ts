@@ -20,8 +20,6 @@ const LOGIN_BODY = { maxBytes: 4096, timeoutMs: 10_000, hint: 'the login form se
 const CHALLENGE = { 'www-authenticate': 'Bearer realm="mnist-lr"' };
 
 export interface Gate {
-  /** No token needed (the server listens on loopback only). */
-  readonly open: boolean;
   /** Answers POST /login and GET /login.css; false for every other request (left to the caller). */
   answers(req: IncomingMessage, res: ServerResponse, path: string): boolean;
   /** Calls `next` if `req` may pass, else answers it (see above). */
@@ -54,9 +52,6 @@ export function createGate(options: AccessOptions & { log?: (line: string) => vo
   };
 
   return {
-    get open() {
-      return access.open;
-    },
     answers(req, res, path) {
       if (path === '/login' && req.method === 'POST') {
         login(req, res).catch((e: unknown) => sendError(res, e, log));

@@ -44,7 +44,7 @@ describe('beside a dashboard that needs the token', () => {
   it('the token opens the dashboard and the join link, not the join routes', async () => {
     const withToken = { authorization: `Bearer ${TOKEN}` };
     expect((await get('/status', withToken)).status).toBe(200);
-    expect(await (await get('/join-link', withToken)).json()).toEqual({ url: `http://192.0.2.1:7070/join/#${SECRET}` });
+    expect(await (await get('/join-link', withToken)).json()).toEqual({ url: `http://192.0.2.1:7070/join/#${SECRET}`, reachable: true });
     for (const path of ['/join/run', '/join/dataset']) {
       const r = await get(path, withToken);
       expect(r.status, path).toBe(401);

@@ -44,7 +44,7 @@ export function createJoinRoutes(options: JoinOptions & { monitor: RunMonitor; l
   const { monitor, limiter } = options;
   const assets = new Map<string, Asset>();
   for (const [path, asset] of loadPage('join')) assets.set(path === '/' ? '/join/' : `/join${path}`, asset);
-  const dataset = new DatasetGzip(options.dataDir, monitor.status().run.dataset);
+  const dataset = new DatasetGzip(options.dataDir, monitor.info.dataset);
   const held = new HeldAnswers();
 
   /** Whether `req` carries this run's join secret; else answers it (after the limiter's delay). */

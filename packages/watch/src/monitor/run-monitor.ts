@@ -9,7 +9,7 @@ import { DELTA_SCALE, epochSteps, type EngineHooks, type EpochMetrics, type Step
 import { inert, LABEL_MAX } from '@mnist-lr/core/protocol';
 
 import { EventLog } from './event-log.js';
-import { eta, formatEta, RateMeter, remaining } from './eta.js';
+import { eta, RateMeter, remaining } from './eta.js';
 import type { EventKind, RunEvent, RunState, Status } from './status-schema.js';
 import { StepHistogram } from './step-histogram.js';
 import { WorkerRecord } from './worker-record.js';
@@ -357,12 +357,6 @@ export class RunMonitor {
     if (this.state !== 'training') return { epoch: null, run: null };
     const c = this.info.config;
     return eta(remaining(this.epoch, this.step, this.stepsPerEpoch, c.num_epoches), this.rate.rate(), this.evalSeconds);
-  }
-
-  /** "ETA epoch 12s, run 3m05s" for a log line. */
-  etaText(): string {
-    const e = this.etaSeconds();
-    return `ETA epoch ${formatEta(e.epoch)}, run ${formatEta(e.run)}`;
   }
 
   epochsDone(): number {

@@ -13,7 +13,7 @@ const count = z.number().int().nonnegative();
 const byReason = z.record(z.string(), count);
 
 
-export const epochMetricsSchema = z.object({
+const epochMetricsSchema = z.object({
   epoch: z.number().int().positive(),
   lr: z.number().positive(),
   trainLoss: z.number(),
@@ -109,7 +109,7 @@ export const statusSchema = z.object({
 export type Status = z.infer<typeof statusSchema>;
 export type WorkerStatus = z.infer<typeof workerStatusSchema>;
 
-export const EVENT_KINDS = ['state', 'join', 'leave', 'evict', 'refuse', 'reassign', 'backup', 'checkpoint', 'decay', 'epoch'] as const;
+const EVENT_KINDS = ['state', 'join', 'leave', 'evict', 'refuse', 'reassign', 'backup', 'checkpoint', 'decay', 'epoch'] as const;
 
 /** One entry of the event feed (GET /events, `event: feed`). */
 export const runEventSchema = z.object({
