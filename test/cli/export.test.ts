@@ -82,7 +82,6 @@ describe('mnist-lr export', () => {
   });
 
   const noNumpy = numpyMissing();
-  if (noNumpy !== undefined) console.warn(`skipping the NumPy test: ${noNumpy}`);
   it.skipIf(skipFor('the .npz test', noNumpy))('writes a .npz that NumPy reads to eval\'s accuracy', async () => {
     const file = join(tmp, 'model.npz');
     const run = await cli('export', '--model', modelPath, '--out', file);

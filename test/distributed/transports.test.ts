@@ -2,21 +2,23 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadTrainingData, train, weightsSha256, type TrainConfig, type TrainingData, type Weights } from '@mnist-lr/core';
 import { Coordinator } from '@mnist-lr/coordinator';
 import { firstDifference, originConfig, startProcessWorker, startThreadWorker, type ThreadWorker } from '../helpers/cluster.js';
+import { GOLDEN } from '../helpers/golden.js';
 
 // Two epochs of config_1 on the full data: the in-process run is the reference every
 // distributed run must reproduce to the bit (DESIGN.md §2), whatever carries its steps: worker
 // threads over shared memory, worker threads over WebSocket, worker processes over WebSocket,
 // with or without the coordinator's own thread computing a share.
-const config = originConfig('config_1', { num_epoches: 2 });
+const golden = GOLDEN.find((g) => g.config === 'config_1')!;
+const config = originConfig('config_1', { num_epoches: golden.epochs });
 /** The README's golden hash of config_1 after 2 epochs. */
-const GOLDEN = '9146f7600b9fe277d0191d7a950ddbdd73ac808dcf33265640c49fe09aa197ae';
+const GOLDEN_1 = golden.sha256;
 let data: TrainingData;
 let reference: Weights;
 
 beforeAll(async () => {
   data = loadTrainingData();
   reference = (await train({ config, data })).weights;
-  expect(weightsSha256(reference)).toBe(GOLDEN);
+  expect(weightsSha256(reference)).toBe(GOLDEN_1);
 });
 
 interface Setup {
@@ -69,7 +71,7 @@ describe('every transport gives the in-process weights, bit for bit', () => {
   it.each([1, 2, 3])('%i worker thread(s) over shared memory', async (n) => {
     const { weights, tasks, framesOut, transports } = await run({ shared: n });
     expect(firstDifference(weights, reference)).toBe(-1);
-    expect(weightsSha256(weights)).toBe(GOLDEN);
+    expect(weightsSha256(weights)).toBe(GOLDEN_1);
     expect(transports).toEqual(Array(n).fill('shared memory'));
     // Every thread took part in every step (600 steps × 2 epochs)...
     for (const t of tasks) expect(t).toBe(1200);
@@ -79,7 +81,7 @@ describe('every transport gives the in-process weights, bit for bit', () => {
 
   it.each([1, 2, 3])('%i worker thread(s) over WebSocket', async (n) => {
     const { weights, tasks, framesOut, transports } = await run({ threads: n });
-    expect(weightsSha256(weights)).toBe(GOLDEN);
+    expect(weightsSha256(weights)).toBe(GOLDEN_1);
     expect(transports).toEqual(Array(n).fill('WebSocket'));
     for (const t of tasks) expect(t).toBe(1200);
     expect(framesOut).toBeGreaterThan(1200 * n);
@@ -88,7 +90,7 @@ describe('every transport gives the in-process weights, bit for bit', () => {
   it('the coordinator computing a share, beside a thread over shared memory, a thread over WebSocket and a process', async () => {
     const { weights, tasks, transports } = await run({ shared: 1, threads: 1, processes: 1, computeShare: true });
     expect(firstDifference(weights, reference)).toBe(-1);
-    expect(weightsSha256(weights)).toBe(GOLDEN);
+    expect(weightsSha256(weights)).toBe(GOLDEN_1);
     expect([...transports].sort()).toEqual(['WebSocket', 'WebSocket', 'shared memory']);
     // Every party took part; a worker still busy with a late slice sits a step out, and the
     // coordinator computes a late shared-memory slice itself, so not every step has all four.
@@ -98,16 +100,17 @@ describe('every transport gives the in-process weights, bit for bit', () => {
 
   it('the coordinator computing alone (computeShare, no worker)', async () => {
     const { weights } = await run({ computeShare: true });
-    expect(weightsSha256(weights)).toBe(GOLDEN);
+    expect(weightsSha256(weights)).toBe(GOLDEN_1);
   });
 
   it('batch 10 (results and weight updates of a few rows), the coordinator and 2 threads over shared memory', async () => {
     // Slices of 3-4 images: every result lists its rows, the board carries only the rows a step
     // changed, and with plain SGD the update touches only the rows the step's results listed.
-    const small = originConfig('config_sample', { num_epoches: 1 });
+    const sample = GOLDEN.find((g) => g.config === 'config_sample')!;
+    const small = originConfig('config_sample', { num_epoches: sample.epochs });
     expect([small.batch_size, small.momentum, small.weight_decay]).toEqual([10, 0, 0]);
     const expected = (await train({ config: small, data })).weights;
-    expect(weightsSha256(expected)).toBe('9fe9949bb1cbe702e402bca1e892d1954097606e8c44a953ae4650a567d08e70');
+    expect(weightsSha256(expected)).toBe(sample.sha256);
     const { weights, tasks } = await run({ shared: 2, computeShare: true }, small);
     expect(firstDifference(weights, expected)).toBe(-1);
     for (const t of tasks) expect(t).toBeGreaterThan(100);

@@ -3,7 +3,7 @@
  * downloads nothing. Tests that need it skip, with the reason printed, where it is missing.
  */
 import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
 
 /** Where Chromium is looked for: $CHROMIUM_PATH, then Debian's package. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -35,13 +35,27 @@ export function launchBrowser(): Promise<Browser> {
   });
 }
 
+/** A message a page wrote to its console, as playwright and puppeteer both give it. */
+interface ConsoleLike {
+  type(): string;
+  text(): string;
+}
+
+/**
+ * What collectPageErrors needs of a page: both a playwright page (Chromium) and a puppeteer one
+ * (Firefox, helpers/tabs.ts) have it, so one function serves both. Two types, each with one
+ * signature, rather than one overloaded `on`: puppeteer's `on` is generic over its events, which
+ * matches a single signature but not a set of overloads.
+ */
+export type ErrorEmitter = { on(event: 'console', listener: (message: ConsoleLike) => void): unknown } & { on(event: 'pageerror', listener: (error: unknown) => void): unknown };
+
 /** Everything a page writes to its console as an error, and every uncaught exception in it. */
-export function collectPageErrors(page: Page): string[] {
+export function collectPageErrors(page: ErrorEmitter): string[] {
   const errors: string[] = [];
-  page.on('console', (m) => {
+  page.on('console', (m: ConsoleLike) => {
     if (m.type() === 'error') errors.push(m.text());
   });
-  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('pageerror', (e: unknown) => void errors.push(String(e)));
   return errors;
 }
 

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import type { Browser as PlaywrightBrowser, BrowserContext, Page as PlaywrightPage } from 'playwright-core';
 import puppeteer, { type Browser as PuppeteerBrowser, type Page as PuppeteerPage } from 'puppeteer-core';
 
-import { CHROMIUM_PATH, launchBrowser } from './browser.js';
+import { CHROMIUM_PATH, collectPageErrors, launchBrowser } from './browser.js';
 
 /** Where Firefox is looked for: $FIREFOX_PATH, then Debian's firefox-esr. */
 export const FIREFOX_PATH = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
@@ -45,11 +45,6 @@ export interface Tab {
   evaluateWith<A, T>(fn: (arg: A) => T | Promise<T>, arg: A): Promise<T>;
   setViewport(v: Viewport): Promise<void>;
   screenshot(path: string, fullPage?: boolean): Promise<void>;
-  /**
-   * Blocks the event loop of the tab's first Web Worker for `ms` (Chromium only: playwright can run
-   * code in a worker), so that a task sent to it meanwhile stays unanswered.
-   */
-  freezeWorker(ms: number): Promise<void>;
   close(): Promise<void>;
   /** Every URL the tab requested (pages, scripts, fetches) or opened a WebSocket to, in order. */
   readonly urls: string[];
@@ -75,15 +70,11 @@ function chromium(browser: PlaywrightBrowser): Browser {
       const context: BrowserContext = await browser.newContext({ viewport });
       const page: PlaywrightPage = await context.newPage();
       const urls: string[] = [];
-      const errors: string[] = [];
+      const errors = collectPageErrors(page);
       // The context sees the requests of the page's workers too.
       context.on('request', (r) => void urls.push(r.url()));
       page.on('websocket', (ws) => void urls.push(ws.url()));
       page.on('worker', (w) => void urls.push(w.url()));
-      page.on('console', (m) => {
-        if (m.type() === 'error') errors.push(m.text());
-      });
-      page.on('pageerror', (e) => void errors.push(String(e)));
       return {
         browser: 'Chromium',
         urls,
@@ -93,15 +84,6 @@ function chromium(browser: PlaywrightBrowser): Browser {
         evaluateWith: (fn, arg) => page.evaluate(fn, arg),
         setViewport: (v) => page.setViewportSize(v),
         screenshot: async (path, fullPage = false) => void (await page.screenshot({ path, fullPage })),
-        async freezeWorker(ms) {
-          const worker = page.workers()[0];
-          if (!worker) throw new Error('the tab has no Web Worker to freeze');
-          // Not awaited: the worker is busy until it is done, or the tab is closed.
-          worker.evaluate((t) => {
-            const end = Date.now() + t;
-            while (Date.now() < end);
-          }, ms).catch(() => {});
-        },
         close: () => context.close(),
       };
     },
@@ -116,12 +98,8 @@ function firefox(browser: PuppeteerBrowser): Browser {
       const page: PuppeteerPage = await browser.newPage();
       await page.setViewport(viewport);
       const urls: string[] = [];
-      const errors: string[] = [];
+      const errors = collectPageErrors(page);
       page.on('request', (r) => void urls.push(r.url()));
-      page.on('console', (m) => {
-        if (m.type() === 'error') errors.push(m.text());
-      });
-      page.on('pageerror', (e) => void errors.push(String(e)));
       return {
         browser: 'Firefox',
         urls,
@@ -131,7 +109,6 @@ function firefox(browser: PuppeteerBrowser): Browser {
         evaluateWith: (fn, arg) => page.evaluate(fn, arg) as never,
         setViewport: (v) => page.setViewport(v),
         screenshot: async (path, fullPage = false) => void (await page.screenshot({ path, fullPage })),
-        freezeWorker: () => Promise.reject(new Error('freezing a Web Worker needs Chromium')),
         close: () => page.close(),
       };
     },

@@ -13,31 +13,19 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
 
 import { id, kustomizations, render, schemaErrors, typeErrors, type KubeObject } from '../helpers/kubernetes.js';
+import type { Container as PodContainer, PodSpec as RunnablePodSpec, PodTemplate as RunnablePodTemplate } from '../helpers/pods.js';
 
-interface Container {
-  name: string;
+// The pod shapes helpers/pods.ts runs, with the fields a local run ignores but the manifests must
+// state all the same.
+interface Container extends PodContainer {
   image?: string;
-  command?: string[];
-  args?: string[];
-  env?: { name: string; value?: string; valueFrom?: unknown }[];
-  ports?: { name?: string; containerPort: number }[];
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
-  volumeMounts?: { name: string; mountPath: string }[];
-  startupProbe?: Probe;
-  livenessProbe?: Probe;
-  readinessProbe?: Probe;
 }
-interface Probe {
-  httpGet?: { path: string; port: string | number; scheme?: string };
-}
-interface PodSpec {
+interface PodSpec extends Omit<RunnablePodSpec, 'containers'> {
   containers: Container[];
-  volumes?: { name: string; secret?: { secretName: string; items?: { key: string }[] }; configMap?: { name: string } }[];
   restartPolicy?: string;
-  terminationGracePeriodSeconds?: number;
 }
-interface PodTemplate {
-  metadata: { labels: Record<string, string> };
+interface PodTemplate extends Omit<RunnablePodTemplate, 'spec'> {
   spec: PodSpec;
 }
 

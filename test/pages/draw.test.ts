@@ -16,7 +16,6 @@ import { skipFor } from '../helpers/requires.js';
 
 const SHOTS = join(ROOT, 'test-output');
 const missing = browserMissing();
-if (missing !== undefined) console.warn(`skipping the draw page tests: ${missing}`);
 
 let browser: Browser;
 let server: Served;

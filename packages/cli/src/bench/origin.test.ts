@@ -9,7 +9,6 @@ import { defaultMnistDir } from '@mnist-lr/core/engine';
 import { originUnavailable, REPO_ROOT } from './origin.js';
 
 const why = originUnavailable();
-if (why) console.warn(`skipping the NumPy origin check: ${why}`);
 
 describe('bench/origin.py', () => {
   // The same bounds the trainer's own test puts on one epoch of config_1 (faithful math gives

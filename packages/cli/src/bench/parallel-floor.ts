@@ -15,6 +15,12 @@ import { StepTimer, type Cell } from './step-timer.js';
 
 const W_BYTES = PIXELS * CLASSES * 8;
 const B_BYTES = CLASSES * 8;
+/**
+ * How long the main thread sleeps for no thread finishing before it gives up: a dead or stuck
+ * thread cannot say so while this thread sleeps in Atomics.wait (its 'error' and 'exit' events
+ * wait for the event loop), so without a bound the bench would hang. A step takes milliseconds.
+ */
+const STALL_MS = 10_000;
 
 export async function parallelFloor(data: TrainingData, config: TrainConfig, threads: number, budgetMs: number): Promise<Cell> {
   const B = config.batch_size;
@@ -42,7 +48,11 @@ export async function parallelFloor(data: TrainingData, config: TrainConfig, thr
       Atomics.store(ctl, FLOOR_STEP, step);
       Atomics.notify(ctl, FLOOR_STEP);
       // The main thread sleeps while the threads compute, as a coordinator waiting for results does.
-      for (let done = Atomics.load(ctl, FLOOR_DONE); done < threads; done = Atomics.load(ctl, FLOOR_DONE)) Atomics.wait(ctl, FLOOR_DONE, done);
+      for (let done = Atomics.load(ctl, FLOOR_DONE); done < threads; done = Atomics.load(ctl, FLOOR_DONE)) {
+        if (Atomics.wait(ctl, FLOOR_DONE, done, STALL_MS) === 'timed-out') {
+          throw new Error(`${threads - done} parallel-floor thread(s) did not finish step ${step} within ${STALL_MS / 1000} s: dead or stuck`);
+        }
+      }
       total.gW.fill(0);
       total.gb.fill(0);
       for (const s of partSums) addSums(total, s, null);

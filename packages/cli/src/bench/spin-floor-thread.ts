@@ -3,7 +3,7 @@
  * computes the second half of its batch with its own unchanged weights, and says so.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { initialState, LocalGradientSource, parseConfig, type TrainingData } from '@mnist-lr/core/engine';
+import { LocalGradientSource, zeroWeights, type TrainingData } from '@mnist-lr/core/engine';
 
 import { SPIN_DONE, SPIN_STEP, SPIN_STOP, type SpinThreadData } from './spin-floor-shared.js';
 
@@ -11,8 +11,7 @@ const { data, order, batch, control } = workerData as SpinThreadData & { data: T
 const ctl = new Int32Array(control);
 const indices = new Uint32Array(order);
 const source = new LocalGradientSource(data.train);
-const config = parseConfig({ num_epoches: 1, batch_size: batch, learning_rate: 0.0025, learning_decay: 0, decay_factor: 0.75, momentum: 0, mu: 0.9 }, 'floor');
-const weights = source.residentWeights(initialState(config).weights);
+const weights = source.residentWeights(zeroWeights());
 const half = batch - (batch >> 1);
 parentPort!.postMessage('ready');
 let seen = 0;
