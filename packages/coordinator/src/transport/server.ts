@@ -7,6 +7,7 @@ import { bearerToken, joinSecretOf, MAX_RESULT_BYTES, REASON_HEADER, SUBPROTOCOL
 import { Admission, DEFAULT_ADMISSION, peerKey, type AdmissionLimits, type AdmissionRefusal } from './admission.js';
 import type { AuthLimiter } from '@mnist-lr/watch';
 import { listenError } from './listen-check.js';
+import { CLOSE_GRACE_MS } from './ws-connection.js';
 
 export interface ListenOptions {
   /** Interface to bind. Default 127.0.0.1: nothing beyond this machine can connect unless told. */
@@ -146,15 +147,38 @@ export async function listen(options: ListenOptions): Promise<Listening> {
     wss,
     port,
     url: `${options.tls ? 'wss' : 'ws'}://${host}:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        admission.closeAll();
-        for (const ws of wss.clients) ws.terminate();
-        wss.close();
-        server.close(() => resolve());
-        server.closeAllConnections?.();
-      }),
+    close: async () => {
+      admission.closeAll();
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      await closingHandshakes(wss, CLOSE_GRACE_MS);
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+      server.closeAllConnections?.();
+      await stopped;
+    },
   };
+}
+
+/**
+ * Waits, at most `ms`, for the sockets already told to close (a run's RUN_COMPLETE, say) to finish
+ * their closing handshake. Destroyed at once instead, a peer that is still sending (a late answer)
+ * gets a reset in place of the close frame, reads 1006 where the reason was, and reconnects to a
+ * coordinator that is gone.
+ */
+function closingHandshakes(wss: WebSocketServer, ms: number): Promise<void> {
+  const closing = [...wss.clients].filter((ws) => ws.readyState === ws.CLOSING);
+  if (closing.length === 0) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    let left = closing.length;
+    const timer = setTimeout(resolve, ms);
+    for (const ws of closing) {
+      ws.once('close', () => {
+        if (--left > 0) return;
+        clearTimeout(timer);
+        resolve();
+      });
+    }
+  });
 }
 
 /** The origin a page of this server has: the scheme and the Host the request was sent to, in lower case. */

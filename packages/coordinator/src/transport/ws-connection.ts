@@ -2,7 +2,7 @@ import type { WebSocket } from 'ws';
 import type { PeerConnection, PeerConnectionEvents } from './connection.js';
 
 /** How long a peer has to answer our close before its socket is destroyed, milliseconds. */
-const CLOSE_GRACE_MS = 1000;
+export const CLOSE_GRACE_MS = 1000;
 
 /**
  * Carries a pool connection over an accepted WebSocket: `accept` is given the connection and
