@@ -391,7 +391,11 @@ export class Coordinator {
     }
   }
 
-  /** Tells every worker the coordinator is shutting down and stops listening. Call it after run(), also when run() threw. */
+  /**
+   * Tells every worker the coordinator is shutting down and stops listening. Workers already told
+   * why they leave (RUN_COMPLETE) get up to a second to finish their closing handshake, so that
+   * each reads the reason rather than a dropped connection. Call it after run(), also when run() threw.
+   */
   async close(): Promise<void> {
     this.pool.closeAll('COORDINATOR_SHUTDOWN');
     this.dashboard.close();
