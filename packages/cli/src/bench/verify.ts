@@ -1,15 +1,15 @@
 /**
- * The cost of verified results (--verify): milliseconds per step of a coordinator with two local
- * worker threads at --verify 0, 0.1 and 1, measured in the same run, cells interleaved, so the
+ * The cost of verified results (--verify): milliseconds per step of two parties as `train
+ * --workers 2` runs them (the coordinator's thread computing a share, one local worker thread over
+ * shared memory) at --verify 0, 0.1 and 1, measured in the same run, cells interleaved, so the
  * ratios compare like with like on a noisy machine.
  *
- * Beside the wall-clock step, the CPU time of the whole process (coordinator and both workers are
- * threads of it) per step: the work verification adds, which a machine busy with other work
+ * Beside the wall-clock step, the CPU time of the whole process (the coordinator and the worker
+ * are threads of it) per step: the work verification adds, which a machine busy with other work
  * inflates much less than it does the wall clock.
  *
- * With --verify 1 each of the two slices of a step goes to both workers, so each worker computes
- * the whole batch and sends twice the sums: the arithmetic per worker doubles, the messages per
- * step double, and the coordinator compares 7,850 floats per verified slice.
+ * With one worker, --verify 1 makes the coordinator compute the worker's slice as well and compare
+ * its 7,850 floats: the coordinator computes the whole batch every step.
  */
 import { parseConfig, type TrainingData } from '@mnist-lr/core/engine';
 

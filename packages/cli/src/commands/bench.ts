@@ -68,7 +68,7 @@ export async function benchCommand(options: BenchCommandOptions, stdout: NodeJS.
     stdout.write(`${await benchDashboard(data, { windowSeconds: Math.max(2, options.seconds), rounds: 5, log })}\n`);
   }
   if (runs('verify')) {
-    stdout.write('\n## Verified results: 2 local worker threads, --verify 0 against 0.1 and 1, medians, same run\n\n');
+    stdout.write('\n## Verified results: the coordinator and 1 local worker thread over shared memory, --verify 0 against 0.1 and 1, medians, same run\n\n');
     const t = await benchVerify(data, { batches: [100, 1000], fractions: [0, 0.1, 1], budgetMs: options.seconds * 1000, rounds: 3, log });
     stdout.write(`Per step, the median of 3 interleaved rounds, and the ratio to --verify 0:\n\n${t}\n`);
   }
