@@ -51,6 +51,14 @@ export async function benchCommand(options: BenchCommandOptions, stdout: NodeJS.
   if (!['kernel', 'distributed', 'dashboard', 'verify', 'fanout', 'browser'].some(runs)) return;
   const mnist = loadMnist();
   const data = prepareData(mnist);
+  // First of the in-process sections: its table reports this process's peak memory as the
+  // coordinator's, which the sections before it would inflate with heaps of their own.
+  if (runs('fanout')) {
+    stdout.write('\n## Fan-out: one coordinator and N workers on 127.0.0.1 (one process hosting them all), medians, same run\n\n');
+    const f = await benchFanout(data, { workers: [1, 2, 4, 8, 16, 32, 64], batches: [100, 8192], budgetMs: options.seconds * 1000, log });
+    stdout.write(`What the coordinator pays per step as workers are added:\n\n${f.table}\n`);
+    stdout.write(`\nProjected onto real links, each worker on a machine of its own: a step takes at least the largest of a worker's share of the batch's arithmetic, the coordinator's CPU and its busier direction's bytes at line rate (95 % of it), the last two fitted as straight lines in N over the cells above (Theil–Sen: medians of slopes); "best N" is where that step is shortest:\n\n${f.projection}\n`);
+  }
   if (runs('kernel')) {
     stdout.write('\n## Kernel: seconds per epoch (60,000 samples, gradient + SGD step), medians, same run\n\n');
     stdout.write(`${benchKernel(data, mnist.train.images, { batches: [10, 100, 1000], repeats: 7, denseRepeats: 3, log })}\n`);
@@ -71,12 +79,6 @@ export async function benchCommand(options: BenchCommandOptions, stdout: NodeJS.
     stdout.write('\n## Verified results: the coordinator and 1 local worker thread over shared memory, --verify 0 against 0.1 and 1, medians, same run\n\n');
     const t = await benchVerify(data, { batches: [100, 1000], fractions: [0, 0.1, 1], budgetMs: options.seconds * 1000, rounds: 3, log });
     stdout.write(`Per step, the median of 3 interleaved rounds, and the ratio to --verify 0:\n\n${t}\n`);
-  }
-  if (runs('fanout')) {
-    stdout.write('\n## Fan-out: one coordinator and N workers on 127.0.0.1 (one process hosting them all), medians, same run\n\n');
-    const f = await benchFanout(data, { workers: [1, 2, 4, 8, 16, 32, 64], batches: [100, 8192], budgetMs: options.seconds * 1000, log });
-    stdout.write(`What the coordinator pays per step as workers are added:\n\n${f.table}\n`);
-    stdout.write(`\nProjected onto real links, each worker on a machine of its own: a step takes at least the largest of a worker's share of the batch's arithmetic, the coordinator's CPU and its busier direction's bytes at line rate (95 % of it), the last two fitted as straight lines in N over the cells above (Theil–Sen: medians of slopes); "best N" is where that step is shortest:\n\n${f.projection}\n`);
   }
   if (runs('browser')) {
     stdout.write('\n## Browser workers: a tab on the join page against an `mnist-lr worker` process, each the only worker (a slice is the whole batch), medians of 3 interleaved rounds, same run\n\n');
