@@ -15,9 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kernelFingerprint } from '@mnist-lr/core';
 
 import { VIEWPORTS } from '../helpers/browser.js';
-import { skipFor } from '../helpers/requires.js';
 import { ROOT } from '../helpers/cluster.js';
-import { BROWSERS, browserMissing, launch, waitUntil, type Browser } from '../helpers/tabs.js';
+import { BROWSERS, useBrowser, waitUntil } from '../helpers/tabs.js';
 
 const WORKER = `
 import { kernelFingerprint, prepareEngine } from '@mnist-lr/core/browser';
@@ -47,15 +46,10 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
 describe.each(BROWSERS)('the kernel fingerprint in %s', (name) => {
-  const skip = skipFor(`the fingerprint tests in ${name}`, browserMissing(name));
-  let browser: Browser;
-  beforeAll(async () => {
-    if (!skip) browser = await launch(name);
-  });
-  afterAll(async () => browser?.close());
+  const { skip, browser } = useBrowser(name, 'the fingerprint tests');
 
   it.skipIf(skip)("equals Node's, with the JS kernel and with the WebAssembly SIMD kernel", async () => {
-    const tab = await browser.open(VIEWPORTS.desktop);
+    const tab = await browser().open(VIEWPORTS.desktop);
     try {
       await tab.goto(url);
       type Result = { wasm: boolean; js: string; wasmKernel: string | null; auto: string; error?: string };

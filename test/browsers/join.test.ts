@@ -10,18 +10,17 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { loadTrainingData, weightsSha256, type TrainingData } from '@mnist-lr/core';
 import { Coordinator } from '@mnist-lr/coordinator';
 import { statusSchema } from '@mnist-lr/watch/status';
 
 import { VIEWPORTS } from '../helpers/browser.js';
-import { skipFor } from '../helpers/requires.js';
 import { CuttingProxy } from '../helpers/chaos.js';
 import { originConfig, ROOT, startProcessWorker, type ProcessWorker } from '../helpers/cluster.js';
 import { GOLDEN } from '../helpers/golden.js';
-import { BROWSERS, browserMissing, launch, textOf, waitUntil, type Browser, type Tab } from '../helpers/tabs.js';
+import { BROWSERS, textOf, useBrowser, waitUntil, type Tab } from '../helpers/tabs.js';
 
 const SHOTS = join(ROOT, 'test-output');
 const golden = GOLDEN.find((g) => g.config === 'config_1')!;
@@ -35,12 +34,7 @@ beforeAll(() => {
 const phase = (tab: Tab) => (): Promise<string> => tab.evaluate(() => document.body.dataset.phase ?? '');
 
 describe.each(BROWSERS)('a %s tab opening the join link', (name) => {
-  const skip = skipFor(`the join page tests in ${name}`, browserMissing(name));
-  let browser: Browser;
-  beforeAll(async () => {
-    if (!skip) browser = await launch(name);
-  });
-  afterAll(async () => browser?.close());
+  const { skip, browser } = useBrowser(name, 'the join page tests');
 
   it.skipIf(skip)('computes beside a Node worker, rejoins from its cache, is closed mid-step: the golden weights', async () => {
     const token = `token-${Math.random().toString(36).slice(2)}`;
@@ -100,7 +94,7 @@ describe.each(BROWSERS)('a %s tab opening the join link', (name) => {
       // The tab reaches the coordinator through a relay that can hold what it is sent.
       proxy = await CuttingProxy.start(coordinator.port);
       node = startProcessWorker(coordinator.url, token, ['--label', 'node']);
-      tab = await browser.open(VIEWPORTS.desktop);
+      tab = await browser().open(VIEWPORTS.desktop);
       await tab.goto(proxied(coordinator.joinUrl!, proxy));
       const state = await coordinator.run();
       await closed;

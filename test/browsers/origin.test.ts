@@ -17,9 +17,8 @@ import { Coordinator } from '@mnist-lr/coordinator';
 import { JOIN_HEADER, joinProtocols } from '@mnist-lr/core/protocol';
 
 import { VIEWPORTS } from '../helpers/browser.js';
-import { skipFor } from '../helpers/requires.js';
 import { originConfig, waitFor } from '../helpers/cluster.js';
-import { BROWSERS, browserMissing, launch, textOf, waitUntil, type Browser } from '../helpers/tabs.js';
+import { BROWSERS, textOf, useBrowser, waitUntil } from '../helpers/tabs.js';
 
 let data: TrainingData;
 let coordinator: Coordinator;
@@ -47,15 +46,10 @@ afterAll(async () => {
 });
 
 describe.each(BROWSERS)('in %s', (name) => {
-  const skip = skipFor(`the join link tests in ${name}`, browserMissing(name));
-  let browser: Browser;
-  beforeAll(async () => {
-    if (!skip) browser = await launch(name);
-  });
-  afterAll(async () => browser?.close());
+  const { skip, browser } = useBrowser(name, 'the join link tests');
 
   it.skipIf(skip)("a page of another origin cannot connect, even with the link's secret, nor read the join routes", async () => {
-    const tab = await browser.open(VIEWPORTS.desktop);
+    const tab = await browser().open(VIEWPORTS.desktop);
     const before = coordinator.refused.BAD_ORIGIN ?? 0;
     try {
       await tab.goto(evilUrl);
@@ -88,7 +82,7 @@ describe.each(BROWSERS)('in %s', (name) => {
   });
 
   it.skipIf(skip)('a join link without its secret, or with a wrong one, gets nothing', async () => {
-    const tab = await browser.open(VIEWPORTS.desktop);
+    const tab = await browser().open(VIEWPORTS.desktop);
     try {
       const page = new URL(coordinator.joinUrl!);
       page.hash = '';

@@ -9,7 +9,9 @@ import { existsSync } from 'node:fs';
 import type { Browser as PlaywrightBrowser, BrowserContext, Page as PlaywrightPage } from 'playwright-core';
 import puppeteer, { type Browser as PuppeteerBrowser, type Page as PuppeteerPage } from 'puppeteer-core';
 
+import { afterAll, beforeAll } from 'vitest';
 import { CHROMIUM_PATH, collectPageErrors, launchBrowser } from './browser.js';
+import { skipFor } from './requires.js';
 
 /** Where Firefox is looked for: $FIREFOX_PATH, then Debian's firefox-esr. */
 export const FIREFOX_PATH = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
@@ -56,6 +58,20 @@ export interface Browser {
   readonly name: BrowserName;
   open(viewport: Viewport): Promise<Tab>;
   close(): Promise<void>;
+}
+
+/**
+ * For the tests of one browser in a describe block: whether they skip (the browser is missing;
+ * see skipFor), and the browser, launched before them and closed after.
+ */
+export function useBrowser(name: BrowserName, suite: string): { skip: boolean; browser: () => Browser } {
+  const skip = skipFor(`${suite} in ${name}`, browserMissing(name));
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    if (!skip) browser = await launch(name);
+  });
+  afterAll(async () => browser?.close());
+  return { skip, browser: () => browser! };
 }
 
 export async function launch(name: BrowserName): Promise<Browser> {

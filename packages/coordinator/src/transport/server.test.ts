@@ -6,10 +6,13 @@ import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { AuthLimiter } from '@mnist-lr/watch';
 import { REASONS } from '@mnist-lr/core/protocol';
+import { withTimeout } from '../../../../test/helpers/chaos.js';
 import { listen } from './server.js';
 
 const TOKEN = 'endpoint-close-test';
 const ROUNDS = 10;
+/** Longest wait for a connection to open or close. */
+const WAIT_MS = 5000;
 
 /** One round: a client that never stops sending is closed with RUN_COMPLETE, then the endpoint closes at once. */
 async function closeWhileSending(): Promise<number> {
@@ -21,22 +24,16 @@ async function closeWhileSending(): Promise<number> {
     for (let i = 0; i < 20 && client.readyState === client.OPEN; i++) client.send(Buffer.alloc(2000));
   }, 0);
   try {
-    await bounded(new Promise((resolve) => client.once('open', resolve)), 'the client to connect');
+    await withTimeout(new Promise((resolve) => client.once('open', resolve)), WAIT_MS, 'the client to connect');
     await new Promise((resolve) => setTimeout(resolve, 20));
     const closed = new Promise<number>((resolve) => client.once('close', resolve));
     accepted!.close(REASONS.RUN_COMPLETE.close, 'training is complete');
-    await bounded(endpoint.close(), 'the endpoint to close');
-    return await bounded(closed, 'the client to see its connection close');
+    await withTimeout(endpoint.close(), WAIT_MS, 'the endpoint to close');
+    return await withTimeout(closed, WAIT_MS, 'the client to see its connection close');
   } finally {
     clearInterval(flood);
     client.terminate();
   }
-}
-
-function bounded<T>(p: Promise<T>, what: string, ms = 5000): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms)));
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 describe('closing the endpoint', () => {
